@@ -1,0 +1,178 @@
+"""Checkpoints: one safetensors file holding the weights, with the config and metrics as JSON in its header.
+
+Nothing here unpickles: safetensors stores raw tensors plus a JSON header, which is read with
+`json` and checked against a freshly built model (names, shapes, dtype, finite values) before
+any weight is used. Files are written atomically: a temporary file in the same folder, fsync,
+then rename, so a crash mid-save leaves the previous checkpoint whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .config import ConfigError, VAEConfig
+from .model import VAE
+
+FORMAT = "vae-latent-explorer"
+VERSION = "1"
+EXTRA_PREFIX = "extra."
+MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024  # the largest file load() reads; shipped models are far smaller
+MAX_HEADER_BYTES = 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid checkpoint of this project; the message says why."""
+
+
+@dataclass
+class Checkpoint:
+    model: VAE
+    config: VAEConfig
+    metrics: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # e.g. the command that reproduces it
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def to_bytes(model: VAE, metrics: dict | None = None, meta: dict | None = None,
+             extras: dict[str, torch.Tensor] | None = None) -> bytes:
+    """Serialise a model (and optional extra tensors, e.g. precomputed latent means) to safetensors bytes."""
+    from safetensors.torch import save
+
+    tensors = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in model.state_dict().items()}
+    for name, tensor in (extras or {}).items():
+        tensors[EXTRA_PREFIX + name] = tensor.detach().cpu().contiguous()
+    header = {"format": FORMAT, "version": VERSION, "config": json.dumps(model.config.to_dict()),
+              "metrics": json.dumps(metrics or {}), "meta": json.dumps(meta or {})}
+    return save(tensors, metadata=header)
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write bytes to `path` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return path
+
+
+def save(path: str | Path, model: VAE, metrics: dict | None = None, meta: dict | None = None,
+         extras: dict[str, torch.Tensor] | None = None) -> Path:
+    """Save a checkpoint atomically; returns its path."""
+    return write_atomic(path, to_bytes(model, metrics, meta, extras))
+
+
+def _describe_foreign(data: bytes) -> str:
+    if data[:2] == b"PK":
+        return "it is a zip archive (a torch.save .pt/.pth file is one); such files hold pickles, which can run code"
+    if data[:1] == b"\x80":
+        return "it is a Python pickle, which can run code when loaded"
+    return "its header is not valid safetensors"
+
+
+def read_header(data: bytes) -> dict:
+    """The safetensors JSON header (tensor table plus __metadata__), validated for size and form."""
+    if len(data) < 8:
+        raise CheckpointError(f"not a checkpoint: the file is only {len(data)} bytes")
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > MAX_HEADER_BYTES or 8 + length > len(data):
+        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data)
+                              + ("" if 8 + length <= len(data) else ", or the file is truncated"))
+    try:
+        header = json.loads(data[8: 8 + length].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data)) from None
+    if not isinstance(header, dict):
+        raise CheckpointError("not a safetensors checkpoint: its header is not a JSON object")
+    return header
+
+
+def _json_field(metadata: dict, key: str, required: bool = False):
+    if key not in metadata:
+        if required:
+            raise CheckpointError(f"the checkpoint has no {key!r} entry in its metadata")
+        return {}
+    try:
+        value = json.loads(metadata[key])
+    except (TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"the checkpoint's {key!r} metadata is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"the checkpoint's {key!r} metadata must be a JSON object")
+    return value
+
+
+def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Checkpoint:
+    """Validate and load checkpoint bytes (a file's or an upload's). Raises CheckpointError on anything off."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"the file is {len(data) / 2**20:.1f} MiB; checkpoints are limited to "
+                              f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
+    metadata = read_header(data).get("__metadata__") or {}
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"a safetensors file, but not a {FORMAT} checkpoint (no format tag in its metadata)")
+    if metadata.get("version") != VERSION:
+        raise CheckpointError(f"checkpoint version {metadata.get('version')!r} is not supported (expected {VERSION})")
+    try:
+        config = VAEConfig.from_dict(_json_field(metadata, "config", required=True))
+    except (ConfigError, TypeError) as exc:
+        raise CheckpointError(f"the checkpoint's config is invalid: {exc}") from None
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"the checkpoint's tensors cannot be read (truncated or corrupt?): {exc}") from None
+    extras = {k[len(EXTRA_PREFIX):]: v for k, v in tensors.items() if k.startswith(EXTRA_PREFIX)}
+    weights = {k: v for k, v in tensors.items() if not k.startswith(EXTRA_PREFIX)}
+    model = VAE(config)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError("the weights do not match the config's architecture: "
+                              + "; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
+                                                        unexpected and f"unexpected {', '.join(unexpected)}"])))
+    for name, tensor in weights.items():
+        if tensor.shape != expected[name].shape:
+            raise CheckpointError(f"weight {name} has shape {list(tensor.shape)}, the config needs "
+                                  f"{list(expected[name].shape)}")
+        if tensor.dtype != torch.float32:
+            raise CheckpointError(f"weight {name} is {tensor.dtype}, expected float32")
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"weight {name} holds NaN or infinite values")
+    model.load_state_dict(weights)
+    model.eval()
+    return Checkpoint(model.to(device), config, _json_field(metadata, "metrics"), _json_field(metadata, "meta"), extras)
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load and validate a checkpoint file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: {size / 2**20:.1f} MiB is over the {MAX_CHECKPOINT_BYTES // 2**20} MiB limit")
+    try:
+        return from_bytes(path.read_bytes(), device)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None

@@ -1,0 +1,191 @@
+"""`python -m vae train | evaluate | info` — the command line over the library.
+
+Data-parallel: `torchrun --nproc_per_node=N -m vae train ...` (gloo on CPU, nccl on GPU).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError, VAEConfig
+
+DEFAULTS = VAEConfig()
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 512,256, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m vae", description="Train and evaluate VAEs on MNIST.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a model and save a checkpoint")
+    train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
+    train.add_argument("--data-dir", type=Path, help="folder holding MNIST in torchvision's layout "
+                       "(default: $VAE_DATA_DIR, then ./data, then download, then the shipped sample)")
+    train.add_argument("--dataset", default=DEFAULTS.dataset, choices=["mnist", "fashion-mnist"])
+    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    train.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim)
+    train.add_argument("--hidden", type=_hidden, default=DEFAULTS.hidden, help="encoder widths, e.g. 512,256")
+    train.add_argument("--likelihood", choices=["gaussian", "bernoulli"], default=DEFAULTS.likelihood)
+    train.add_argument("--sigma-dec", type=float, default=DEFAULTS.sigma_dec, help="σ_dec of the Gaussian decoder")
+    train.add_argument("--binarize", action="store_true", help="dynamic binarisation (Bernoulli models)")
+    train.add_argument("--beta", type=float, default=DEFAULTS.beta)
+    train.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    train.add_argument("--mc-samples", type=int, default=DEFAULTS.mc_samples, help="L, z samples per example")
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    train.add_argument("--limit", type=int, help="train on the first N training examples only")
+    train.add_argument("--device", default="auto", help="auto (CUDA if there is one), cpu, cuda, cuda:1, ...")
+    train.add_argument("--eval-iw-samples", type=int, default=10,
+                       help="K for the test-split IWAE figure stored with the checkpoint (0: skip)")
+    train.add_argument("--no-download", action="store_true", help="never try torchvision's download")
+
+    ev = sub.add_parser("evaluate", help="ELBO parts and IWAE log p(x) on the test split")
+    ev.add_argument("checkpoint", type=Path)
+    ev.add_argument("--data-dir", type=Path)
+    ev.add_argument("--iw-samples", type=int, default=100, help="K importance samples per example")
+    ev.add_argument("--limit", type=int, help="the first N test examples only")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--sigma-dec", type=float, help="evaluate at another σ_dec than the model's")
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--no-download", action="store_true")
+
+    info = sub.add_parser("info", help="print a checkpoint's config, metrics and command")
+    info.add_argument("checkpoint", type=Path)
+    return parser
+
+
+def reproduce_command(config: VAEConfig, limit: int | None) -> str:
+    """The `python -m vae train` command that rebuilds a model with this config (data folder aside)."""
+    parts = ["python -m vae train", f"--dataset {config.dataset}", f"--epochs {config.epochs}",
+             f"--latent-dim {config.latent_dim}", f"--hidden {','.join(map(str, config.hidden))}",
+             f"--likelihood {config.likelihood}", f"--sigma-dec {config.sigma_dec:g}", f"--beta {config.beta:g}",
+             f"--lr {config.lr:g}", f"--batch-size {config.batch_size}", f"--mc-samples {config.mc_samples}",
+             f"--seed {config.seed}"]
+    if config.binarize:
+        parts.append("--binarize")
+    if limit:
+        parts.append(f"--limit {limit}")
+    return " ".join(parts)
+
+
+def _load(name: str, split: str, args):
+    from .data import load_dataset
+
+    dataset = load_dataset(name, split, args.data_dir, download=False if args.no_download else None,
+                           fallback=args.data_dir is None)
+    if dataset.notice:
+        print(f"note: {dataset.notice}", file=sys.stderr)
+    return dataset
+
+
+def _progress(total: int, desc: str, enabled: bool = True):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step" if "epoch" in desc else "ex", leave=False,
+                file=sys.stderr, dynamic_ncols=True, disable=not enabled or None)
+
+
+def cmd_train(args) -> int:
+    import torch
+
+    from . import checkpoint
+    from .distributed import close_world, init_world
+    from .evaluate import evaluate
+    from .model import resolve_device
+    from .train import Trainer
+
+    config = VAEConfig(dataset=args.dataset, latent_dim=args.latent_dim, hidden=args.hidden,
+                       likelihood=args.likelihood, sigma_dec=args.sigma_dec, binarize=args.binarize,
+                       beta=args.beta, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
+                       seed=args.seed, mc_samples=args.mc_samples)
+    world, device = init_world(resolve_device(args.device))
+    try:
+        train_set = _load(config.dataset, "train", args).subset(args.limit)
+        trainer = Trainer(config, train_set.to_float(device), device, world=world)
+        meta = {"command": reproduce_command(config, args.limit), "data_source": train_set.source,
+                "train_examples": len(train_set), "world_size": world.size, "torch": torch.__version__}
+        say = print if world.is_main else (lambda *a, **k: None)
+        say(f"training {config.latent_dim}-D {config.likelihood} VAE on {len(train_set):,} examples "
+            f"({device}, {world.size} process{'es' if world.size > 1 else ''})", flush=True)
+        metrics = {}
+        try:
+            for epoch in range(1, config.epochs + 1):
+                with _progress(trainer.steps_per_epoch, f"epoch {epoch}/{config.epochs}", world.is_main) as bar:
+                    m = trainer.run_epoch(on_progress=lambda part: bar.update(part.steps))
+                metrics = {"train": m.to_dict()}
+                say(f"epoch {epoch}/{config.epochs}  loss {m.loss:8.2f}  elbo {m.elbo:8.2f}  "
+                    f"recon {m.reconstruction:8.2f}  kl {m.kl:6.2f}  active {m.active_dims()}/{config.latent_dim}  "
+                    f"{m.steps_per_s:6.0f} steps/s  {m.seconds:5.1f} s", flush=True)
+                if world.is_main:  # saved every epoch: an interrupted run keeps its last whole epoch
+                    checkpoint.save(args.out, trainer.model, metrics, meta)
+        except KeyboardInterrupt:
+            say(f"interrupted; the last finished epoch is saved in {args.out}" if metrics else "interrupted",
+                file=sys.stderr)
+            return 130
+        if world.is_main and args.eval_iw_samples > 0:
+            test = _load(config.dataset, "test", args)
+            metrics["test"] = evaluate(trainer.model, test.to_float(device), iw_samples=args.eval_iw_samples)
+            metrics["test"]["data_source"] = test.source
+            checkpoint.save(args.out, trainer.model, metrics, meta)
+            t = metrics["test"]
+            say(f"test: elbo {t['elbo']:.2f}  log p(x) ≥ {t['log_px_iwae']:.2f} (IWAE, K={args.eval_iw_samples})  "
+                f"{t['bits_per_dim']:.3f} bits/dim")
+        say(f"saved {args.out}")
+        world.barrier()
+        return 0
+    finally:
+        close_world(world)
+
+
+def cmd_evaluate(args) -> int:
+    from . import checkpoint
+    from .evaluate import evaluate
+    from .model import resolve_device
+
+    device = resolve_device(args.device)
+    ckpt = checkpoint.load(args.checkpoint, device)
+    if args.sigma_dec is not None:
+        VAEConfig.validate(ckpt.config.replace(sigma_dec=args.sigma_dec))
+    test = _load(ckpt.config.dataset, "test", args).subset(args.limit)
+    with _progress(len(test), "evaluate") as bar:
+        result = evaluate(ckpt.model, test.to_float(device), args.iw_samples, args.seed, args.sigma_dec,
+                          on_progress=lambda done, total: bar.update(done - bar.n))
+    result.update(checkpoint=str(args.checkpoint), split="test", data_source=test.source)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("elbo", "reconstruction", "squared_error", "constant", "kl", "log_px_iwae", "gap", "bits_per_dim"):
+            print(f"{key:>15}  {result[key]:12.4f}")
+        print(f"{'active dims':>15}  {result['active_dims']}/{ckpt.config.latent_dim}   "
+              f"(n = {result['n']:,}, K = {result['iw_samples']}, nats per image)")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from . import checkpoint
+
+    ckpt = checkpoint.load(args.checkpoint)
+    print(json.dumps({"config": ckpt.config.to_dict(), "metrics": ckpt.metrics, "meta": ckpt.meta,
+                      "extras": {k: list(v.shape) for k, v in ckpt.extras.items()}}, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .checkpoint import CheckpointError
+    from .data import DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+    except (ConfigError, DataError, CheckpointError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

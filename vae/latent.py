@@ -1,0 +1,104 @@
+"""The latent space: encode a dataset, decode a grid, interpolate, project to 2-D."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@torch.no_grad()
+def encode_dataset(model, data: torch.Tensor, batch_size: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+    """(μ, log σ²) of q_φ(z|x) for every row of `data` ([N, D]), on the CPU."""
+    model.eval()
+    mus, logvars = [], []
+    for start in range(0, data.shape[0], batch_size):
+        mu, logvar = model.encode(data[start: start + batch_size].to(model.device))
+        mus.append(mu.cpu())
+        logvars.append(logvar.cpu())
+    return torch.cat(mus), torch.cat(logvars)
+
+
+@torch.no_grad()
+def decode(model, z: torch.Tensor) -> torch.Tensor:
+    """Mean images for latent points z [N, d]: [N, *image_shape] in [0, 1], on the CPU."""
+    model.eval()
+    z = torch.as_tensor(z, dtype=torch.float32, device=model.device)
+    return model.decode(z).cpu().reshape(-1, *model.config.image_shape)
+
+
+def grid_points(x_values, y_values, dims: tuple[int, int] = (0, 1), base: torch.Tensor | None = None,
+                latent_dim: int = 2) -> torch.Tensor:
+    """Latent points of a grid: row i, column j sets z[dims] = (x_values[j], y_values[i]), the rest from `base`.
+
+    Rows run from the first y value to the last; shape [len(y) · len(x), latent_dim].
+    """
+    xs = torch.as_tensor(x_values, dtype=torch.float32)
+    ys = torch.as_tensor(y_values, dtype=torch.float32)
+    z = torch.zeros(len(ys), len(xs), latent_dim) if base is None else base.float().expand(len(ys), len(xs), -1).clone()
+    z[..., dims[0]] = xs[None, :]
+    z[..., dims[1]] = ys[:, None]
+    return z.reshape(-1, latent_dim)
+
+
+def decode_grid(model, x_values, y_values, dims: tuple[int, int] = (0, 1), base: torch.Tensor | None = None) -> torch.Tensor:
+    """The manifold grid (Kingma & Welling, fig. 4): decoded images [len(y), len(x), *image_shape]."""
+    z = grid_points(x_values, y_values, dims, base, model.config.latent_dim)
+    return decode(model, z).reshape(len(y_values), len(x_values), *model.config.image_shape)
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
+    """Linear path z(t) = (1 − t)·z₀ + t·z₁ for t evenly spaced in [0, 1]: [steps, d]."""
+    t = torch.linspace(0, 1, steps)[:, None]
+    return (1 - t) * z0[None] + t * z1[None]
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
+    """Spherical path z(t) = sin((1 − t)Ω)/sin Ω · z₀ + sin(tΩ)/sin Ω · z₁, cos Ω = z₀·z₁ / (‖z₀‖‖z₁‖).
+
+    Keeps the path at a norm typical of the prior (White, 2016); falls back to lerp when z₀ ∥ z₁.
+    """
+    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(1e-12)
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if omega.abs() < 1e-4 or (math.pi - omega).abs() < 1e-4:
+        return lerp(z0, z1, steps)
+    t = torch.linspace(0, 1, steps)[:, None]
+    return (torch.sin((1 - t) * omega) * z0[None] + torch.sin(t * omega) * z1[None]) / torch.sin(omega)
+
+
+@dataclass
+class Projection:
+    """2-D coordinates of latent points; a linear projection (PCA) can map a plane point back to z."""
+
+    coords: np.ndarray  # [N, 2]
+    method: str
+    mean: np.ndarray | None = None  # [d]
+    components: np.ndarray | None = None  # [2, d]
+
+    def to_latent(self, coords) -> np.ndarray:
+        """z = mean + coords · components (PCA only): the latent point on the projection plane."""
+        if self.components is None:
+            raise ValueError(f"a {self.method} projection cannot be inverted; use PCA")
+        return self.mean + np.asarray(coords, dtype=np.float64) @ self.components
+
+
+def project(points, method: str = "pca", seed: int = 0) -> Projection:
+    """Project latent points [N, d] to 2-D with PCA or t-SNE (scikit-learn, imported here, lazily)."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[0] < 2:
+        raise ValueError(f"need at least two points of shape [N, d], got {list(points.shape)}")
+    if points.shape[1] == 1:
+        raise ValueError("a 1-D latent space has no 2-D projection")
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed).fit(points)
+        return Projection(pca.transform(points), "pca", pca.mean_, pca.components_)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (points.shape[0] - 1) / 3)
+        coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(points)
+        return Projection(coords, "tsne")
+    raise ValueError(f"unknown projection {method!r}; use 'pca' or 'tsne'")

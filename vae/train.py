@@ -1,0 +1,162 @@
+"""A step-based trainer: run k steps, stop, change lr / β / σ_dec, run k more — no reset.
+
+The command line and the app's live training drive this same object. Training minimises the
+β-weighted negative ELBO per example, −E_q[log p_θ(x|z)] + β·KL(q_φ(z|x) ‖ p(z)).
+Deterministic under `config.seed`: the shuffling, the binarisation and ε all come from one
+generator, drawn for the whole global batch, so `run(10)` equals `run(5); run(5)` and a
+DistributedDataParallel run over W ranks takes the same steps as one process.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from .config import VAEConfig
+from .distributed import World
+from .model import VAE, resolve_device
+from .objective import elbo
+
+
+@dataclass
+class TrainMetrics:
+    """Means per example over one slice of steps, in nats."""
+
+    step: int  # optimiser steps taken in all, after this slice
+    epoch: float  # epochs done in all
+    steps: int  # steps in this slice
+    examples: int
+    loss: float  # −reconstruction + β·KL
+    elbo: float
+    reconstruction: float
+    kl: float
+    kl_per_dim: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def steps_per_s(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else math.nan
+
+    def active_dims(self, threshold: float = 0.01) -> int:
+        """Latent dimensions whose KL to the prior exceeds `threshold` nats (the rest have collapsed)."""
+        return sum(k > threshold for k in self.kl_per_dim)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "steps_per_s": self.steps_per_s, "active_dims": self.active_dims()}
+
+    @staticmethod
+    def combine(parts: list["TrainMetrics"]) -> "TrainMetrics":
+        """Example-weighted means over consecutive slices."""
+        n = sum(p.examples for p in parts)
+
+        def mean(name):
+            return sum(getattr(p, name) * p.examples for p in parts) / n
+
+        dims = [sum(p.kl_per_dim[i] * p.examples for p in parts) / n for i in range(len(parts[0].kl_per_dim))]
+        return TrainMetrics(parts[-1].step, parts[-1].epoch, sum(p.steps for p in parts), n, mean("loss"),
+                            mean("elbo"), mean("reconstruction"), mean("kl"), dims, sum(p.seconds for p in parts))
+
+
+class Trainer:
+    """Owns a model, its optimiser, the training tensor and the random state.
+
+    `data` is the whole training split as one float tensor [N, D] in [0, 1] (see Dataset.to_float).
+    """
+
+    def __init__(self, config: VAEConfig, data: torch.Tensor, device: str | torch.device | None = "auto",
+                 model: VAE | None = None, world: World = World()):
+        self.device = resolve_device(device) if not isinstance(device, torch.device) else device
+        self.config = config
+        self.world = world
+        if data.ndim != 2 or data.shape[1] != config.data_dim or data.shape[0] < 1:
+            raise ValueError(f"training data must be a non-empty [N, {config.data_dim}] tensor, got {list(data.shape)}")
+        self.data = data.to(self.device, torch.float32)
+        if model is None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(config.seed)
+                model = VAE(config)
+        self.model = model.to(self.device)
+        self._forward_model = self.model
+        if world.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self._forward_model = DistributedDataParallel(self.model)
+        fused = self.device.type in ("cpu", "cuda")
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
+        self.generator = torch.Generator(self.device).manual_seed(config.seed)
+        self.step = 0
+        self._order = torch.empty(0, dtype=torch.long, device=self.device)
+        self._position = 0
+
+    # -- settings that change between steps, without a reset -------------------------------------
+    def update(self, **changes) -> None:
+        """Change lr, beta, sigma_dec (or other validated config fields) between steps."""
+        self.config = self.config.replace(**changes)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr
+        self.model.config = self.config
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.data.shape[0] / self.config.batch_size)
+
+    @property
+    def epoch(self) -> float:
+        return self.step / self.steps_per_epoch
+
+    def _next_batch(self) -> torch.Tensor:
+        n = self.data.shape[0]
+        if self._position >= self._order.shape[0]:
+            self._order = torch.randperm(n, generator=self.generator, device=self.device)
+            self._position = 0
+        idx = self._order[self._position: self._position + self.config.batch_size]
+        self._position += idx.shape[0]
+        return self.data[idx]
+
+    def run(self, steps: int) -> TrainMetrics:
+        """Take `steps` optimiser steps; return the means over them."""
+        if steps < 1:
+            raise ValueError(f"steps must be at least 1, got {steps}")
+        config, world = self.config, self.world
+        self.model.train()
+        start = time.perf_counter()
+        sums = torch.zeros(4 + config.latent_dim, device=self.device)
+        examples = 0
+        for _ in range(steps):
+            x = self._next_batch()
+            batch = x.shape[0]
+            if config.binarize:
+                x = torch.bernoulli(x, generator=self.generator)
+            eps = torch.randn((config.mc_samples, batch, config.latent_dim), generator=self.generator,
+                              device=self.device)
+            if world.distributed:
+                x = x.tensor_split(world.size)[world.rank]
+                eps = eps.tensor_split(world.size, dim=1)[world.rank]
+            parts = elbo(self._forward_model, x, config.mc_samples, eps=eps)
+            per_example = config.beta * parts.kl - parts.reconstruction
+            # Mean over the global batch; DDP averages gradients over ranks, hence the factor W.
+            loss = per_example.sum() * (world.size / batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.step += 1
+            examples += batch
+            with torch.no_grad():
+                sums += torch.cat([torch.stack([per_example.sum(), parts.elbo.sum(), parts.reconstruction.sum(),
+                                                parts.kl.sum()]), parts.kl_per_dim.sum(0)])
+        world.all_reduce_sum(sums)
+        means = (sums / examples).tolist()
+        return TrainMetrics(self.step, self.epoch, steps, examples, means[0], means[1], means[2], means[3],
+                            means[4:], time.perf_counter() - start)
+
+    def run_epoch(self, on_progress=None, slice_steps: int = 25) -> TrainMetrics:
+        """One pass over the data in slices of `slice_steps`; `on_progress(metrics)` after each slice."""
+        remaining, parts = self.steps_per_epoch, []
+        while remaining > 0:
+            parts.append(self.run(min(slice_steps, remaining)))
+            remaining -= parts[-1].steps
+            if on_progress is not None:
+                on_progress(parts[-1])
+        return TrainMetrics.combine(parts)
