@@ -85,13 +85,15 @@ def _describe_foreign(data: bytes) -> str:
         return "it is a zip archive (a torch.save .pt/.pth file is one); such files hold pickles, which can run code"
     if data[:1] == b"\x80":
         return "it is a Python pickle, which can run code when loaded"
+    if len(data) < 8:
+        return f"the file is only {len(data)} bytes"
     return "its header is not valid safetensors"
 
 
 def read_header(data: bytes) -> dict:
     """The safetensors JSON header (tensor table plus __metadata__), validated for size and form."""
     if len(data) < 8:
-        raise CheckpointError(f"not a checkpoint: the file is only {len(data)} bytes")
+        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data))
     (length,) = struct.unpack("<Q", data[:8])
     if length > MAX_HEADER_BYTES or 8 + length > len(data):
         raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data)

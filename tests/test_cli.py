@@ -1,0 +1,90 @@
+"""The command line as a user runs it: real subprocesses on the real data."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vae import checkpoint
+from tests.conftest import ROOT
+
+
+def vae(*args, check=True, launcher=("-m", "vae")):
+    """Run `python -m vae ARGS` (or another module launcher) from the project root."""
+    env = dict(os.environ, VAE_OFFLINE="1", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, *launcher, *map(str, args)], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_train_one_epoch_then_evaluate_on_the_real_test_split(tmp_path, mnist_dir):
+    out = tmp_path / "m.safetensors"
+    run = vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--latent-dim", 2, "--sigma-dec", 0.3,
+              "--out", out, "--eval-iw-samples", 0)
+    assert "epoch 1/1" in run.stdout and "steps/s" in run.stdout and "on 60,000 examples" in run.stdout
+    result = json.loads(vae("evaluate", out, "--data-dir", mnist_dir, "--iw-samples", 50, "--json").stdout)
+    for key in ("elbo", "reconstruction", "kl", "log_px_iwae", "bits_per_dim"):
+        assert isinstance(result[key], float)
+    assert result["n"] == 10_000 and result["split"] == "test"
+    assert result["elbo"] <= result["log_px_iwae"]
+    assert result["reconstruction"] == pytest.approx(result["squared_error"] + result["constant"])
+    assert result["elbo"] == pytest.approx(result["reconstruction"] - result["kl"])
+    assert result["bits_per_dim"] == pytest.approx(-result["log_px_iwae"] / (784 * 0.6931471805599453))
+    assert result["elbo"] > 0  # a trained σ=0.3 model beats the density of N(0.5, σ²I)... by a wide margin
+    ckpt = checkpoint.load(out)
+    assert ckpt.metrics["train"]["steps"] == 469
+    assert ckpt.meta["command"].startswith("python -m vae train --dataset mnist --epochs 1 --latent-dim 2")
+
+
+def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir):
+    out = tmp_path / "b.safetensors"
+    vae("train", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 1000, "--likelihood", "bernoulli", "--binarize",
+        "--latent-dim", 8, "--hidden", "128", "--seed", 5, "--out", out, "--eval-iw-samples", 5)
+    ckpt = checkpoint.load(out)
+    assert ckpt.config.likelihood == "bernoulli" and ckpt.config.binarize and ckpt.config.hidden == (128,)
+    assert ckpt.metrics["test"]["n"] == 10_000 and ckpt.metrics["test"]["elbo"] <= ckpt.metrics["test"]["log_px_iwae"]
+    text = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 200, "--iw-samples", 5).stdout
+    assert "log_px_iwae" in text and "n = 200" in text
+    info = json.loads(vae("info", out).stdout)
+    assert info["config"]["latent_dim"] == 8 and "--binarize" in info["meta"]["command"]
+
+
+def test_two_process_ddp_takes_the_same_steps_as_one_process(tmp_path, mnist_dir):
+    common = ["--data-dir", mnist_dir, "--limit", 640, "--epochs", 2, "--batch-size", 64, "--hidden", 64,
+              "--eval-iw-samples", 0, "--device", "cpu"]
+    vae("train", *common, "--out", tmp_path / "one.safetensors")
+    ddp = vae("--standalone", "--nproc_per_node=2", "-m", "vae", "train", *common, "--out", tmp_path / "ddp.safetensors",
+              launcher=("-m", "torch.distributed.run"))
+    assert "2 processes" in ddp.stdout and ddp.stdout.count("epoch 2/2") == 1  # only rank 0 speaks
+    one, two = load_file(tmp_path / "one.safetensors"), load_file(tmp_path / "ddp.safetensors")
+    assert max((one[k] - two[k]).abs().max().item() for k in one) < 1e-5
+    assert checkpoint.load(tmp_path / "ddp.safetensors").meta["world_size"] == 2
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    missing = vae("train", "--data-dir", tmp_path / "nowhere", "--epochs", 1, "--out", tmp_path / "x.safetensors",
+                  check=False)
+    assert missing.returncode == 2 and "error:" in missing.stderr and "no such folder" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x80\x04K\x01.")
+    result = vae("evaluate", bad, check=False)
+    assert result.returncode == 2 and "pickle" in result.stderr and "Traceback" not in result.stderr
+    result = vae("train", "--sigma-dec", "-1", "--epochs", 1, "--out", tmp_path / "y.safetensors", check=False)
+    assert result.returncode == 2 and "sigma_dec" in result.stderr
+
+
+def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
+    out = tmp_path / "s.safetensors"
+    env_free = {k: v for k, v in os.environ.items() if k != "VAE_DATA_DIR"}
+    result = subprocess.run([sys.executable, "-m", "vae", "train", "--epochs", "1", "--hidden", "32", "--out", str(out),
+                             "--eval-iw-samples", "0", "--no-download"], capture_output=True, text=True, cwd=tmp_path,
+                            env=dict(env_free, PYTHONPATH=str(ROOT)), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "note:" in result.stderr and "2,000 real test digits" in result.stderr
+    assert checkpoint.load(out).meta["data_source"] == "shipped sample"

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+import torch
+
+from vae.latent import decode, decode_grid, encode_dataset, grid_points, lerp, project, slerp
+
+
+def test_encode_dataset_in_batches_equals_one_pass(small_model):
+    x = torch.rand(50, 784)
+    mu, logvar = encode_dataset(small_model, x, batch_size=7)
+    with torch.no_grad():
+        mu1, logvar1 = small_model.encode(x)
+    torch.testing.assert_close(mu, mu1)
+    torch.testing.assert_close(logvar, logvar1)
+
+
+def test_decode_grid_matches_decoding_each_point(small_model):
+    xs, ys = [-1.0, 0.0, 2.0], [0.5, -0.5]
+    base = torch.tensor([0.0, 0.0, 0.7])
+    grid = decode_grid(small_model, xs, ys, dims=(0, 2), base=base)
+    assert grid.shape == (2, 3, 28, 28)
+    one = decode(small_model, torch.tensor([[2.0, 0.0, -0.5]]))[0]  # row 1 (y=-0.5), column 2 (x=2)
+    torch.testing.assert_close(grid[1, 2], one)
+    assert grid_points(xs, ys, (0, 2), base, 3)[0].tolist() == [-1.0, 0.0, 0.5]
+
+
+def test_lerp_and_slerp_paths():
+    z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    path = lerp(z0, z1, 5)
+    torch.testing.assert_close(path[0], z0), torch.testing.assert_close(path[-1], z1)
+    torch.testing.assert_close(path[2], torch.tensor([0.5, 0.5]))
+    arc = slerp(z0, z1, 5)
+    torch.testing.assert_close(arc[0], z0), torch.testing.assert_close(arc[-1], z1)
+    torch.testing.assert_close(arc.norm(dim=1), torch.ones(5))  # stays on the circle
+    torch.testing.assert_close(arc[2], torch.tensor([2**-0.5, 2**-0.5]))
+    torch.testing.assert_close(slerp(z0, 2 * z0, 3), lerp(z0, 2 * z0, 3))  # parallel: falls back to lerp
+
+
+def test_pca_projection_matches_numpy_svd_and_inverts():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 5)) * np.array([5.0, 3.0, 0.1, 0.1, 0.1])
+    proj = project(points, "pca")
+    centred = points - points.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    expected = centred @ vt[:2].T
+    np.testing.assert_allclose(np.abs(proj.coords), np.abs(expected), atol=1e-8)  # up to sign
+    plane = np.array([[1.0, -2.0]])
+    back = proj.to_latent(plane)
+    np.testing.assert_allclose((back - points.mean(0)) @ proj.components.T, plane, atol=1e-10)
+
+
+def test_tsne_projection_and_errors():
+    points = np.random.default_rng(1).normal(size=(40, 4))
+    proj = project(points, "tsne")
+    assert proj.coords.shape == (40, 2)
+    with pytest.raises(ValueError, match="cannot be inverted"):
+        proj.to_latent([[0, 0]])
+    with pytest.raises(ValueError, match="unknown projection"):
+        project(points, "umap")
+    with pytest.raises(ValueError, match="1-D"):
+        project(points[:, :1])
