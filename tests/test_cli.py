@@ -77,6 +77,10 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.returncode == 2 and "pickle" in result.stderr and "Traceback" not in result.stderr
     result = vae("train", "--sigma-dec", "-1", "--epochs", 1, "--out", tmp_path / "y.safetensors", check=False)
     assert result.returncode == 2 and "sigma_dec" in result.stderr
+    ok = tmp_path / "ok.safetensors"
+    vae("train", "--epochs", 1, "--limit", 100, "--hidden", 16, "--out", ok, "--eval-iw-samples", 0, "--no-download")
+    result = vae("evaluate", ok, "--sigma-dec", "0", "--no-download", check=False)
+    assert result.returncode == 2 and "sigma_dec" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):

@@ -56,7 +56,9 @@ def test_settings_change_between_steps_without_a_reset(digits):
     assert (weights(trainer) - before).abs().max() < 1e-3  # a small lr step from where it was, not a fresh model
     with pytest.raises(ConfigError, match="sigma_dec"):
         trainer.update(sigma_dec=0.0)
-    assert trainer.config.sigma_dec == 0.1
+    with pytest.raises(ConfigError, match="latent_dim cannot change during training"):
+        trainer.update(latent_dim=5)
+    assert trainer.config.sigma_dec == 0.1 and trainer.config.latent_dim == 2
 
 
 def test_the_reported_loss_follows_beta_and_sigma(digits):

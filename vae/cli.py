@@ -87,10 +87,11 @@ def _load(name: str, split: str, args):
     return dataset
 
 
-def _progress(total: int, desc: str, enabled: bool = True):
+def _progress(total: int, desc: str, unit: str, enabled: bool = True):
+    """A progress bar on stderr, shown on a terminal only."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="step" if "epoch" in desc else "ex", leave=False,
+    return tqdm(total=total, desc=desc, unit=unit, leave=False,
                 file=sys.stderr, dynamic_ncols=True, disable=not enabled or None)
 
 
@@ -119,7 +120,7 @@ def cmd_train(args) -> int:
         metrics = {}
         try:
             for epoch in range(1, config.epochs + 1):
-                with _progress(trainer.steps_per_epoch, f"epoch {epoch}/{config.epochs}", world.is_main) as bar:
+                with _progress(trainer.steps_per_epoch, f"epoch {epoch}/{config.epochs}", "step", world.is_main) as bar:
                     m = trainer.run_epoch(on_progress=lambda part: bar.update(part.steps))
                 metrics = {"train": m.to_dict()}
                 say(f"epoch {epoch}/{config.epochs}  loss {m.loss:8.2f}  elbo {m.elbo:8.2f}  "
@@ -154,9 +155,9 @@ def cmd_evaluate(args) -> int:
     device = resolve_device(args.device)
     ckpt = checkpoint.load(args.checkpoint, device)
     if args.sigma_dec is not None:
-        VAEConfig.validate(ckpt.config.replace(sigma_dec=args.sigma_dec))
+        ckpt.config.replace(sigma_dec=args.sigma_dec)  # refuses σ_dec ≤ 0 with a ConfigError
     test = _load(ckpt.config.dataset, "test", args).subset(args.limit)
-    with _progress(len(test), "evaluate") as bar:
+    with _progress(len(test), "evaluate", "image") as bar:
         result = evaluate(ckpt.model, test.to_float(device), args.iw_samples, args.seed, args.sigma_dec,
                           on_progress=lambda done, total: bar.update(done - bar.n))
     result.update(checkpoint=str(args.checkpoint), split="test", data_source=test.source)

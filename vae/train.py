@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from .config import VAEConfig
+from .config import ConfigError, VAEConfig
 from .distributed import World
 from .model import VAE, resolve_device
 from .objective import elbo
@@ -59,6 +59,9 @@ class TrainMetrics:
                             mean("elbo"), mean("reconstruction"), mean("kl"), dims, sum(p.seconds for p in parts))
 
 
+LIVE_SETTINGS = ("lr", "beta", "sigma_dec", "batch_size", "mc_samples", "epochs")
+
+
 class Trainer:
     """Owns a model, its optimiser, the training tensor and the random state.
 
@@ -92,7 +95,10 @@ class Trainer:
 
     # -- settings that change between steps, without a reset -------------------------------------
     def update(self, **changes) -> None:
-        """Change lr, beta, sigma_dec (or other validated config fields) between steps."""
+        """Change settings between steps (those in LIVE_SETTINGS), validated; the architecture stays fixed."""
+        fixed = sorted(set(changes) - set(LIVE_SETTINGS))
+        if fixed:
+            raise ConfigError(f"{', '.join(fixed)} cannot change during training; start a new model instead")
         self.config = self.config.replace(**changes)
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.lr
