@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .config import ConfigError, VAEConfig
+from . import catalog
+from .catalog import (EXTRA_PREFIX, FORMAT, VERSION, CheckpointError, parse_metadata,  # noqa: F401 (re-exported)
+                      read_header)
+from .config import VAEConfig
 from .model import VAE
 
-FORMAT = "vae-latent-explorer"
-VERSION = "1"
-EXTRA_PREFIX = "extra."
-MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024  # the largest file load() reads; shipped models are far smaller
-MAX_HEADER_BYTES = 1024 * 1024
-
-
-class CheckpointError(ValueError):
-    """A file that is not a valid checkpoint of this project; the message says why."""
+MAX_CHECKPOINT_BYTES = catalog.MAX_CHECKPOINT_BYTES
 
 
 @dataclass
@@ -58,6 +52,7 @@ def write_atomic(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary, readable file
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -80,47 +75,6 @@ def save(path: str | Path, model: VAE, metrics: dict | None = None, meta: dict |
     return write_atomic(path, to_bytes(model, metrics, meta, extras))
 
 
-def _describe_foreign(data: bytes) -> str:
-    if data[:2] == b"PK":
-        return "it is a zip archive (a torch.save .pt/.pth file is one); such files hold pickles, which can run code"
-    if data[:1] == b"\x80":
-        return "it is a Python pickle, which can run code when loaded"
-    if len(data) < 8:
-        return f"the file is only {len(data)} bytes"
-    return "its header is not valid safetensors"
-
-
-def read_header(data: bytes) -> dict:
-    """The safetensors JSON header (tensor table plus __metadata__), validated for size and form."""
-    if len(data) < 8:
-        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data))
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > MAX_HEADER_BYTES or 8 + length > len(data):
-        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data)
-                              + ("" if 8 + length <= len(data) else ", or the file is truncated"))
-    try:
-        header = json.loads(data[8: 8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError("not a safetensors checkpoint: " + _describe_foreign(data)) from None
-    if not isinstance(header, dict):
-        raise CheckpointError("not a safetensors checkpoint: its header is not a JSON object")
-    return header
-
-
-def _json_field(metadata: dict, key: str, required: bool = False):
-    if key not in metadata:
-        if required:
-            raise CheckpointError(f"the checkpoint has no {key!r} entry in its metadata")
-        return {}
-    try:
-        value = json.loads(metadata[key])
-    except (TypeError, json.JSONDecodeError):
-        raise CheckpointError(f"the checkpoint's {key!r} metadata is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise CheckpointError(f"the checkpoint's {key!r} metadata must be a JSON object")
-    return value
-
-
 def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Checkpoint:
     """Validate and load checkpoint bytes (a file's or an upload's). Raises CheckpointError on anything off."""
     from safetensors import SafetensorError
@@ -129,15 +83,7 @@ def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Checkpoint:
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"the file is {len(data) / 2**20:.1f} MiB; checkpoints are limited to "
                               f"{MAX_CHECKPOINT_BYTES // 2**20} MiB")
-    metadata = read_header(data).get("__metadata__") or {}
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(f"a safetensors file, but not a {FORMAT} checkpoint (no format tag in its metadata)")
-    if metadata.get("version") != VERSION:
-        raise CheckpointError(f"checkpoint version {metadata.get('version')!r} is not supported (expected {VERSION})")
-    try:
-        config = VAEConfig.from_dict(_json_field(metadata, "config", required=True))
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint's config is invalid: {exc}") from None
+    config, metrics, meta = parse_metadata(read_header(data))
     try:
         tensors = load(data)
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -162,7 +108,7 @@ def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Checkpoint:
             raise CheckpointError(f"weight {name} holds NaN or infinite values")
     model.load_state_dict(weights)
     model.eval()
-    return Checkpoint(model.to(device), config, _json_field(metadata, "metrics"), _json_field(metadata, "meta"), extras)
+    return Checkpoint(model.to(device), config, metrics, meta, extras)
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-iw-samples", type=int, default=10,
                        help="K for the test-split IWAE figure stored with the checkpoint (0: skip)")
     train.add_argument("--no-download", action="store_true", help="never try torchvision's download")
+    train.add_argument("--save-test-latents", action="store_true",
+                       help="store the test set's latent means (and, for d > 2, a t-SNE map) in the checkpoint")
 
     ev = sub.add_parser("evaluate", help="ELBO parts and IWAE log p(x) on the test split")
     ev.add_argument("checkpoint", type=Path)
@@ -63,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def reproduce_command(config: VAEConfig, limit: int | None) -> str:
-    """The `python -m vae train` command that rebuilds a model with this config (data folder aside)."""
+def reproduce_command(config: VAEConfig, limit: int | None = None, save_test_latents: bool = False,
+                      eval_iw_samples: int = 10) -> str:
+    """The `python -m vae train` command that rebuilds this checkpoint (data folder aside)."""
     parts = ["python -m vae train", f"--dataset {config.dataset}", f"--epochs {config.epochs}",
              f"--latent-dim {config.latent_dim}", f"--hidden {','.join(map(str, config.hidden))}",
              f"--likelihood {config.likelihood}", f"--sigma-dec {config.sigma_dec:g}", f"--beta {config.beta:g}",
@@ -74,6 +77,9 @@ def reproduce_command(config: VAEConfig, limit: int | None) -> str:
         parts.append("--binarize")
     if limit:
         parts.append(f"--limit {limit}")
+    parts.append(f"--eval-iw-samples {eval_iw_samples}")
+    if save_test_latents:
+        parts.append("--save-test-latents")
     return " ".join(parts)
 
 
@@ -112,7 +118,7 @@ def cmd_train(args) -> int:
     try:
         train_set = _load(config.dataset, "train", args).subset(args.limit)
         trainer = Trainer(config, train_set.to_float(device), device, world=world)
-        meta = {"command": reproduce_command(config, args.limit), "data_source": train_set.source,
+        meta = {"command": reproduce_command(config, args.limit, args.save_test_latents, args.eval_iw_samples), "data_source": train_set.source,
                 "train_examples": len(train_set), "world_size": world.size, "torch": torch.__version__}
         say = print if world.is_main else (lambda *a, **k: None)
         say(f"training {config.latent_dim}-D {config.likelihood} VAE on {len(train_set):,} examples "
@@ -132,14 +138,21 @@ def cmd_train(args) -> int:
             say(f"interrupted; the last finished epoch is saved in {args.out}" if metrics else "interrupted",
                 file=sys.stderr)
             return 130
-        if world.is_main and args.eval_iw_samples > 0:
+        if world.is_main and (args.eval_iw_samples > 0 or args.save_test_latents):
             test = _load(config.dataset, "test", args)
-            metrics["test"] = evaluate(trainer.model, test.to_float(device), iw_samples=args.eval_iw_samples)
-            metrics["test"]["data_source"] = test.source
-            checkpoint.save(args.out, trainer.model, metrics, meta)
-            t = metrics["test"]
-            say(f"test: elbo {t['elbo']:.2f}  log p(x) ≥ {t['log_px_iwae']:.2f} (IWAE, K={args.eval_iw_samples})  "
-                f"{t['bits_per_dim']:.3f} bits/dim")
+            extras = {}
+            if args.eval_iw_samples > 0:
+                metrics["test"] = evaluate(trainer.model, test.to_float(device), iw_samples=args.eval_iw_samples)
+                metrics["test"]["data_source"] = test.source
+                t = metrics["test"]
+                say(f"test: elbo {t['elbo']:.2f}  log p(x) ≥ {t['log_px_iwae']:.2f} (IWAE, K={args.eval_iw_samples})  "
+                    f"{t['bits_per_dim']:.3f} bits/dim")
+            if args.save_test_latents:
+                from .latent import test_latent_extras
+
+                extras = test_latent_extras(trainer.model, test.to_float(device), test.labels)
+                meta["test_latents_source"] = test.source
+            checkpoint.save(args.out, trainer.model, metrics, meta, extras)
         say(f"saved {args.out}")
         world.barrier()
         return 0

@@ -9,6 +9,7 @@ Where the loader looks, in order:
 In a folder, the IDX files may sit in `<dir>/<Folder>/raw/` (torchvision's layout), `<dir>/raw/`
 or `<dir>/` itself, each uncompressed or gzipped.
 The whole split is held as one uint8 tensor; `to_float` puts it on the device once.
+torch is imported on first use, so the registry (`DATASETS`) is cheap to import.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ASSETS = Path(__file__).parent / "assets"
 IDX_IMAGES_MAGIC = 2051
@@ -57,8 +57,8 @@ class Dataset:
 
     name: str
     split: str
-    images: torch.Tensor
-    labels: torch.Tensor
+    images: "torch.Tensor"
+    labels: "torch.Tensor"
     source: str
     notice: str | None = None
 
@@ -77,7 +77,7 @@ class Dataset:
             raise DataError(f"a subset needs at least one example, got limit={limit}")
         return Dataset(self.name, self.split, self.images[:limit], self.labels[:limit], self.source, self.notice)
 
-    def to_float(self, device: torch.device | str = "cpu") -> torch.Tensor:
+    def to_float(self, device: "torch.device | str" = "cpu") -> "torch.Tensor":
         """All images as one float32 tensor [N, D] in [0, 1] on `device`."""
         return self.images.to(device).flatten(1).float().div_(255.0)
 
@@ -133,6 +133,8 @@ def read_split_from(folder: Path, name: str, split: str) -> Dataset:
         raise DataError(f"{folder}: {images.shape[0]} images but {labels.shape[0]} labels")
     if labels.size and labels.max() >= len(info.classes):
         raise DataError(f"{paths[1]}: label {labels.max()} is out of range 0–{len(info.classes) - 1}")
+    import torch
+
     return Dataset(name, split, torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)),
                    str(paths[0].parent))
 
@@ -144,6 +146,8 @@ def load_sample(name: str = "mnist") -> Dataset:
         raise DataError(f"no sample of {name} is shipped")
     with np.load(ASSETS / info.sample_file) as arrays:
         images, labels = arrays["images"], arrays["labels"]
+    import torch
+
     return Dataset(name, "test", torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)), "shipped sample")
 
 

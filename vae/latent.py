@@ -76,6 +76,12 @@ class Projection:
     mean: np.ndarray | None = None  # [d]
     components: np.ndarray | None = None  # [2, d]
 
+    def from_latent(self, z) -> np.ndarray:
+        """coords = (z − mean) · componentsᵀ (PCA only): latent points [N, d] onto the plane."""
+        if self.components is None:
+            raise ValueError(f"new points cannot be placed on a {self.method} projection; use PCA")
+        return (np.asarray(z, dtype=np.float64) - self.mean) @ self.components.T
+
     def to_latent(self, coords) -> np.ndarray:
         """z = mean + coords · components (PCA only): the latent point on the projection plane."""
         if self.components is None:
@@ -102,3 +108,14 @@ def project(points, method: str = "pca", seed: int = 0) -> Projection:
         coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(points)
         return Projection(coords, "tsne")
     raise ValueError(f"unknown projection {method!r}; use 'pca' or 'tsne'")
+
+
+def test_latent_extras(model, images: torch.Tensor, labels: torch.Tensor, tsne: bool | None = None) -> dict:
+    """What a checkpoint stores so the app draws its scatter at once, offline:
+    test_mu (float16 [N, d]), test_labels (uint8 [N]) and, for d > 2, test_tsne (float16 [N, 2]).
+    """
+    mu, _ = encode_dataset(model, images)
+    extras = {"test_mu": mu.half(), "test_labels": labels.to(torch.uint8)}
+    if tsne if tsne is not None else model.config.latent_dim > 2:
+        extras["test_tsne"] = torch.from_numpy(project(mu.numpy(), "tsne").coords).half()
+    return extras

@@ -143,6 +143,23 @@ def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | N
     return torch.logsumexp(torch.cat(log_weights, 0), dim=0) - math.log(samples)
 
 
+def optimal_sigma_dec(x: torch.Tensor, x_hat: torch.Tensor) -> float:
+    """σ* = √(E‖x − x̂‖² / D): the σ_dec that maximises the mean Gaussian log-likelihood for a fixed decoder.
+
+    From d/dσ [−S/(2σ²) − D log σ] = S/σ³ − D/σ = 0 with S = E‖x − x̂‖²: σ*² is the per-pixel MSE.
+    The mean runs over every leading dimension of x̂ (samples, batch).
+    """
+    return math.sqrt((x - x_hat).pow(2).sum(-1).mean().item() / x.shape[-1])
+
+
+def beta_equivalent(sigma_dec: float) -> float:
+    """β = 2σ_dec²: a Gaussian decoder with σ_dec optimises the same objective as a β-VAE on squared error.
+
+    −ELBO = ‖x − x̂‖²/(2σ²) + KL + const = (1/(2σ²))·(‖x − x̂‖² + 2σ²·KL) + const.
+    """
+    return 2 * sigma_dec**2
+
+
 def bits_per_dim(log_px: torch.Tensor | float, data_dim: int) -> torch.Tensor | float:
     """−log p(x) / (D · ln 2): nats per image turned into bits per pixel."""
     return -log_px / (data_dim * math.log(2))

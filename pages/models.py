@@ -1,0 +1,70 @@
+"""Models: the shipped checkpoints and your own — list, download, upload (validated), delete."""
+import pandas as pd
+import streamlit as st
+
+from ui import store
+from ui.sidebar import choose_model
+from vae import catalog
+
+choose_model()
+st.header("Models")
+infos = store.available_models()
+
+
+def row(info):
+    c, test = info.config, info.metrics.get("test", {})
+    return {"name": info.name, "owner": "shipped" if store.is_shipped(info) else "yours", "latent dim": c.latent_dim,
+            "decoder": c.likelihood, "σ_dec": c.sigma_dec if c.likelihood == "gaussian" else None,
+            "hidden": ",".join(map(str, c.hidden)), "test ELBO": test.get("elbo"),
+            "IWAE log p(x)": test.get("log_px_iwae"), "size (KB)": round(info.path.stat().st_size / 1024)}
+
+
+st.dataframe(pd.DataFrame([row(i) for i in infos]), hide_index=True, width="stretch")
+st.caption(f"Your models live in `{store.user_dir()}` (set VAE_USER_MODELS_DIR to move them). "
+           "Choose any model in the sidebar to open it on the other pages.")
+
+for info in infos:
+    shipped = store.is_shipped(info)
+    with st.expander(f"{info.name}  ({'shipped' if shipped else 'yours'})"):
+        if info.meta.get("command"):
+            st.code(info.meta["command"], language="bash", wrap_lines=True)
+        cols = st.columns([1, 1, 3])
+        cols[0].download_button("Download", info.path.read_bytes(), file_name=info.path.name,
+                                mime="application/octet-stream", key=f"download_{info.name}")
+        if not shipped:
+            confirm = cols[2].checkbox("Yes, delete it", key=f"confirm_{info.name}")
+            if cols[1].button("Delete", key=f"delete_{info.name}", disabled=not confirm):
+                info.path.unlink(missing_ok=True)
+                st.toast(f"Deleted {info.name}")
+                st.rerun()
+
+st.subheader("Upload a checkpoint")
+st.caption("A `.safetensors` file saved by this app or `python -m vae train` (at most "
+           f"{catalog.MAX_CHECKPOINT_BYTES // 2**20} MiB). It is validated "
+           "before it is kept; nothing in it is ever executed.")
+upload = st.file_uploader("Checkpoint", type=["safetensors"], key="upload_file")
+if upload is not None:
+    from vae import checkpoint
+
+    data = upload.getvalue()
+    try:
+        ckpt = checkpoint.from_bytes(data)
+    except checkpoint.CheckpointError as exc:
+        st.error(f"**{upload.name}** was not accepted: {exc}")
+    else:
+        c = ckpt.config
+        st.success(f"Valid: a {c.latent_dim}-D {c.likelihood} VAE, hidden {list(c.hidden)}.")
+        default = upload.name.removesuffix(catalog.SUFFIX)
+        with st.form("upload_form"):
+            name = st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else "uploaded-model")
+            overwrite = st.checkbox("Replace a model of mine with the same name")
+            if st.form_submit_button("Keep it"):
+                try:
+                    path = store.user_model_path(name)
+                    if path.exists() and not overwrite:
+                        raise ValueError(f"you already have a model named {path.stem}; tick 'Replace' or rename it")
+                    checkpoint.write_atomic(path, data)
+                except (ValueError, OSError) as exc:
+                    st.error(f"Not saved: {exc}")
+                else:
+                    st.success(f"Saved as **{path.stem}**: choose it in the sidebar.")

@@ -1,0 +1,81 @@
+"""A real `streamlit run` on a free port, and Debian's Chromium driven by Playwright (no browser download)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 60.0):
+    """Start `streamlit run app.py` on 127.0.0.1; yields (url, process, seconds until healthy)."""
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=dict(os.environ, VAE_OFFLINE="1", **(env or {})),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}")
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if time.perf_counter() - start > timeout:
+                    raise TimeoutError("streamlit did not become healthy") from None
+                time.sleep(0.05)
+        yield url, proc, time.perf_counter() - start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+SCATTER = ".js-plotly-plot .scattergl, .js-plotly-plot canvas"
+
+POINT_ON_SCREEN = """([plotIndex, curve, index]) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[plotIndex];
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const trace = gd._fullData[curve];
+  const box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.l2p(trace.x[index]), box.top + ya._offset + ya.l2p(trace.y[index])];
+}"""
+
+
+def click_point(page, curve: int, index: int, plot_index: int = 0) -> None:
+    """Click the `index`-th point of trace `curve` of the `plot_index`-th Plotly chart on the page."""
+    x, y = page.evaluate(POINT_ON_SCREEN, [plot_index, curve, index])
+    page.mouse.click(x, y)

@@ -1,0 +1,186 @@
+"""The Streamlit app through AppTest: every page renders on the shipped models; the widgets do what they say."""
+import pickle
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from vae import VAE, VAEConfig, catalog, checkpoint
+
+PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py"]
+SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
+
+
+@pytest.fixture(autouse=True)
+def user_models(tmp_path, monkeypatch, mnist_dir):
+    folder = tmp_path / "my_models"
+    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(folder))
+    return folder
+
+
+def open_page(page: str, model: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if model:
+        at.session_state["model_name"] = model
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_shipped_models_are_there_and_small():
+    assert {"mnist-2d-sigma0.1", "mnist-2d-sigma0.3", "mnist-2d-sigma1.0", "mnist-16d-sigma0.3"} <= set(SHIPPED)
+    for name in SHIPPED:
+        path = ROOT / "checkpoints" / f"{name}.safetensors"
+        assert path.stat().st_size <= 2_000_000
+        info = catalog.read_info(path)
+        assert {"test_mu", "test_labels"} <= set(info.extras)
+        assert info.meta["command"].startswith("python -m vae train") and "--save-test-latents" in info.meta["command"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3"])
+def test_every_page_renders_without_an_exception(page, model):
+    at = open_page(page, model)
+    assert at.session_state["model_name"] == model
+    assert at.header, "the page drew nothing"
+
+
+def test_explore_draws_the_scatter_the_grid_and_decodes_the_sliders():
+    at = open_page(PAGES[0])
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # the scatter and the manifold grid
+    before = at.image[-1].value
+    at.slider(key="explore_z0").set_value(2.0).run()
+    assert not at.exception
+    assert at.image[-1].value != before  # a new decoded image
+    assert "z = (2.00" in at.image[-1].captions[0]
+
+
+def test_explore_with_tsne_on_the_16d_model():
+    at = open_page(PAGES[0], "mnist-16d-sigma0.3")
+    at.radio(key="explore_projection").set_value("tsne").run()
+    assert not at.exception
+    assert any("t-SNE cannot be inverted" in i.value for i in at.info)
+
+
+def test_elbo_sigma_slider_moves_the_reconstruction_term_and_not_the_kl():
+    at = open_page(PAGES[2])
+    recon, kl = metric(at, "Reconstruction term (this digit)"), metric(at, "KL term")
+    at.select_slider(key="elbo_sigma").set_value(1.0).run()
+    assert not at.exception
+    assert metric(at, "Reconstruction term (this digit)") != recon
+    assert metric(at, "KL term") == kl
+    assert metric(at, "equivalent β = 2σ²") == "2"
+    at.radio(key="elbo_unit").set_value("bits per dim").run()
+    assert metric(at, "KL term") != kl
+
+
+def test_interpolate_takes_indices_and_draws_both_paths():
+    at = open_page(PAGES[1])
+    at.number_input(key="interp_b").set_value(7).run()
+    assert not at.exception
+    assert [s.value for s in at.subheader][:2] == ["lerp", "slerp"]
+    assert "(#7)" in at.image[0].captions[0]
+
+
+def create_and_play(seed: int = 0, lr: float = 1e-3) -> AppTest:
+    at = open_page(PAGES[3])
+    at.radio[0].set_value("2,000")
+    at.number_input[-1].set_value(seed)  # the seed
+    at.select_slider[0].set_value(lr)
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert metric(at, "Step") == "0"
+    at.button(key="live_play").click().run()
+    assert not at.exception
+    return at
+
+
+def test_train_live_play_then_pause_advances_the_step_counter():
+    at = create_and_play()
+    after_play = int(metric(at, "Step").replace(",", ""))
+    assert after_play > 0
+    at.button(key="live_pause").click().run()
+    paused = int(metric(at, "Step").replace(",", ""))
+    at.run()
+    assert int(metric(at, "Step").replace(",", "")) == paused  # paused: nothing moves
+    at.button(key="live_step").click().run()
+    assert int(metric(at, "Step").replace(",", "")) > paused
+    run = at.session_state["live_run"]
+    assert run.history and run.history[-1]["step"] == run.step
+
+
+def test_train_live_settings_change_without_a_reset():
+    at = create_and_play()
+    at.button(key="live_pause").click().run()
+    run = at.session_state["live_run"]
+    step = run.step
+    at.select_slider(key="live_lr").set_value(1e-4).run()
+    at.slider(key="live_beta").set_value(2.0).run()
+    assert run.trainer.optimizer.param_groups[0]["lr"] == 1e-4 and run.trainer.config.beta == 2.0
+    assert at.session_state["live_run"] is run and run.step == step
+
+
+def test_two_sessions_train_two_independent_models():
+    a, b = create_and_play(seed=1), create_and_play(seed=2)
+    run_a, run_b = a.session_state["live_run"], b.session_state["live_run"]
+    assert run_a is not run_b
+    wa = torch.cat([p.flatten() for p in run_a.trainer.model.parameters()])
+    wb = torch.cat([p.flatten() for p in run_b.trainer.model.parameters()])
+    assert not torch.equal(wa, wb)
+
+
+def test_save_a_live_model_then_open_it_on_the_other_pages(user_models):
+    at = create_and_play()
+    at.button(key="live_pause").click().run()
+    at.text_input[0].set_value("my-first-vae")
+    at.form_submit_button[-1].click().run()
+    assert not at.exception
+    assert any("my-first-vae" in s.value for s in at.success)
+    saved = checkpoint.load(user_models / "my-first-vae.safetensors")
+    assert saved.meta["steps"] == at.session_state["live_run"].step
+    assert saved.extras["test_mu"].shape == (10_000, 2)
+    at = open_page(PAGES[0], "my-first-vae")
+    assert at.session_state["model_name"] == "my-first-vae"
+
+
+def test_a_bad_save_name_is_refused_with_a_message(user_models):
+    at = create_and_play()
+    at.text_input[0].set_value("../escape")
+    at.form_submit_button[-1].click().run()
+    assert any("Not saved" in e.value for e in at.error)
+    assert not list(user_models.parent.glob("*.safetensors"))
+
+
+def test_models_page_uploads_a_valid_checkpoint_and_deletes_it(user_models):
+    torch.manual_seed(0)
+    data = checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,))))
+    at = open_page(PAGES[4])
+    at.file_uploader(key="upload_file").set_value(("uploaded.safetensors", data, "application/octet-stream")).run()
+    assert any("Valid" in s.value for s in at.success)
+    at.form_submit_button[0].click().run()
+    assert (user_models / "uploaded.safetensors").read_bytes() == data
+    at.run()
+    at.checkbox(key="confirm_uploaded").check().run()
+    at.button(key="delete_uploaded").click().run()
+    assert not (user_models / "uploaded.safetensors").exists()
+
+
+class RunsCode:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_models_page_refuses_a_pickle_and_stays_up(user_models):
+    at = open_page(PAGES[4])
+    at.file_uploader(key="upload_file").set_value(("evil.safetensors", pickle.dumps(RunsCode()), "application/octet-stream")).run()
+    assert not at.exception
+    assert any("was not accepted" in e.value and "pickle" in e.value for e in at.error)
+    assert not user_models.exists() or not list(user_models.iterdir())

@@ -1,0 +1,1 @@
+"""Shared UI pieces of the Streamlit app (the pages stay thin; the math stays in `vae/`)."""

@@ -1,0 +1,26 @@
+"""Tensors and arrays as pictures Streamlit can show."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_uint8(image) -> np.ndarray:
+    """[H, W] floats in [0, 1] (tensor or array) → uint8 array."""
+    array = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
+    return (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
+
+
+def strip(images, pad: int = 2) -> np.ndarray:
+    """[N, H, W] → one row [H, N·(W+pad)−pad] as uint8, white gaps."""
+    images = [to_uint8(im) for im in images]
+    h = images[0].shape[0]
+    gap = np.full((h, pad), 255, dtype=np.uint8)
+    parts = []
+    for i, im in enumerate(images):
+        parts.extend([im] if i == 0 else [gap, im])
+    return np.concatenate(parts, axis=1)
+
+
+def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
+    """Nearest-neighbour upscaling, so small digits stay crisp in the browser."""
+    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))

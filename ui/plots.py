@@ -1,0 +1,120 @@
+"""Figure builders: data in, Plotly figure out. No model math here."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+CLICK_GRID = 40  # invisible points per side that make empty space clickable
+
+
+def extent(coords: np.ndarray, pad: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis ranges holding 99.8 % of the points, padded."""
+    lo, hi = np.percentile(coords, [0.1, 99.9], axis=0)
+    span = hi - lo
+    return (float(lo[0] - pad * span[0]), float(hi[0] + pad * span[0])), (float(lo[1] - pad * span[1]),
+                                                                          float(hi[1] + pad * span[1]))
+
+
+def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, selected: int | None = None,
+                   marker: tuple[float, float] | None = None, paths: dict[str, np.ndarray] | None = None,
+                   axis_titles=("z₁", "z₂"), height: int = 520, opacity: float = 0.55) -> go.Figure:
+    """WebGL scatter of latent points coloured by class; an invisible grid makes empty space clickable.
+
+    Every point's customdata is [kind, index]: kind 0 for a data point (index into coords), 1 for a grid point.
+    (numpy arrays travel as typed arrays, fast to send; a clicked point's customdata then comes back as a dict.)
+    """
+    fig = go.Figure()
+    (x0, x1), (y0, y1) = ranges
+    gx, gy = np.meshgrid(np.linspace(x0, x1, CLICK_GRID), np.linspace(y0, y1, CLICK_GRID))
+    fig.add_trace(go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", name="empty space",
+                               marker=dict(size=9, color="rgba(0,0,0,0.004)"), showlegend=False,
+                               customdata=np.stack([np.ones(gx.size), np.arange(gx.size)], 1).astype(np.int32),
+                               hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
+    names = np.asarray([str(n) for n in classes])
+    fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test digits", showlegend=False,
+                               marker=dict(size=4, color=np.asarray(PALETTE)[labels % 10], opacity=opacity),
+                               customdata=np.stack([np.zeros(len(coords)), np.arange(len(coords))], 1).astype(np.int32),
+                               text=names[labels], hovertemplate="%{text} · #%{customdata[1]}<extra></extra>"))
+    for c, name in enumerate(names):  # legend entries only: one WebGL trace draws far faster than ten
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                 marker=dict(size=8, color=PALETTE[c % 10])))
+    for (name, path), dash in zip((paths or {}).items(), ("solid", "dot", "dash")):
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
+                                 line=dict(color="black", width=2, dash=dash), marker=dict(size=5, color="black")))
+    if selected is not None:
+        fig.add_trace(go.Scatter(x=[coords[selected, 0]], y=[coords[selected, 1]], mode="markers", name="selected",
+                                 marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
+    if marker is not None:
+        fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="z",
+                                 marker=dict(size=14, symbol="x", color="black")))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(itemsizing="constant"),
+                      xaxis=dict(range=[x0, x1], title=axis_titles[0]), dragmode="pan",
+                      yaxis=dict(range=[y0, y1], title=axis_titles[1], scaleanchor=None), clickmode="event+select")
+    return fig
+
+
+def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
+    """[rows, cols, H, W] images → one [rows·(H+pad), cols·(W+pad)] array (row 0 on top)."""
+    rows, cols, h, w = images.shape
+    out = np.ones((rows * (h + pad) - pad, cols * (w + pad) - pad), dtype=np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = images[r, c]
+    return out
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    """[H, W] floats in [0, 1] → a PNG data URI (cheap for the browser to draw, unlike a heatmap)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, height: int = 520,
+             axis_titles=("z₁", "z₂")) -> go.Figure:
+    """The decoded grid drawn in latent coordinates: tile (i, j) centred on (xs[j], ys[i]); ys ascending.
+
+    `ranges` (the scatter's axis ranges) keeps the two plots on the same scale.
+    """
+    rows, cols, h, w = images.shape
+    picture = tile(images[::-1], pad=0)  # highest y in the top row of the picture
+    step_x = (xs[-1] - xs[0]) / max(cols - 1, 1)
+    step_y = (ys[-1] - ys[0]) / max(rows - 1, 1)
+    fig = go.Figure(go.Image(source=png_data_uri(picture), x0=xs[0] - step_x / 2 + step_x / (2 * w), dx=step_x / w,
+                             y0=ys[-1] + step_y / 2 - step_y / (2 * h), dy=-step_y / h, hoverinfo="skip"))
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=axis_titles[0]),
+                  yaxis=dict(title=axis_titles[1], autorange=True, scaleanchor=None))
+    if ranges is not None:
+        layout["xaxis"]["range"] = list(ranges[0])
+        layout["yaxis"].update(range=list(ranges[1]), autorange=False)
+    fig.update_layout(**layout)
+    return fig
+
+
+def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, height: int = 340) -> go.Figure:
+    """Bars per term for two series (this digit, the batch mean)."""
+    names = list(terms)
+    fig = go.Figure([go.Bar(name="this digit", x=names, y=[terms[n][0] for n in names],
+                            text=[f"{terms[n][0]:.2f}" for n in names], textposition="outside"),
+                     go.Bar(name="test batch (mean)", x=names, y=[terms[n][1] for n in names],
+                            text=[f"{terms[n][1]:.2f}" for n in names], textposition="outside")])
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=unit)
+    return fig
+
+
+def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: float, star: float, unit: str,
+                 height: int = 340) -> go.Figure:
+    """Terms against σ_dec (log axis), with the current σ and σ* marked."""
+    fig = go.Figure([go.Scatter(x=sigmas, y=y, mode="lines", name=name) for name, y in curves.items()])
+    fig.add_vline(x=current, line=dict(color="black", width=2), annotation_text=f"σ = {current:.3g}")
+    fig.add_vline(x=star, line=dict(color="crimson", dash="dash"), annotation_text=f"σ* = {star:.3g}",
+                  annotation_position="bottom right")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="σ_dec"),
+                      yaxis_title=unit)
+    return fig

@@ -1,0 +1,152 @@
+"""Where models and data come from, cached for the whole server as read-only objects.
+
+`st.cache_resource` objects are shared by every session: nothing here is mutated after it is
+built (models are used under torch.no_grad in eval mode; tensors are only read). Everything a
+session changes lives in `st.session_state`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from vae import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DIR = ROOT / "checkpoints"
+DEFAULT_MODEL = "mnist-2d-sigma0.3"
+
+
+def user_dir() -> Path:
+    """The folder for the user's own models: $VAE_USER_MODELS_DIR, else ./my_models in the project."""
+    return Path(os.environ.get("VAE_USER_MODELS_DIR") or ROOT / "my_models")
+
+
+def available_models() -> list[catalog.CheckpointInfo]:
+    """Shipped checkpoints first, then the user's own (headers only: cheap, no torch)."""
+    return catalog.list_checkpoints(SHIPPED_DIR) + catalog.list_checkpoints(user_dir())
+
+
+def user_model_path(name: str) -> Path:
+    """Where the user's model `name` is saved; refuses unsafe names and names of shipped models."""
+    path = catalog.checkpoint_path(user_dir(), name)
+    if (SHIPPED_DIR / path.name).exists():
+        raise ValueError(f"{path.stem} is the name of a shipped model; choose another")
+    return path
+
+
+def is_shipped(info: catalog.CheckpointInfo) -> bool:
+    return info.path.parent.resolve() == SHIPPED_DIR.resolve()
+
+
+def _stamp(path: Path) -> float:
+    return path.stat().st_mtime_ns
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load_model(path: str, stamp: float):
+    from vae import checkpoint
+
+    return checkpoint.load(path)
+
+
+def load_model(info: catalog.CheckpointInfo):
+    """The validated checkpoint (model in eval mode on the CPU), cached per file version. Read-only."""
+    return _load_model(str(info.path), _stamp(info.path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _decoder(path: str, stamp: float):
+    from vae.numpy_decoder import NumpyDecoder
+
+    return NumpyDecoder.from_checkpoint(path)
+
+
+def decoder(info: catalog.CheckpointInfo):
+    """The checkpoint's decoder evaluated with numpy (no torch): `.decode(z)` → images. Read-only."""
+    return _decoder(str(info.path), _stamp(info.path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _latents(path: str, stamp: float) -> dict:
+    extras = catalog.read_extras(path)
+    for array in extras.values():
+        array.setflags(write=False)
+    return extras
+
+
+def stored_latents(info: catalog.CheckpointInfo) -> dict:
+    """The precomputed test-set latents stored with a checkpoint (numpy, read-only); {} when absent."""
+    if "test_mu" not in info.extras:
+        return {}
+    return _latents(str(info.path), _stamp(info.path))
+
+
+@st.cache_resource(show_spinner="Loading data…", max_entries=4)
+def dataset(name: str, split: str):
+    """(Dataset, float tensor [N, D]) for a split, found by vae.data's fallback chain. Read-only."""
+    from vae.data import load_dataset
+
+    data = load_dataset(name, split)
+    return data, data.to_float()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _encoded(path: str, stamp: float, name: str):
+    from vae.latent import encode_dataset
+
+    ckpt = _load_model(path, stamp)
+    _, images = dataset(name, "test")
+    mu, _ = encode_dataset(ckpt.model, images)
+    return mu.numpy()
+
+
+def test_means(info: catalog.CheckpointInfo):
+    """(latent means [N, d] as float32 numpy, labels [N]) of the test set: stored, else encoded now."""
+    stored = stored_latents(info)
+    if stored:
+        return stored["test_mu"].astype("float32"), stored["test_labels"]
+    data, _ = dataset(info.config.dataset, "test")
+    return _encoded(str(info.path), _stamp(info.path), info.config.dataset), data.labels.numpy()
+
+
+@st.cache_resource(show_spinner="Projecting to 2-D…", max_entries=16)
+def _projection(path: str, stamp: float, method: str):
+    from vae.latent import Projection, project
+
+    info = catalog.read_info(path)
+    mu, _ = test_means(info)
+    stored = stored_latents(info)
+    if method == "tsne" and "test_tsne" in stored:
+        return Projection(stored["test_tsne"].astype("float64"), "tsne")
+    return project(mu, method)
+
+
+def projection(info: catalog.CheckpointInfo, method: str):
+    """PCA or t-SNE of the test-set means (t-SNE stored with shipped models, else computed once)."""
+    return _projection(str(info.path), _stamp(info.path), method)
+
+
+# σ_dec choices for sliders (they include every shipped model's σ), and the finer grid the curves are drawn on.
+SIGMA_CHOICES = (0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8,
+                 1.0, 1.2, 1.5, 2.0)
+SIGMA_GRID = tuple(sorted(set(SIGMA_CHOICES) | {float(f"{s:.3g}") for s in __import__("numpy").geomspace(0.01, 2.0, 81)}))
+BATCH = 256  # the test batch of the ELBO page: the first BATCH test digits
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sweep(path: str, stamp: float, name: str, index: int):
+    import torch
+
+    from vae.decomposition import sigma_sweep
+
+    model = _load_model(path, stamp).model
+    _, images = dataset(name, "test")
+    x = torch.cat([images[index: index + 1], images[:BATCH]])
+    return sigma_sweep(model, x, SIGMA_GRID, samples=8, seed=0)
+
+
+def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
+    """The ELBO's parts at every σ in SIGMA_GRID for test digit `index` (column 0) and the test batch."""
+    return _sweep(str(info.path), _stamp(info.path), info.config.dataset, index)
