@@ -1,0 +1,73 @@
+"""The live-training process: same steps as the in-process Trainer, commands, and its end."""
+import time
+
+import pytest
+import torch
+
+from vae import VAEConfig, checkpoint
+from vae.data import load_dataset
+from vae.live import LiveTrainer, LiveTrainingError
+from vae.train import Trainer
+
+CONFIG = VAEConfig(latent_dim=2, hidden=(64,), batch_size=64, seed=7)
+
+
+@pytest.fixture
+def live(mnist_dir):
+    trainer = LiveTrainer(CONFIG, limit=2000)
+    yield trainer
+    trainer.stop()
+
+
+def test_the_child_takes_the_same_steps_as_the_trainer_in_process(live, mnist_dir, tmp_path):
+    assert live.ready["train_examples"] == 2000
+    assert live.step(steps=30) == 30
+    live.save(tmp_path / "live.safetensors")
+    here = Trainer(CONFIG, load_dataset("mnist", "train", mnist_dir).subset(2000).to_float(), "cpu")
+    here.run(30)
+    saved = checkpoint.load(tmp_path / "live.safetensors")
+    for name, tensor in here.model.state_dict().items():
+        torch.testing.assert_close(saved.model.state_dict()[name], tensor, rtol=0, atol=1e-6)
+    assert saved.meta["steps"] == 30 and saved.extras["test_mu"].shape == (10_000, 2)
+
+
+def test_play_pause_update_and_snapshot(live):
+    live.play()
+    time.sleep(1.5)
+    live.pause()
+    first = live.snapshot()
+    assert first["step"] > 0 and first["history"] and not first["playing"]
+    assert first["coords"].shape == (1000, 2) and first["recon"].shape == (8, 28, 28)
+    time.sleep(0.5)
+    assert live.snapshot(probe=False)["step"] == first["step"]  # paused
+    live.update(lr=1e-4, beta=0.5, sigma_dec=0.1)
+    assert live.snapshot(probe=False)["config"]["sigma_dec"] == 0.1
+    with pytest.raises(LiveTrainingError, match="sigma_dec"):
+        live.update(sigma_dec=0.0)
+    with pytest.raises(LiveTrainingError, match="latent_dim cannot change"):
+        live.update(latent_dim=3)
+    assert live.alive and live.snapshot(probe=False)["step"] == first["step"]  # refusals lose nothing
+
+
+def test_stop_ends_the_process(live):
+    live.stop()
+    assert not live.alive
+    with pytest.raises(LiveTrainingError, match="ended"):
+        live.snapshot()
+
+
+def test_the_process_ends_when_its_owner_stops_asking(mnist_dir):
+    trainer = LiveTrainer(CONFIG, limit=500, heartbeat_timeout=1.0)
+    try:
+        trainer.play()
+        deadline = time.monotonic() + 20
+        while trainer.alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not trainer.alive, "the training process outlived its owner's silence"
+    finally:
+        trainer.stop()
+
+
+def test_a_model_that_cannot_be_built_is_a_message(mnist_dir):
+    with pytest.raises(LiveTrainingError, match="could not be built"):
+        LiveTrainer(CONFIG, limit=0)

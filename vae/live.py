@@ -1,0 +1,242 @@
+"""Live training in a child process that one owner (a browser session) controls over a pipe.
+
+Why a process: torch's element-wise kernels run their OpenMP teams well only from a process's main
+thread (measured here: about 1.7× slower per step from any other thread), and a web server's
+sessions run in threads. The child trains on its own main thread, at the command line's speed.
+
+The child holds a `Trainer` and trains in short chunks between commands: play, pause, step,
+update (lr / β / σ_dec), snapshot (metrics, history and a probe of the latent space), save, stop.
+It exits on `stop`, when the pipe closes (the owner's process ended), or when no command has come
+for `heartbeat_timeout` seconds (the owner went away without saying so). Nothing outlives its owner.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+
+CHUNK_SECONDS = 0.1  # training between two looks at the pipe
+RECORD_SECONDS = 0.5  # one history point per half second of training
+PROBE = 1000  # test digits encoded for the live scatter
+RECON = 8  # of which this many are shown with their reconstructions
+COMMANDS = ("hello", "play", "pause", "step", "update", "snapshot", "save", "stop")
+
+
+class LiveTrainingError(RuntimeError):
+    """The training process refused a command or is gone; the message says why."""
+
+
+class LiveTrainer:
+    """The owner's handle on a training process. Every method is one request and its reply."""
+
+    def __init__(self, config, limit: int | None = None, heartbeat_timeout: float = 60.0, device: str = "cpu"):
+        context = multiprocessing.get_context("spawn")  # a clean child: no server threads copied by fork
+        self._conn, child_conn = context.Pipe()
+        self.config = config
+        self.process = context.Process(target=_serve, args=(child_conn, config.to_dict(), limit, heartbeat_timeout,
+                                                            device), daemon=True, name="vae-live-training")
+        self.process.start()
+        child_conn.close()
+        self.ready = self._request("hello", timeout=300)  # the child has loaded the data and built the model
+
+    def _request(self, command: str, timeout: float = 60.0, **arguments):
+        if not self.process.is_alive():
+            raise LiveTrainingError("the training process has ended (the session was idle too long, or it crashed)")
+        try:
+            self._conn.send((command, arguments))
+            if not self._conn.poll(timeout):
+                raise LiveTrainingError(f"the training process did not answer {command!r} within {timeout:.0f} s")
+            ok, reply = self._conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            raise LiveTrainingError("the training process has ended") from None
+        if not ok:
+            raise LiveTrainingError(reply)
+        return reply
+
+    def play(self) -> None:
+        self._request("play")
+
+    def pause(self) -> None:
+        self._request("pause")
+
+    def step(self, seconds: float = RECORD_SECONDS, steps: int | None = None) -> int:
+        """Train about `seconds` (or exactly `steps` steps) while paused; returns the step count."""
+        return self._request("step", timeout=max(60.0, 10 * seconds), seconds=seconds, steps=steps)
+
+    def update(self, **changes) -> None:
+        self._request("update", changes=changes)
+
+    def snapshot(self, probe: bool = True) -> dict:
+        """step, epoch, playing, message, history, kl_per_dim, and with `probe`: coords, names, labels,
+        originals, recon (numpy arrays)."""
+        return self._request("snapshot", probe=probe)
+
+    def save(self, path, meta: dict | None = None) -> str:
+        return self._request("save", timeout=300, path=str(path), meta=meta or {})
+
+    def stop(self) -> None:
+        """End the process (its model is gone: save first)."""
+        try:
+            self._request("stop", timeout=10)
+        except LiveTrainingError:
+            pass
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self._conn.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+
+class _Session:
+    """The child's state and its answers to commands."""
+
+    def __init__(self, config_dict: dict, limit: int | None, device: str):
+        from .config import VAEConfig
+        from .data import load_dataset
+        from .train import Trainer
+
+        self.config = VAEConfig.from_dict(config_dict)
+        train = load_dataset(self.config.dataset, "train").subset(limit)
+        self.test = load_dataset(self.config.dataset, "test")
+        self.test_images = self.test.to_float()
+        self.trainer = Trainer(self.config, train.to_float(), device)
+        self.train_source, self.train_examples = train.source, len(train)
+        self.playing, self.message = False, None
+        self.history: list[dict] = []
+        self.kl_per_dim: list[float] = []
+        self.pending: list = []
+        self.rate = 0.0
+
+    # -- training --------------------------------------------------------------------------------
+    def train_chunk(self, seconds: float = CHUNK_SECONDS) -> None:
+        steps = max(1, int(self.rate * seconds)) if self.rate > 0 else 2
+        metrics = self.trainer.run(steps)
+        self.rate = metrics.steps_per_s
+        self.pending.append(metrics)
+        if not math.isfinite(metrics.loss):
+            self.flush()
+            self.playing = False
+            self.message = (f"Training diverged at step {self.trainer.step} (the loss is not finite). "
+                            "Lower the learning rate and start a new model.")
+        elif sum(m.seconds for m in self.pending) >= RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        from .train import TrainMetrics
+
+        if not self.pending:
+            return
+        m = TrainMetrics.combine(self.pending)
+        self.pending = []
+        self.history.append({"step": m.step, "epoch": m.epoch, "elbo": m.elbo, "reconstruction": m.reconstruction,
+                             "kl": m.kl, "loss": m.loss, "steps_per_s": m.steps_per_s,
+                             "active_dims": m.active_dims()})
+        self.kl_per_dim = m.kl_per_dim
+
+    # -- commands --------------------------------------------------------------------------------
+    def hello(self):
+        return {"train_examples": self.train_examples, "train_source": self.train_source,
+                "test_source": self.test.source}
+
+    def play(self):
+        self.playing, self.message = True, None
+
+    def pause(self):
+        self.playing = False
+        self.flush()
+
+    def step(self, seconds: float, steps: int | None = None):
+        if steps is not None:
+            self.pending.append(self.trainer.run(steps))
+        else:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end and self.message is None:
+                self.train_chunk()
+        self.flush()
+        return self.trainer.step
+
+    def update(self, changes: dict):
+        self.trainer.update(**changes)
+
+    def snapshot(self, probe: bool):
+        import numpy as np
+
+        reply = {"step": self.trainer.step, "epoch": self.trainer.epoch, "playing": self.playing,
+                 "message": self.message, "history": list(self.history), "kl_per_dim": list(self.kl_per_dim),
+                 "config": self.trainer.config.to_dict()}
+        if probe:
+            from .latent import decode, encode_dataset
+
+            model = self.trainer.model
+            mu = encode_dataset(model, self.test_images[:PROBE])[0].numpy()
+            kl = self.kl_per_dim
+            dims = [0, 0] if mu.shape[1] == 1 else (list(np.argsort(kl)[::-1][:2]) if kl else [0, 1])
+            reply.update(coords=mu[:, dims], names=[f"z{d + 1}" for d in dims],
+                         labels=self.test.labels[:PROBE].numpy(),
+                         originals=self.test_images[:RECON].numpy().reshape(-1, *self.config.image_shape),
+                         recon=decode(model, mu[:RECON]).numpy())
+        return reply
+
+    def stop(self):
+        """Answered, then the loop ends."""
+
+    def save(self, path: str, meta: dict):
+        from . import checkpoint
+        from .cli import reproduce_command
+        from .latent import test_latent_extras
+
+        self.flush()
+        extras = test_latent_extras(self.trainer.model, self.test_images, self.test.labels, tsne=False)
+        meta = {"command": reproduce_command(self.trainer.config) + f"  # trained live for {self.trainer.step} steps",
+                "steps": self.trainer.step, "data_source": self.train_source, **meta}
+        checkpoint.save(path, self.trainer.model, {"train": self.history[-1] if self.history else {}}, meta, extras)
+        return path
+
+
+def _serve(conn, config_dict: dict, limit: int | None, heartbeat_timeout: float, device: str) -> None:
+    """The child's main loop."""
+    try:
+        session = _Session(config_dict, limit, device)
+    except Exception as exc:  # report why the run could not start, then end
+        _answer_first(conn, f"the model could not be built: {exc}")
+        return
+    last_heard = time.monotonic()
+    while True:
+        try:
+            ready = conn.poll(0 if session.playing else 0.5)
+            if ready:
+                command, arguments = conn.recv()
+        except (EOFError, OSError):
+            return  # the owner is gone
+        if ready:
+            last_heard = time.monotonic()
+            try:
+                if command not in COMMANDS:
+                    raise ValueError(f"unknown command {command!r}")
+                reply = (True, getattr(session, command)(**arguments))
+            except Exception as exc:  # a refused command (e.g. σ_dec ≤ 0) is an answer, not a crash
+                reply = (False, str(exc))
+            try:
+                conn.send(reply)
+            except (OSError, BrokenPipeError):
+                return
+            if command == "stop":
+                return
+        elif time.monotonic() - last_heard > heartbeat_timeout:
+            return  # nobody has asked for anything in a long while: the session has gone
+        if session.playing:
+            session.train_chunk()
+
+
+def _answer_first(conn, error: str) -> None:
+    try:
+        if conn.poll(300):
+            conn.recv()
+            conn.send((False, error))
+    except (EOFError, OSError):
+        pass
+
