@@ -1,16 +1,20 @@
 """VAE Latent Explorer — `streamlit run app.py`."""
 import streamlit as st
 
-st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
+from ui import shell
+
+st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/explore:", layout="wide")
 
 PAGES = [
-    st.Page("pages/explore.py", title="Explore the latent space", icon="🗺️", default=True, url_path="explore"),
-    st.Page("pages/interpolate.py", title="Interpolate", icon="↔️", url_path="interpolate"),
-    st.Page("pages/elbo.py", title="ELBO decomposition", icon="⚖️", url_path="elbo"),
-    st.Page("pages/train.py", title="Train live", icon="🏋️", url_path="train"),
-    st.Page("pages/models.py", title="Models", icon="🗂️", url_path="models"),
+    st.Page("pages/explore.py", title="Explore the latent space", icon=":material/scatter_plot:", default=True, url_path="explore"),
+    st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
+    st.Page("pages/elbo.py", title="ELBO decomposition", icon=":material/balance:", url_path="elbo"),
+    st.Page("pages/train.py", title="Train live", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/models.py", title="Models", icon=":material/folder_open:", url_path="models"),
 ]
 
 page = st.navigation(PAGES)
+shell.mark_app_run()
+shell.resume_deep_link(PAGES)
 st.sidebar.title("VAE Latent Explorer")
 page.run()

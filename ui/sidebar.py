@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import store
+from ui import shell, store
 
 MODEL_KEY = "model_name"
 
@@ -15,7 +15,13 @@ def _label(info) -> str:
 
 
 def choose_model():
-    """Model picker in the sidebar; returns the chosen CheckpointInfo (None when there is none)."""
+    """Model picker in the sidebar; returns the chosen CheckpointInfo (None when there is none).
+
+    Every page calls it first, so it also makes sure the run came through app.py (see ui.shell).
+    """
+    import sys
+
+    shell.require_app(sys._getframe(1).f_code.co_filename)
     infos = store.available_models()
     if not infos:
         st.sidebar.error("No checkpoints found in checkpoints/ or your models folder.")
