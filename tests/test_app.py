@@ -1,5 +1,6 @@
 """The Streamlit app through AppTest: every page renders on the shipped models; the widgets do what they say."""
 import pickle
+import time
 
 import pytest
 import torch
@@ -90,70 +91,107 @@ def test_interpolate_takes_indices_and_draws_both_paths():
     assert "(#7)" in at.image[0].captions[0]
 
 
-def create_and_play(seed: int = 0, lr: float = 1e-3) -> AppTest:
+@pytest.fixture
+def sessions():
+    """AppTest sessions of the Train page; their training processes are stopped afterwards."""
+    made = []
+    yield made
+    for at in made:
+        run = at.session_state["live_run"] if "live_run" in at.session_state else None
+        if run is not None:
+            run.trainer.stop()
+
+
+def step_of(at: AppTest) -> int:
+    return int(metric(at, "Step").replace(",", ""))
+
+
+def rerun_until(at: AppTest, condition, timeout: float = 60.0) -> AppTest:
+    end = time.monotonic() + timeout
+    while True:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if condition(at) or time.monotonic() > end:
+            return at
+        time.sleep(0.3)
+
+
+def create_and_play(sessions, seed: int = 0, lr: float = 1e-3) -> AppTest:
     at = open_page(PAGES[3])
+    sessions.append(at)
     at.radio[0].set_value("2,000")
     at.number_input[-1].set_value(seed)  # the seed
     at.select_slider[0].set_value(lr)
     at.form_submit_button[0].click().run()
-    assert not at.exception
+    assert not at.exception, [e.value for e in at.exception]
     assert metric(at, "Step") == "0"
     at.button(key="live_play").click().run()
-    assert not at.exception
+    rerun_until(at, lambda a: step_of(a) > 0)
+    assert step_of(at) > 0
     return at
 
 
-def test_train_live_play_then_pause_advances_the_step_counter():
-    at = create_and_play()
-    after_play = int(metric(at, "Step").replace(",", ""))
-    assert after_play > 0
+def test_train_live_play_then_pause_advances_the_step_counter(sessions):
+    at = create_and_play(sessions)
+    first = step_of(at)
+    rerun_until(at, lambda a: step_of(a) > first)
+    assert step_of(at) > first  # it trains between renders
     at.button(key="live_pause").click().run()
-    paused = int(metric(at, "Step").replace(",", ""))
-    at.run()
-    assert int(metric(at, "Step").replace(",", "")) == paused  # paused: nothing moves
+    time.sleep(0.5)
+    paused = step_of(at.run())
+    time.sleep(1.0)
+    assert step_of(at.run()) == paused  # paused: nothing moves
     at.button(key="live_step").click().run()
-    assert int(metric(at, "Step").replace(",", "")) > paused
-    run = at.session_state["live_run"]
-    assert run.history and run.history[-1]["step"] == run.step
+    assert step_of(at.run()) > paused
 
 
-def test_train_live_settings_change_without_a_reset():
-    at = create_and_play()
+def test_train_live_settings_change_without_a_reset(sessions):
+    at = create_and_play(sessions)
     at.button(key="live_pause").click().run()
-    run = at.session_state["live_run"]
-    step = run.step
+    trainer = at.session_state["live_run"].trainer
+    step = trainer.snapshot(probe=False)["step"]
     at.select_slider(key="live_lr").set_value(1e-4).run()
     at.slider(key="live_beta").set_value(2.0).run()
-    assert run.trainer.optimizer.param_groups[0]["lr"] == 1e-4 and run.trainer.config.beta == 2.0
-    assert at.session_state["live_run"] is run and run.step == step
+    snap = trainer.snapshot(probe=False)
+    assert snap["config"]["lr"] == 1e-4 and snap["config"]["beta"] == 2.0
+    assert snap["step"] == step and at.session_state["live_run"].trainer is trainer
 
 
-def test_two_sessions_train_two_independent_models():
-    a, b = create_and_play(seed=1), create_and_play(seed=2)
-    run_a, run_b = a.session_state["live_run"], b.session_state["live_run"]
-    assert run_a is not run_b
-    wa = torch.cat([p.flatten() for p in run_a.trainer.model.parameters()])
-    wb = torch.cat([p.flatten() for p in run_b.trainer.model.parameters()])
-    assert not torch.equal(wa, wb)
+def test_two_sessions_train_two_independent_models(sessions):
+    a, b = create_and_play(sessions, seed=1), create_and_play(sessions, seed=2)
+    ta, tb = a.session_state["live_run"].trainer, b.session_state["live_run"].trainer
+    assert ta.process.pid != tb.process.pid
+    ta.pause(), tb.pause()
+    ta.step(steps=5), tb.step(steps=5)
+    assert ta.snapshot(probe=False)["history"][-1]["elbo"] != tb.snapshot(probe=False)["history"][-1]["elbo"]
 
 
-def test_save_a_live_model_then_open_it_on_the_other_pages(user_models):
-    at = create_and_play()
+def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, user_models):
+    at = create_and_play(sessions)
     at.button(key="live_pause").click().run()
-    at.text_input[0].set_value("my-first-vae")
+    at.text_input(key="live_save_name").set_value("my-first-vae")
     at.form_submit_button[-1].click().run()
     assert not at.exception
     assert any("my-first-vae" in s.value for s in at.success)
     saved = checkpoint.load(user_models / "my-first-vae.safetensors")
-    assert saved.meta["steps"] == at.session_state["live_run"].step
+    assert saved.meta["steps"] == at.session_state["live_run"].trainer.snapshot(probe=False)["step"]
     assert saved.extras["test_mu"].shape == (10_000, 2)
     at = open_page(PAGES[0], "my-first-vae")
     assert at.session_state["model_name"] == "my-first-vae"
 
 
-def test_a_bad_save_name_is_refused_with_a_message(user_models):
-    at = create_and_play()
-    at.text_input[0].set_value("../escape")
+def test_stop_then_save_then_a_new_model(sessions, user_models):
+    at = create_and_play(sessions)
+    at.button(key="live_stop").click().run()
+    assert any("stopped" in i.value for i in at.info)
+    at.text_input(key="live_save_name").set_value("stopped-run")
+    at.form_submit_button[0].click().run()
+    assert (user_models / "stopped-run.safetensors").exists()
+
+
+def test_a_bad_save_name_is_refused_with_a_message(sessions, user_models):
+    at = create_and_play(sessions)
+    at.text_input(key="live_save_name").set_value("../escape")
     at.form_submit_button[-1].click().run()
     assert any("Not saved" in e.value for e in at.error)
     assert not list(user_models.parent.glob("*.safetensors"))

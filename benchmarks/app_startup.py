@@ -1,0 +1,86 @@
+"""Seconds from `streamlit run app.py` to the latent scatter drawn in Chromium (target ≤ 4 s).
+
+Each round starts a fresh server (the browser is already open, as a user's is) and times from
+the launch until the scatter's WebGL canvas is on the page. For scale, the same run times a bare
+Streamlit page holding one tiny Plotly chart (the floor of Streamlit + Plotly on this machine)
+and `import torch` alone, which the Explore page never does: its decoder runs in numpy.
+
+    VAE_DATA_DIR=../shared/datasets python benchmarks/app_startup.py [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser import SCATTER, chromium, free_port  # noqa: E402
+
+BARE_APP = """import plotly.graph_objects as go
+import streamlit as st
+st.header("bare")
+st.plotly_chart(go.Figure(go.Scattergl(x=[1, 2, 3], y=[1, 3, 2], mode="markers")), on_select="rerun")
+"""
+
+
+def time_to_scatter(browser, app: Path, env: dict) -> tuple[float, float]:
+    """(seconds until the server answers, seconds until the scatter is drawn), both from the launch."""
+    port = free_port()
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    start = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=app.parent,
+                              env=dict(os.environ, VAE_OFFLINE="1", **env), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.02)
+        healthy = time.perf_counter() - start
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector(SCATTER, timeout=60_000)
+        return healthy, time.perf_counter() - start
+    finally:
+        page.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR", ""))
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp()}
+    bare_dir = Path(tempfile.mkdtemp())
+    (bare_dir / "bare.py").write_text(BARE_APP)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    torch_seconds = time.perf_counter() - start
+    app_times, bare_times = [], []
+    with chromium() as browser:
+        for r in range(1, args.rounds + 1):
+            healthy, drawn = time_to_scatter(browser, ROOT / "app.py", env)
+            _, bare = time_to_scatter(browser, bare_dir / "bare.py", {})
+            app_times.append(drawn)
+            bare_times.append(bare)
+            print(f"round {r}: app scatter drawn {drawn:.2f} s (server up at {healthy:.2f} s)   "
+                  f"bare Streamlit + Plotly page {bare:.2f} s")
+    app, bare = statistics.median(app_times), statistics.median(bare_times)
+    print(f"`python -c 'import torch'` alone: {torch_seconds:.2f} s (the Explore page does not import torch)")
+    print(f"median: app {app:.2f} s (target <= 4 s), bare page {bare:.2f} s; the app's own cost above the "
+          f"floor: {app - bare:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Steps per second of live training in the browser vs the CLI trainer, same config, in one run.
+
+The machine's speed drifts by ±20 % over minutes, so the two are measured in alternating windows:
+(a) the CLI's engine: `vae.train.Trainer.run` on this process's main thread (what `python -m vae
+    train` runs), 2-D Gaussian VAE, hidden 256, batch 128, all 60,000 digits (the Train page's
+    defaults), while the browser's run is paused;
+(b) the app: `streamlit run`, Debian's Chromium on the Train page, the same model created with the
+    page's defaults and playing; the step counter is read over the window. Chromium draws the live
+    charts on the same two cores, so (b) pays for everything a user's session costs.
+Target: the UI costs at most 10 % (median ratio (b)/(a) ≥ 0.90).
+
+    VAE_DATA_DIR=../shared/datasets python benchmarks/live_training.py [--rounds 3 --seconds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser import chromium, streamlit_server  # noqa: E402
+
+
+def cli_window(trainer, seconds: float) -> float:
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        steps += trainer.run(25).steps
+    return steps / (time.perf_counter() - start)
+
+
+def step_count(page) -> int:
+    card = page.get_by_test_id("stMetric").filter(has_text="Step").first
+    return int(card.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+
+
+def browser_window(page, seconds: float, warmup: float) -> float:
+    page.get_by_role("button", name="Play", exact=False).click()
+    page.get_by_role("button", name="Pause", exact=False).wait_for()
+    time.sleep(warmup)
+    s0, t0 = step_count(page), time.perf_counter()
+    time.sleep(seconds)
+    s1, t1 = step_count(page), time.perf_counter()
+    page.get_by_role("button", name="Pause", exact=False).click()
+    page.get_by_role("button", name="Play", exact=False).wait_for()
+    time.sleep(1.5)  # the last slice lands before (a) starts
+    return (s1 - s0) / (t1 - t0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each measuring window")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    args = parser.parse_args()
+    if not args.data_dir:
+        sys.exit("set VAE_DATA_DIR or pass --data-dir (a folder holding MNIST/raw/)")
+    from vae import VAEConfig
+    from vae.data import load_dataset
+    from vae.train import Trainer
+
+    trainer = Trainer(VAEConfig(latent_dim=2, hidden=(256,), sigma_dec=0.3, batch_size=128, lr=1e-3, seed=0),
+                      load_dataset("mnist", "train", args.data_dir, download=False, fallback=False).to_float(), "cpu")
+    trainer.run(50)
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp()}
+    cli, ui = [], []
+    with streamlit_server(env) as (url, _, _), chromium() as browser:
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(120_000)
+        page.goto(url + "/train")
+        page.get_by_role("button", name="Create model").click()  # the defaults: 2-D, hidden 256, σ 0.3, all digits
+        page.get_by_role("button", name="Play", exact=False).wait_for()
+        for r in range(1, args.rounds + 1):
+            cli.append(cli_window(trainer, args.seconds))
+            ui.append(browser_window(page, args.seconds, args.warmup))
+            print(f"round {r}: (a) CLI trainer {cli[-1]:5.0f} steps/s   (b) live in Chromium {ui[-1]:5.0f} steps/s")
+    a, b = statistics.median(cli), statistics.median(ui)
+    print(f"median: (a) {a:.0f} steps/s, (b) {b:.0f} steps/s; ratio (b)/(a) {b / a:.2f} -> the UI costs "
+          f"{1 - b / a:.0%} (target: <= 10 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""The app in a real browser: `streamlit run` on a free port, Debian's Chromium driven by Playwright.
+
+Screenshots of every page land in test-artifacts/ (git-ignored). CI installs Chromium; elsewhere
+the test is skipped, with the reason, when Chromium or Playwright is missing.
+"""
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.browser import CHROMIUM, ROOT, SCATTER, chromium, click_point, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)) or shutil.which("playwright") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI needs {CHROMIUM} and playwright for the browser tests")
+    pytest.skip(f"needs {CHROMIUM} and playwright (see .ci/run)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def app(browser, tmp_path_factory, mnist_dir):
+    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(env) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(60_000)
+        yield url, page
+        page.close()
+
+
+def open_page(page, url, path=""):
+    page.goto(f"{url}/{path}")
+    page.get_by_role("heading").first.wait_for()
+
+
+def metric(page, label: str) -> str:
+    card = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return card.get_by_test_id("stMetricValue").inner_text()
+
+
+def wait_until(condition, timeout: float = 60.0):
+    """Poll `condition()` until it is truthy; return its value."""
+    end = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.2)
+
+
+def z_caption(page) -> str:
+    return page.locator("p", has_text=re.compile(r"^z = \(")).inner_text()  # the image caption, not the hover
+
+
+def wait_for_rerun(page):
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] *')", timeout=60_000)
+
+
+def test_explore_click_a_point_then_empty_space(app):
+    url, page = app
+    open_page(page, url)
+    page.wait_for_selector(SCATTER)
+    page.get_by_text("Click a dot in the scatter.").wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=ARTIFACTS / "explore.png", full_page=True)
+
+    click_point(page, curve=1, index=37)  # the test digits' trace; customdata index = 37
+    page.get_by_text("test #37:").wait_for()
+    page.get_by_text("decode(μ)").wait_for()
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "explore-clicked.png", full_page=True)
+
+    before = z_caption(page)
+    x, y = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0]; "
+                         "return [t.x[38 * 40 + 2], t.y[38 * 40 + 2]]; }")
+    click_point(page, curve=0, index=38 * 40 + 2)  # a point of the invisible click grid, near the top-left
+    assert wait_until(lambda: z_caption(page) != before), "clicking empty space did not move z"
+    assert z_caption(page) == f"z = ({x:.2f}, {y:.2f})"
+
+
+def test_interpolate_page_draws_both_strips(app):
+    url, page = app
+    open_page(page, url, "interpolate")
+    page.get_by_role("heading", name="slerp").wait_for()
+    page.wait_for_selector(SCATTER)
+    page.wait_for_timeout(800)
+    page.screenshot(path=ARTIFACTS / "interpolate.png", full_page=True)
+    assert page.locator("img").count() >= 3
+
+
+def test_elbo_page_sigma_moves_the_reconstruction_term(app):
+    url, page = app
+    open_page(page, url, "elbo")
+    label = "Reconstruction term (this digit)"
+    page.get_by_test_id("stMetric").filter(has_text=label).wait_for()
+    before = metric(page, label)
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    assert wait_until(lambda: metric(page, label) != before), "moving σ did not change the reconstruction term"
+    page.screenshot(path=ARTIFACTS / "elbo.png", full_page=True)
+
+
+def step_count(page) -> int:
+    return int(metric(page, "Step").replace(",", ""))
+
+
+def test_train_live_play_chart_advances_then_pause(app):
+    url, page = app
+    open_page(page, url, "train")
+    page.get_by_text("2,000", exact=True).click()
+    page.get_by_role("button", name="Create model").click()
+    page.get_by_role("button", name="Play", exact=False).wait_for()
+    page.get_by_role("button", name="Play", exact=False).click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetric]')]"
+                           ".some(e => e.innerText.startsWith('Step') && !/Step\\s+0$/.test(e.innerText))")
+    first = step_count(page)
+    page.wait_for_function("(n) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
+                           ".find(e => e.innerText.startsWith('Step')); "
+                           "return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > n; }", arg=first)
+    assert step_count(page) > first  # the run advances by itself
+    page.get_by_text("ELBO and reconstruction").wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
+    page.get_by_role("button", name="Pause", exact=False).click()
+    page.get_by_role("button", name="Play", exact=False).wait_for()
+    page.wait_for_timeout(1500)  # the slice in flight when Pause was pressed completes and is shown
+    paused = step_count(page)
+    page.wait_for_timeout(3000)
+    assert step_count(page) == paused  # paused: no further steps
+
+
+def test_models_page_lists_the_shipped_models(app):
+    url, page = app
+    open_page(page, url, "models")
+    page.get_by_text("mnist-16d-sigma0.3").first.wait_for()
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "models.png", full_page=True)
+
+
+def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mnist_dir, tmp_path):
+    """Streamlit's legacy pages/ mode would run pages/elbo.py alone; the app reroutes it through app.py."""
+    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path)}) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/elbo")  # the first request this server sees
+        page.get_by_role("heading", name="ELBO decomposition").wait_for()
+        nav = page.get_by_test_id("stSidebarNav")
+        assert wait_until(lambda: "Explore the latent space" in nav.inner_text())
+        assert page.url.endswith("/elbo")
