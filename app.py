@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py`."""
 import streamlit as st
 
-from ui import shell
+from ui import shell, training
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/explore:", layout="wide")
 
@@ -17,4 +17,5 @@ page = st.navigation(PAGES)
 shell.mark_app_run()
 shell.resume_deep_link(PAGES)
 st.sidebar.title("VAE Latent Explorer")
+training.keep_alive()
 page.run()

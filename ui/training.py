@@ -13,6 +13,7 @@ from ui import store
 HEARTBEAT_TIMEOUT = 60.0
 REFRESH_PLAYING = 2.0  # seconds between renders while training (each render costs the CPU the child trains on)
 REFRESH_PAUSED = 10.0  # renders while paused keep the child alive
+KEEP_ALIVE = 10.0  # every page of the session pings a live run this often (see keep_alive)
 
 
 @dataclass
@@ -20,6 +21,24 @@ class LiveRun:
     trainer: object  # vae.live.LiveTrainer
     stopped: bool = False
     saved_as: str | None = None
+
+
+def keep_alive() -> None:
+    """Called by app.py on every page: while the session has a live run, ping it every KEEP_ALIVE seconds,
+    so that reading another page does not end the training; closing the tab still does."""
+    import streamlit as st
+
+    run = st.session_state.get("live_run")
+    if run is None or not run.trainer.alive:
+        return
+
+    def ping():
+        try:
+            run.trainer.snapshot(probe=False)
+        except Exception:  # the run has ended: nothing to keep alive
+            pass
+
+    st.fragment(run_every=KEEP_ALIVE)(ping)()
 
 
 def new_run(config, limit: int | None = None) -> LiveRun:
