@@ -51,17 +51,15 @@ decoder = store.decoder(info)
 state.setdefault("explore_grid_n", 15)
 n = state["explore_grid_n"]
 with right:
-    if d == 2:
+    if d >= 2 and view.invertible:
         xs, ys = np.linspace(*view.ranges[0], n), np.linspace(*view.ranges[1], n)
-        grid = decoder.decode(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)).reshape(n, n, *config.image_shape)
-        st.plotly_chart(plots.manifold(grid, xs, ys, view.ranges), key="explore_manifold")
-    elif d > 2 and view.invertible:
-        xs, ys = np.linspace(*view.ranges[0], n), np.linspace(*view.ranges[1], n)
-        plane = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-        grid = decoder.decode(view.projection.to_latent(plane)).reshape(n, n, *config.image_shape)
+        plane = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)  # row i, column j: (xs[j], ys[i])
+        z_grid = plane if d == 2 else view.projection.to_latent(plane)
+        grid = decoder.decode(z_grid).reshape(n, n, *config.image_shape)
         st.plotly_chart(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
                         key="explore_manifold")
-        st.caption("Decoded over the PCA plane through the mean of the test codes.")
+        if d > 2:
+            st.caption("Decoded over the PCA plane through the mean of the test codes.")
     else:
         st.info("The manifold grid needs a 2-D latent space or a PCA plane; t-SNE cannot be inverted.")
     st.slider("Manifold grid size", 5, 25, key="explore_grid_n")
