@@ -3,6 +3,7 @@ import numpy as np
 import streamlit as st
 
 from ui import images, plots, store
+from ui.latent_pad import latent_pad
 from ui.latent_view import new_click, scatter_view
 from ui.sidebar import choose_model
 from vae.data import DATASETS
@@ -64,7 +65,7 @@ with right:
         st.info("The manifold grid needs a 2-D latent space or a PCA plane; t-SNE cannot be inverted.")
     st.slider("Manifold grid size", 5, 25, key="explore_grid_n")
 
-c1, c2, c3 = st.columns([1, 1, 2])
+c1, c2, c3 = st.columns([1, 1, 3])
 index = state.get("explore_index")
 with c1:
     st.subheader("Selected digit")
@@ -83,8 +84,27 @@ with c2:
         recon = decoder.decode(view.means[index][None])[0]
         st.image(images.enlarge(images.to_uint8(recon), 6), caption="decode(μ)")
 with c3:
-    st.subheader("Decoded at z")
-    inner_left, inner_right = st.columns([1, 1])
+    st.subheader("Drag to decode")
+    if d >= 2:
+        dims = (0, 1)
+        if d > 2:
+            pick = st.columns(2)
+            dims = (pick[0].selectbox("Pad x", range(d), 0, format_func=lambda i: f"z{i + 1}", key="pad_x"),
+                    pick[1].selectbox("Pad y", range(d), 1, format_func=lambda i: f"z{i + 1}", key="pad_y"))
+        pad_ranges = view.ranges if d == 2 else plots.extent(view.means[:, list(dims)])
+        released = latent_pad(f"{info.name}:{info.path.stat().st_mtime_ns}", decoder, view.means, view.labels,
+                              dims, pad_ranges, z, key="explore_pad")
+        st.caption("Decoded in your browser on every frame while you drag" +
+                   (f"; z{dims[0] + 1}, z{dims[1] + 1} on the pad, sliders for the rest." if d > 2 else "."))
+        if released is not None and released != state.get("explore_pad_seen"):
+            state["explore_pad_seen"] = released
+            for i in range(d):
+                state[f"explore_z{i}"] = float(np.clip(released[i], *limits[i]))
+            st.rerun()
+
+with st.expander("Server-side decoding (sliders)", expanded=d == 1):
+    st.caption("The same decoder run on the server: each slider change is a round trip.")
+    inner_left, inner_right = st.columns([1, 2])
     with inner_right:
         for i in range(d):
             st.slider(f"z{i + 1}", float(limits[i][0]), float(limits[i][1]), step=0.01, key=f"explore_z{i}")

@@ -68,6 +68,7 @@ SCATTER = ".js-plotly-plot .scattergl, .js-plotly-plot canvas"
 
 POINT_ON_SCREEN = """([plotIndex, curve, index]) => {
   const gd = document.querySelectorAll('.js-plotly-plot')[plotIndex];
+  gd.scrollIntoView({block: 'center'});
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const trace = gd._fullData[curve];
   const box = gd.getBoundingClientRect();

@@ -80,12 +80,36 @@ def test_explore_click_a_point_then_empty_space(app):
     page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "explore-clicked.png", full_page=True)
 
+    page.get_by_text("Server-side decoding (sliders)").click()
     before = z_caption(page)
     x, y = page.evaluate("() => { const t = document.querySelector('.js-plotly-plot')._fullData[0]; "
                          "return [t.x[38 * 40 + 2], t.y[38 * 40 + 2]]; }")
     click_point(page, curve=0, index=38 * 40 + 2)  # a point of the invisible click grid, near the top-left
     assert wait_until(lambda: z_caption(page) != before), "clicking empty space did not move z"
     assert z_caption(page) == f"z = ({x:.2f}, {y:.2f})"
+
+
+def test_explore_drag_the_pad_decodes_in_the_browser_and_returns_z(app):
+    url, page = app
+    open_page(page, url)
+    pad = page.locator("canvas.pad")
+    pad.wait_for()
+    digit = page.locator("canvas.digit")
+    before = digit.evaluate("c => c.toDataURL()")
+    frames = page.evaluate("() => window.__vaePadStats.frames")
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 80)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.mouse.move(box["x"] + 60 + 8 * i, box["y"] + 80 + 6 * i)
+        page.wait_for_timeout(16)
+    page.mouse.up()
+    assert page.evaluate("() => window.__vaePadStats.frames") >= frames + 10  # decoded frame by frame
+    assert digit.evaluate("c => c.toDataURL()") != before  # the digit changed while dragging
+    readout = page.locator("div.readout").inner_text()
+    page.get_by_text("Server-side decoding (sliders)").click()
+    assert wait_until(lambda: z_caption(page) == readout), (z_caption(page), readout)  # z went back to Python
+    page.screenshot(path=ARTIFACTS / "explore-pad.png", full_page=True)
 
 
 def test_interpolate_page_draws_both_strips(app):

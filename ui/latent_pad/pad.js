@@ -1,0 +1,136 @@
+// The latent pad: drag over the plane of two latent dimensions; the digit is decoded here, every frame.
+// Weights arrive once per model (module-level cache); the final z goes back to Python on release.
+const MODELS = new Map(); // model id → {decode, means: Float32Array [N*d], labels: Uint8Array, dim}
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+  "#bcbd22", "#17becf"];
+const STATS = (window.__vaePadStats = window.__vaePadStats || { frames: 0, decodeMs: [] });
+
+function bytesFromBase64(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function ensureModel(data, setTriggerValue) {
+  if (data.payload && !MODELS.has(data.model)) {
+    MODELS.set(data.model, {
+      decode: decoderFromPayload(data.payload),
+      means: floatsFromBase64(data.payload.means),
+      labels: bytesFromBase64(data.payload.labels),
+      dim: data.latent_dim,
+    });
+  }
+  const model = MODELS.get(data.model);
+  if (!model) setTriggerValue("need_weights", data.model);
+  return model;
+}
+
+function build(root) {
+  root.innerHTML = `
+    <div class="pad-row">
+      <canvas class="pad" width="380" height="380" tabindex="0" aria-label="latent pad"></canvas>
+      <div class="side">
+        <canvas class="digit" width="224" height="224" aria-label="decoded digit"></canvas>
+        <div class="readout"></div>
+        <div class="sliders"></div>
+      </div>
+    </div>`;
+  return {
+    pad: root.querySelector(".pad"), digit: root.querySelector(".digit"),
+    readout: root.querySelector(".readout"), sliders: root.querySelector(".sliders"),
+    small: Object.assign(document.createElement("canvas"), { width: 28, height: 28 }),
+    background: document.createElement("canvas"),
+  };
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const root = parentElement.querySelector(".vae-pad") || parentElement.appendChild(
+    Object.assign(document.createElement("div"), { className: "vae-pad" }));
+  const ui = root.__ui || (root.__ui = build(root));
+  const model = ensureModel(data, setTriggerValue);
+  if (!model) return;
+  const [dx, dy] = data.dims;
+  const [[x0, x1], [y0, y1]] = data.ranges;
+  const z = Float32Array.from(data.z);
+  const [h, w] = data.image_shape;
+  const pixels = new Float32Array(h * w);
+  const image = ui.small.getContext("2d").createImageData(w, h);
+  const W = ui.pad.width, H = ui.pad.height;
+  const toPad = (x, y) => [((x - x0) / (x1 - x0)) * W, (1 - (y - y0) / (y1 - y0)) * H];
+
+  // the test-set means, faintly, drawn once per model, dimensions and extent
+  const backgroundKey = `${data.model}|${dx}|${dy}|${data.ranges}`;
+  if (ui.backgroundKey !== backgroundKey) {
+    ui.background.width = W; ui.background.height = H;
+    const g = ui.background.getContext("2d");
+    g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+    g.globalAlpha = 0.25;
+    const d = model.dim;
+    for (let i = 0; i < model.labels.length; i++) {
+      const [px, py] = toPad(model.means[i * d + dx], model.means[i * d + dy]);
+      g.fillStyle = COLORS[model.labels[i] % 10];
+      g.fillRect(px - 1, py - 1, 2, 2);
+    }
+    ui.backgroundKey = backgroundKey;
+  }
+
+  function draw() {
+    const start = performance.now();
+    model.decode(z, pixels);
+    STATS.decodeMs.push(performance.now() - start);
+    STATS.frames += 1;
+    for (let i = 0; i < pixels.length; i++) {
+      const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+      image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = v;
+      image.data[4 * i + 3] = 255;
+    }
+    ui.small.getContext("2d").putImageData(image, 0, 0);
+    const g = ui.digit.getContext("2d");
+    g.imageSmoothingEnabled = false;
+    g.drawImage(ui.small, 0, 0, ui.digit.width, ui.digit.height);
+    const p = ui.pad.getContext("2d");
+    p.drawImage(ui.background, 0, 0);
+    const [px, py] = toPad(z[dx], z[dy]);
+    p.strokeStyle = "#000"; p.lineWidth = 2;
+    p.beginPath(); p.arc(px, py, 7, 0, 2 * Math.PI); p.moveTo(px - 11, py); p.lineTo(px + 11, py);
+    p.moveTo(px, py - 11); p.lineTo(px, py + 11); p.stroke();
+    ui.readout.textContent = "z = (" + Array.from(z.slice(0, 4), (v) => v.toFixed(2)).join(", ") +
+      (z.length > 4 ? ", …)" : ")");
+  }
+
+  let pending = false;
+  const schedule = () => {
+    if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); }
+  };
+  const send = () => setStateValue("z", Array.from(z));
+
+  // sliders for the dimensions the pad does not move
+  ui.sliders.innerHTML = "";
+  for (let i = 0; i < z.length; i++) {
+    if (i === dx || i === dy) continue;
+    const label = document.createElement("label");
+    label.textContent = `z${i + 1} `;
+    const input = Object.assign(document.createElement("input"),
+      { type: "range", min: -4, max: 4, step: 0.01, value: z[i] });
+    input.dataset.dim = i;
+    input.oninput = () => { z[i] = Number(input.value); schedule(); };
+    input.onchange = send;
+    label.appendChild(input);
+    ui.sliders.appendChild(label);
+  }
+
+  let dragging = false;
+  const move = (event) => {
+    const box = ui.pad.getBoundingClientRect();
+    z[dx] = x0 + ((event.clientX - box.left) / box.width) * (x1 - x0);
+    z[dy] = y1 - ((event.clientY - box.top) / box.height) * (y1 - y0);
+    schedule();
+  };
+  ui.pad.onpointerdown = (event) => {
+    dragging = true;
+    try { ui.pad.setPointerCapture(event.pointerId); } catch (e) { /* a synthetic pointer cannot be captured */ }
+    move(event);
+  };
+  ui.pad.onpointermove = (event) => { if (dragging) move(event); };
+  ui.pad.onpointerup = (event) => { if (dragging) { dragging = false; move(event); send(); } };
+  draw();
+}
