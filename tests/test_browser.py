@@ -183,3 +183,25 @@ def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mn
         nav = page.get_by_test_id("stSidebarNav")
         assert wait_until(lambda: "Explore the latent space" in nav.inner_text())
         assert page.url.endswith("/elbo")
+
+
+def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_browser(app):
+    """Last in the module: it switches this session's model to the 16-D one."""
+    url, page = app
+    open_page(page, url)
+    page.get_by_test_id("stSidebar").get_by_role("combobox").click()
+    page.get_by_role("option", name="mnist-16d-sigma0.3", exact=False).click()
+    page.get_by_text("Projection of the 16-D means").wait_for()
+    sliders = page.locator("div.sliders input")
+    assert wait_until(lambda: sliders.count() == 14)  # z3 … z16; the pad moves z1 and z2
+    digit = page.locator("canvas.digit")
+    before = digit.evaluate("c => c.toDataURL()")
+    frames = page.evaluate("() => window.__vaePadStats.frames")
+    slider = sliders.nth(3)
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
+    assert float(slider.input_value()) > 3
+    assert wait_until(lambda: digit.evaluate("c => c.toDataURL()") != before)
+    assert page.evaluate("() => window.__vaePadStats.frames") > frames
+    page.screenshot(path=ARTIFACTS / "explore-pad-16d.png", full_page=True)

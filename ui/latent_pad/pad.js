@@ -50,7 +50,15 @@ export default function (component) {
   if (!model) return;
   const [dx, dy] = data.dims;
   const [[x0, x1], [y0, y1]] = data.ranges;
-  const z = Float32Array.from(data.z);
+  // Streamlit may call this function again on any re-render: keep the z the user has set here,
+  // and take Python's z only when Python sent a new one (a click on the scatter, a slider, a new model).
+  const sentZ = JSON.stringify(data.z);
+  const layoutKey = `${data.model}|${dx}|${dy}|${data.z.length}`;
+  if (ui.sentZ !== sentZ || ui.layoutKey !== layoutKey) {
+    ui.z = Float32Array.from(data.z);
+    ui.sentZ = sentZ;
+  }
+  const z = ui.z;
   const [h, w] = data.image_shape;
   const pixels = new Float32Array(h * w);
   const image = ui.small.getContext("2d").createImageData(w, h);
@@ -103,20 +111,26 @@ export default function (component) {
   };
   const send = () => setStateValue("z", Array.from(z));
 
-  // sliders for the dimensions the pad does not move
-  ui.sliders.innerHTML = "";
-  for (let i = 0; i < z.length; i++) {
-    if (i === dx || i === dy) continue;
-    const label = document.createElement("label");
-    label.textContent = `z${i + 1} `;
-    const input = Object.assign(document.createElement("input"),
-      { type: "range", min: -4, max: 4, step: 0.01, value: z[i] });
-    input.dataset.dim = i;
+  // sliders for the dimensions the pad does not move (rebuilt only when the layout changes)
+  if (ui.layoutKey !== layoutKey) {
+    ui.sliders.innerHTML = "";
+    for (let i = 0; i < z.length; i++) {
+      if (i === dx || i === dy) continue;
+      const label = document.createElement("label");
+      label.textContent = `z${i + 1} `;
+      const input = Object.assign(document.createElement("input"), { type: "range", min: -4, max: 4, step: 0.01 });
+      input.dataset.dim = i;
+      label.appendChild(input);
+      ui.sliders.appendChild(label);
+    }
+    ui.layoutKey = layoutKey;
+  }
+  ui.sliders.querySelectorAll("input").forEach((input) => {
+    const i = Number(input.dataset.dim);
+    input.value = z[i];
     input.oninput = () => { z[i] = Number(input.value); schedule(); };
     input.onchange = send;
-    label.appendChild(input);
-    ui.sliders.appendChild(label);
-  }
+  });
 
   let dragging = false;
   const move = (event) => {
