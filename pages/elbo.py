@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from ui import images, plots, store
-from ui.sidebar import choose_model
+from ui.sidebar import choose_model, data_notice
 from vae.data import DATASETS
 
 info = choose_model()
@@ -17,6 +17,7 @@ if config.likelihood != "gaussian":
     st.stop()
 
 test, _ = store.dataset(config.dataset, "test")
+data_notice(test)
 state = st.session_state
 options = list(store.SIGMA_CHOICES)
 if state.get("elbo_model") != info.name:

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import images, plots, store
 from ui.latent_pad import latent_pad
 from ui.latent_view import new_click, scatter_view
-from ui.sidebar import choose_model
+from ui.sidebar import choose_model, data_notice
 from vae.data import DATASETS
 
 info = choose_model()
@@ -73,6 +73,7 @@ with c1:
         st.caption("Click a dot in the scatter.")
     else:
         test, _ = store.dataset(config.dataset, "test")
+        data_notice(test)
         if index < len(test):
             st.image(images.enlarge(images.to_uint8(test.images[index].numpy() / 255.0), 6),
                      caption=f"test #{index}: {classes[test.labels[index]]}")

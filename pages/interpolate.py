@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import images, plots, store
 from ui.latent_view import new_click, scatter_view
-from ui.sidebar import choose_model
+from ui.sidebar import choose_model, data_notice
 from vae.data import DATASETS
 
 info = choose_model()
@@ -56,6 +56,7 @@ with right:
         st.image(images.enlarge(images.strip(decode(model, path)), 2), width="stretch",
                  caption=f"{classes[view.labels[a]]} (#{a}) → {classes[view.labels[b]]} (#{b}), {steps} steps")
     test, _ = store.dataset(config.dataset, "test")
+    data_notice(test)
     originals = [test.images[i].numpy() / 255.0 for i in (a, b) if i < len(test)]
     if len(originals) == 2:
         st.image(images.enlarge(images.strip(originals), 3), caption="the originals A and B")

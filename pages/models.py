@@ -29,7 +29,7 @@ for info in infos:
         if info.meta.get("command"):
             st.code(info.meta["command"], language="bash", wrap_lines=True)
         cols = st.columns([1, 1, 3])
-        cols[0].download_button("Download", info.path.read_bytes(), file_name=info.path.name,
+        cols[0].download_button("Download", info.path.read_bytes, file_name=info.path.name,  # read on click
                                 mime="application/octet-stream", key=f"download_{info.name}")
         if not shipped:
             confirm = cols[2].checkbox("Yes, delete it", key=f"confirm_{info.name}")

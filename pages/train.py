@@ -114,6 +114,9 @@ if buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end 
     state["live_playing"] = False
     run.stopped = True
     st.rerun()
+if trainer.ready["train_source"] == "shipped sample":
+    st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
+               "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")
 buttons[4].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
                    f"{config.batch_size}, {trainer.ready['train_examples']:,} training digits, seed {config.seed}")
 
