@@ -48,3 +48,11 @@ def test_unknown_keys_and_wrong_types_from_json():
         VAEConfig.from_dict({"likelihood": 3})
     with pytest.raises(ConfigError, match="JSON object"):
         VAEConfig.from_dict([1, 2])
+
+
+def test_schedule_fields_are_validated():
+    assert VAEConfig.from_dict({"lr_schedule": "cosine", "warmup_epochs": 5}).warmup_epochs == 5.0
+    with pytest.raises(ConfigError, match="lr_schedule"):
+        VAEConfig(lr_schedule="linear")
+    with pytest.raises(ConfigError, match="warmup_epochs"):
+        VAEConfig(warmup_epochs=float("nan"))

@@ -104,3 +104,18 @@ def test_bad_data_is_refused():
         Trainer(SMALL, torch.zeros(10, 100), "cpu")
     with pytest.raises(ValueError, match="non-empty"):
         Trainer(SMALL, torch.zeros(0, 784), "cpu")
+
+
+def test_cosine_schedule_and_kl_warmup(digits):
+    config = SMALL.replace(epochs=2, lr=2e-3, beta=1.0, lr_schedule="cosine", warmup_epochs=1)
+    trainer = Trainer(config, digits[:640], "cpu")  # 10 steps per epoch, T = 20
+    assert trainer.scheduled(0) == pytest.approx((2e-3, 0.0))
+    assert trainer.scheduled(5) == pytest.approx((2e-3 * 0.5 * (1 + math.cos(math.pi / 4)), 0.5))
+    assert trainer.scheduled(10) == pytest.approx((1e-3, 1.0))
+    assert trainer.scheduled(20) == pytest.approx((0.0, 1.0))
+    m = trainer.run(1)  # the first step runs at β = 0: the loss is the reconstruction term alone
+    assert m.loss == pytest.approx(-m.reconstruction, rel=1e-6)
+    trainer.run(9)
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(trainer.scheduled(9)[0])
+    m = trainer.run(1)  # warm-up over: the full β-weighted loss
+    assert m.loss == pytest.approx(m.kl - m.reconstruction, rel=1e-6)

@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--beta", type=float, default=DEFAULTS.beta)
     train.add_argument("--lr", type=float, default=DEFAULTS.lr)
     train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    train.add_argument("--lr-schedule", choices=["constant", "cosine"], default=DEFAULTS.lr_schedule,
+                       help="cosine: decay lr to 0 over the run")
+    train.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
+                       help="KL warm-up: β rises linearly from 0 over this many epochs")
     train.add_argument("--mc-samples", type=int, default=DEFAULTS.mc_samples, help="L, z samples per example")
     train.add_argument("--seed", type=int, default=DEFAULTS.seed)
     train.add_argument("--limit", type=int, help="train on the first N training examples only")
@@ -73,6 +77,10 @@ def reproduce_command(config: VAEConfig, limit: int | None = None, save_test_lat
              f"--likelihood {config.likelihood}", f"--sigma-dec {config.sigma_dec:g}", f"--beta {config.beta:g}",
              f"--lr {config.lr:g}", f"--batch-size {config.batch_size}", f"--mc-samples {config.mc_samples}",
              f"--seed {config.seed}"]
+    if config.lr_schedule != DEFAULTS.lr_schedule:
+        parts.append(f"--lr-schedule {config.lr_schedule}")
+    if config.warmup_epochs:
+        parts.append(f"--warmup-epochs {config.warmup_epochs:g}")
     if config.binarize:
         parts.append("--binarize")
     if limit:
@@ -113,7 +121,8 @@ def cmd_train(args) -> int:
     config = VAEConfig(dataset=args.dataset, latent_dim=args.latent_dim, hidden=args.hidden,
                        likelihood=args.likelihood, sigma_dec=args.sigma_dec, binarize=args.binarize,
                        beta=args.beta, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-                       seed=args.seed, mc_samples=args.mc_samples)
+                       seed=args.seed, mc_samples=args.mc_samples, lr_schedule=args.lr_schedule,
+                       warmup_epochs=args.warmup_epochs)
     world, device = init_world(resolve_device(args.device))
     try:
         train_set = _load(config.dataset, "train", args).subset(args.limit)

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 LIKELIHOODS = ("gaussian", "bernoulli")
+LR_SCHEDULES = ("constant", "cosine")
 MAX_LATENT_DIM = 1024
 MAX_HIDDEN_WIDTH = 8192
 MAX_HIDDEN_LAYERS = 8
@@ -23,6 +24,8 @@ class VAEConfig:
     `sigma_dec` is the std of the Gaussian decoder p(x|z) = N(decode(z), σ_dec² I); unused by Bernoulli.
     `binarize`: sample x ~ Bernoulli(pixel) afresh each batch (dynamic binarisation), for Bernoulli models.
     `mc_samples` is L, the number of z samples per example in the ELBO estimate.
+    `lr_schedule`: "constant", or "cosine": lr_t = lr · ½(1 + cos(π t / T)) over the T steps of `epochs`.
+    `warmup_epochs`: KL warm-up, β_t = β · min(1, t / (warmup_epochs · steps per epoch)); 0 = none.
     """
 
     dataset: str = "mnist"
@@ -37,6 +40,8 @@ class VAEConfig:
     epochs: int = 10
     seed: int = 0
     mc_samples: int = 1
+    lr_schedule: str = "constant"
+    warmup_epochs: float = 0.0
     image_shape: tuple[int, ...] = field(default=(28, 28))
 
     def __post_init__(self):
@@ -82,6 +87,12 @@ class VAEConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         positive_int("mc_samples", self.mc_samples, 4096)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if isinstance(self.warmup_epochs, bool) or not isinstance(self.warmup_epochs, (int, float)) or not (
+            math.isfinite(self.warmup_epochs) and 0 <= self.warmup_epochs <= 100000
+        ):
+            raise ConfigError(f"warmup_epochs must be a number from 0 to 100000, got {self.warmup_epochs!r}")
         if len(self.image_shape) not in (2, 3):
             raise ConfigError(f"image_shape must be (H, W) or (C, H, W), got {list(self.image_shape)!r}")
         for side in self.image_shape:
@@ -112,10 +123,10 @@ class VAEConfig:
                 if not isinstance(kwargs[key], (list, tuple)):
                     raise ConfigError(f"{key} must be a list of integers, got {kwargs[key]!r}")
                 kwargs[key] = tuple(kwargs[key])
-        for key in ("sigma_dec", "lr", "beta"):  # JSON writes 1.0 as 1; accept ints for floats
+        for key in ("sigma_dec", "lr", "beta", "warmup_epochs"):  # JSON writes 1.0 as 1; accept ints for floats
             if isinstance(kwargs.get(key), int) and not isinstance(kwargs.get(key), bool):
                 kwargs[key] = float(kwargs[key])
-        for key in ("dataset", "likelihood"):
+        for key in ("dataset", "likelihood", "lr_schedule"):
             if key in kwargs and not isinstance(kwargs[key], str):
                 raise ConfigError(f"{key} must be a string, got {kwargs[key]!r}")
         return cls(**kwargs)

@@ -108,6 +108,21 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return math.ceil(self.data.shape[0] / self.config.batch_size)
 
+    def scheduled(self, step: int | None = None) -> tuple[float, float]:
+        """(lr_t, β_t) at optimiser step t (default: the next step) under the config's schedule.
+
+        cosine: lr_t = lr · ½(1 + cos(π · min(t, T) / T)), T = epochs · steps per epoch.
+        KL warm-up: β_t = β · min(1, t / (warmup_epochs · steps per epoch)).
+        """
+        config, t = self.config, self.step if step is None else step
+        lr, beta = config.lr, config.beta
+        if config.lr_schedule == "cosine":
+            total = config.epochs * self.steps_per_epoch
+            lr = config.lr * 0.5 * (1 + math.cos(math.pi * min(t, total) / total))
+        if config.warmup_epochs > 0:
+            beta = config.beta * min(1.0, t / (config.warmup_epochs * self.steps_per_epoch))
+        return lr, beta
+
     @property
     def epoch(self) -> float:
         return self.step / self.steps_per_epoch
@@ -130,7 +145,13 @@ class Trainer:
         start = time.perf_counter()
         sums = torch.zeros(4 + config.latent_dim, device=self.device)
         examples = 0
+        scheduled = config.lr_schedule != "constant" or config.warmup_epochs > 0
+        beta = config.beta
         for _ in range(steps):
+            if scheduled:
+                lr, beta = self.scheduled()
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
             x = self._next_batch()
             batch = x.shape[0]
             if config.binarize:
@@ -141,7 +162,7 @@ class Trainer:
                 x = x.tensor_split(world.size)[world.rank]
                 eps = eps.tensor_split(world.size, dim=1)[world.rank]
             parts = elbo(self._forward_model, x, config.mc_samples, eps=eps)
-            per_example = config.beta * parts.kl - parts.reconstruction
+            per_example = beta * parts.kl - parts.reconstruction
             # Mean over the global batch; DDP averages gradients over ranks, hence the factor W.
             loss = per_example.sum() * (world.size / batch)
             self.optimizer.zero_grad(set_to_none=True)
