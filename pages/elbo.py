@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import images, plots, store, url_state
 from ui.sidebar import choose_model, data_notice
 from vae.data import DATASETS
 
@@ -23,11 +23,14 @@ options = list(store.SIGMA_CHOICES)
 if state.get("elbo_model") != info.name:
     state["elbo_model"] = info.name
     state["elbo_sigma"] = min(options, key=lambda s: abs(np.log(s / config.sigma_dec)))
+url_state.restore("elbo", {"sigma": url_state.choice(options), "index": url_state.integer(0, len(test) - 1)})
+state.setdefault("elbo_index", 0)
 top = st.columns([2, 1, 1])
 top[0].select_slider("σ_dec — the decoder's noise (log scale)", options=options, key="elbo_sigma")
-top[1].number_input("Test digit", 0, len(test) - 1, 0, key="elbo_index")
+top[1].number_input("Test digit", 0, len(test) - 1, key="elbo_index")
 unit = top[2].radio("Unit", ["nats per image", "bits per dim"], key="elbo_unit")
 sigma, index = state["elbo_sigma"], state["elbo_index"]
+url_state.publish("elbo", {"sigma": float(sigma), "index": int(index)})
 
 sweep = store.sigma_sweep_for(info, index)
 i = store.SIGMA_GRID.index(sigma)

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import images, plots, store, url_state
 from ui.latent_pad import latent_pad
 from ui.latent_view import new_click, scatter_view
 from ui.sidebar import choose_model, data_notice
@@ -18,6 +18,8 @@ st.header("Explore the latent space")
 st.caption("Each dot is a test digit at the mean of q(z|x). Click a dot to see it and its reconstruction; "
            "click empty space, or move the sliders, to decode any z.")
 
+if d > 2:
+    url_state.restore("explore", {"projection": url_state.choice(["pca", "tsne"])})
 view = scatter_view(info, "explore")
 limits = [(-4.0, 4.0)] * d if d > 2 else [view.ranges[0], view.ranges[1]][:d]
 state = st.session_state
@@ -25,6 +27,10 @@ if state.get("explore_model") != info.name:  # a new model: forget the old selec
     state.update(explore_model=info.name, explore_index=None)
     for i in range(d):
         state[f"explore_z{i}"] = 0.0 if d > 2 else float(np.mean(limits[i]))
+linked = url_state.restore("explore", {"index": url_state.integer(0, len(view.means) - 1),
+                                       "z": url_state.vector(d, -1e3, 1e3)})
+for i, value in enumerate(linked.get("z", [])):
+    state[f"explore_z{i}"] = float(np.clip(value, *limits[i]))
 
 click = new_click("explore_scatter")
 if click is not None:
@@ -38,6 +44,8 @@ if click is not None:
         for i in range(d):
             state[f"explore_z{i}"] = float(np.clip(z[i], *limits[i]))
 z = np.array([state[f"explore_z{i}"] for i in range(d)], dtype=np.float32)
+url_state.publish("explore", {"index": state.get("explore_index"), "z": [round(float(v), 3) for v in z],
+                              "projection": state.get("explore_projection") if d > 2 else None})
 
 left, right = st.columns(2)
 with left:

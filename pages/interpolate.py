@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import images, plots, store, url_state
 from ui.latent_view import new_click, scatter_view
 from ui.sidebar import choose_model, data_notice
 from vae.data import DATASETS
@@ -20,9 +20,12 @@ st.caption("Pick digits A and B by clicking dots (each click fills the slot chos
 view = scatter_view(info, "interp")
 n_points = len(view.means)
 state = st.session_state
+url_state.restore("interp", {"a": url_state.integer(0, n_points - 1), "b": url_state.integer(0, n_points - 1),
+                             "steps": url_state.integer(3, 20)})
 state.setdefault("interp_a", 0)
 state.setdefault("interp_b", min(1, n_points - 1))
 state.setdefault("interp_slot", "A")
+state.setdefault("interp_steps", 10)
 click = new_click("interp_scatter")
 if click is not None and click[0] == 0:
     state["interp_a" if state["interp_slot"] == "A" else "interp_b"] = click[1]
@@ -31,9 +34,10 @@ if click is not None and click[0] == 0:
 controls = st.columns([1, 1, 1, 1])
 controls[0].number_input("Digit A (test index)", 0, n_points - 1, key="interp_a")
 controls[1].number_input("Digit B (test index)", 0, n_points - 1, key="interp_b")
-controls[2].slider("Steps", 3, 20, 10, key="interp_steps")
+controls[2].slider("Steps", 3, 20, key="interp_steps")
 controls[3].radio("A click sets", ["A", "B"], horizontal=True, key="interp_slot")
 a, b, steps = state["interp_a"], state["interp_b"], state["interp_steps"]
+url_state.publish("interp", {"a": int(a), "b": int(b), "steps": int(steps)})
 
 from vae.latent import decode, lerp, slerp  # noqa: E402  (torch: after the controls are on screen)
 import torch  # noqa: E402

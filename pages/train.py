@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from ui import images, plots, store, training
-from ui.sidebar import choose_model
+from ui import images, plots, store, training, url_state
+from ui.sidebar import DATASET_KEY, choose_model
 from vae.config import ConfigError, VAEConfig
 from vae.live import LiveTrainingError
 
@@ -62,23 +62,34 @@ if run is None or run.stopped:
         st.info(f"This run is stopped. " + (f"It is saved as **{run.saved_as}**." if run.saved_as else
                 "Save it now if you want to keep it: a new model replaces it."))
         save_form(run)
+    # The form's settings (the seed among them) live in the URL: a shared link opens the same recipe.
+    form_defaults = {"latent": 2, "likelihood": "gaussian", "sigma": 0.3, "lr": 1e-3, "beta": 1.0, "batch": 128,
+                     "seed": 0}
+    url_state.restore("train", {"latent": url_state.integer(1, 64), "likelihood": url_state.choice(["gaussian", "bernoulli"]),
+                                "sigma": url_state.choice(list(store.SIGMA_CHOICES)), "lr": url_state.choice(LR_OPTIONS),
+                                "beta": url_state.number(0.0, 10.0), "batch": url_state.choice([32, 64, 128, 256, 512]),
+                                "seed": url_state.integer(0, 2**31 - 1)})
+    for name, value in form_defaults.items():
+        state.setdefault(f"train_{name}", value)
+    dataset = state.get(DATASET_KEY, "mnist")
     with st.form("new_model"):
-        st.subheader("A new model")
+        st.subheader(f"A new model of {'MNIST digits' if dataset == 'mnist' else 'Fashion-MNIST clothes'}")
         c = st.columns(4)
-        latent_dim = c[0].number_input("Latent dimensions", 1, 64, 2)
+        latent_dim = c[0].number_input("Latent dimensions", 1, 64, key="train_latent")
         hidden = c[1].text_input("Hidden widths", "256", help="comma-separated, e.g. 512,256")
-        likelihood = c[2].selectbox("Decoder", ["gaussian", "bernoulli"])
-        sigma = c[3].select_slider("σ_dec (Gaussian)", list(store.SIGMA_CHOICES), value=0.3)
+        likelihood = c[2].selectbox("Decoder", ["gaussian", "bernoulli"], key="train_likelihood")
+        sigma = c[3].select_slider("σ_dec (Gaussian)", list(store.SIGMA_CHOICES), key="train_sigma")
         c = st.columns(4)
-        lr = c[0].select_slider("Learning rate", LR_OPTIONS, value=1e-3)
-        beta = c[1].number_input("β", 0.0, 10.0, 1.0, step=0.1)
-        batch = c[2].selectbox("Batch size", [32, 64, 128, 256, 512], index=2)
-        seed = c[3].number_input("Seed", 0, 2**31 - 1, 0)
+        lr = c[0].select_slider("Learning rate", LR_OPTIONS, key="train_lr")
+        beta = c[1].number_input("β", 0.0, 10.0, step=0.1, key="train_beta")
+        batch = c[2].selectbox("Batch size", [32, 64, 128, 256, 512], key="train_batch")
+        seed = c[3].number_input("Seed", 0, 2**31 - 1, key="train_seed")
         size = st.radio("Training digits", list(SIZE_OPTIONS), horizontal=True)
+        url_state.publish("train", {name: state[f"train_{name}"] for name in form_defaults})
         if st.form_submit_button("Create model", type="primary"):
             try:
                 widths = tuple(int(w) for w in hidden.split(",") if w.strip())
-                config = VAEConfig(latent_dim=int(latent_dim), hidden=widths, likelihood=likelihood, sigma_dec=sigma,
+                config = VAEConfig(dataset=dataset, latent_dim=int(latent_dim), hidden=widths, likelihood=likelihood, sigma_dec=sigma,
                                    binarize=likelihood == "bernoulli", lr=lr, beta=beta, batch_size=batch,
                                    seed=int(seed))
             except (ValueError, ConfigError) as exc:

@@ -9,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 from vae import VAE, VAEConfig, catalog, checkpoint
 
-PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py"]
+PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
+         "pages/posterior.py", "pages/sweep.py", "pages/draw.py"]
+NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
 
 
@@ -20,10 +22,11 @@ def user_models(tmp_path, monkeypatch, mnist_dir):
     return folder
 
 
-def open_page(page: str, model: str | None = None) -> AppTest:
+def open_page(page: str, model: str | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if model:
         at.session_state["model_name"] = model
+    at.query_params.update(query or {})
     at.run()
     if page != PAGES[0]:
         at.switch_page(page).run()
@@ -36,10 +39,11 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_the_shipped_models_are_there_and_small():
-    assert {"mnist-2d-sigma0.1", "mnist-2d-sigma0.3", "mnist-2d-sigma1.0", "mnist-16d-sigma0.3"} <= set(SHIPPED)
+    assert {"mnist-2d-sigma0.1", "mnist-2d-sigma0.3", "mnist-2d-sigma1.0", "mnist-16d-sigma0.3",
+            "fashion-2d-sigma0.3", "fashion-16d-sigma0.3", NLL_MODEL} <= set(SHIPPED)
     for name in SHIPPED:
         path = ROOT / "checkpoints" / f"{name}.safetensors"
-        assert path.stat().st_size <= 2_000_000
+        assert path.stat().st_size <= (10_000_000 if name == NLL_MODEL else 2_000_000)
         info = catalog.read_info(path)
         assert {"test_mu", "test_labels"} <= set(info.extras)
         assert info.meta["command"].startswith("python -m vae train") and "--save-test-latents" in info.meta["command"]
@@ -266,3 +270,106 @@ def test_without_mnist_the_pages_say_they_use_the_shipped_sample(tmp_path, monke
         assert metric(at, "KL term")  # the page still works, on the sample
     finally:
         st.cache_resource.clear()
+
+
+def table_value(markdown: str, row: str) -> float:
+    line = next(line for line in markdown.splitlines() if line.startswith(f"| {row}"))
+    return float(line.split("|")[-2].strip().strip("*"))
+
+
+def test_posterior_page_shows_the_gap_two_ways_and_moves_with_sigma():
+    at = open_page("pages/posterior.py", "mnist-2d-sigma0.3")
+    table = next(m.value for m in at.markdown if "grid integral" in m.value)
+    gap, kl = table_value(table, "gap"), table_value(table, "KL(q")
+    assert gap > 0 and kl == pytest.approx(gap, abs=0.15 + 0.02 * gap)
+    assert table_value(table, "log p(x), grid") == pytest.approx(table_value(table, "ELBO") + gap, abs=0.011)
+    at.select_slider(key="posterior_sigma").set_value(0.1).run()
+    assert not at.exception
+    sharper = next(m.value for m in at.markdown if "grid integral" in m.value)
+    assert table_value(sharper, "gap") > gap  # a sharper decoder, a worse-fitting q
+    assert at.query_params["sigma"] == "0.1"
+
+
+def test_posterior_page_asks_for_a_2d_model():
+    at = open_page("pages/posterior.py", "mnist-16d-sigma0.3")
+    assert any("needs a 2-D model" in i.value for i in at.info)
+
+
+def test_sweep_page_draws_the_curve_and_opens_a_model_of_the_sweep():
+    at = open_page("pages/sweep.py")
+    assert any("posterior has collapsed" in w.value for w in at.warning)
+    names = at.selectbox(key="sweep_model").options
+    assert len(names) >= 9
+    at.selectbox(key="sweep_model").set_value(names[0]).run()
+    at.button(key="sweep_open").click().run()
+    assert not at.exception
+    assert at.session_state["model_name"] == names[0]
+    assert at.header[0].value == "Explore the latent space"
+
+
+def test_draw_page_waits_for_a_drawing():
+    at = open_page("pages/draw.py")
+    assert any("Draw on the black square" in i.value for i in at.info)
+
+
+def open_link(page: str, query: dict) -> AppTest:
+    """Open `page`, then load it with a link's query string (AppTest's switch_page would reset the sidebar's
+    widgets to their first option after a run that set them from the URL; a browser keeps them)."""
+    at = open_page(page)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_link_reopens_the_same_view():
+    at = open_link("pages/elbo.py", {"model": "mnist-2d-sigma1.0", "index": "7", "sigma": "1"})
+    assert at.session_state["model_name"] == "mnist-2d-sigma1.0"
+    assert at.number_input(key="elbo_index").value == 7 and at.select_slider(key="elbo_sigma").value == 1.0
+    at.number_input(key="elbo_index").set_value(9).run()
+    assert at.query_params["index"] == "9" and at.query_params["model"] == "mnist-2d-sigma1.0"
+    at.number_input(key="elbo_index").set_value(9).run()  # the URL does not pull the widget back
+    assert at.number_input(key="elbo_index").value == 9
+
+
+def test_explore_link_restores_the_selected_point_and_z():
+    at = open_page(PAGES[0], query={"model": "mnist-2d-sigma0.3", "index": "37", "z": "1.5,-0.25"})
+    assert at.session_state["explore_index"] == 37
+    assert at.slider(key="explore_z0").value == 1.5 and at.slider(key="explore_z1").value == -0.25
+    assert any("test #37" in c for image in at.image for c in image.captions)
+    assert at.query_params["z"] == "1.5,-0.25" and at.query_params["index"] == "37"
+
+
+@pytest.mark.parametrize("query,words", [
+    ({"index": "nan", "sigma": "0.3"}, "whole number"),
+    ({"index": "99999999999999999999", "sigma": "0.3"}, "outside"),
+    ({"index": "3", "sigma": "1e308"}, "not one of"),
+    ({"index": "3", "sigma": "-1"}, "not one of"),
+    ({"model": "../../etc/passwd", "index": "3"}, "not one of"),
+    ({"dataset": "imagenet"}, "not one of"),
+])
+def test_bad_link_values_are_ignored_with_a_notice(query, words):
+    at = open_link("pages/elbo.py", query)
+    assert any(words in t.value for t in at.toast)
+    assert at.session_state["model_name"] in SHIPPED + ["mnist-sweep16d-sigma0.3"]
+    assert 0 <= at.number_input(key="elbo_index").value < 10_000
+
+
+def test_fashion_mnist_is_a_sidebar_choice_with_its_own_models():
+    at = open_page(PAGES[0])
+    at.sidebar.radio(key="sidebar_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert at.session_state["model_name"] == "fashion-2d-sigma0.3"
+    options = at.sidebar.selectbox(key="model_name").options
+    assert [o.split()[0] for o in sorted(options)] == ["fashion-16d-sigma0.3", "fashion-2d-sigma0.3"]
+    assert at.query_params["dataset"] == "fashion-mnist" and at.query_params["model"] == "fashion-2d-sigma0.3"
+    assert "Sneaker" in at.get("plotly_chart")[0].proto.spec  # the classes are Fashion-MNIST's
+
+
+def test_models_page_shows_the_honest_likelihood():
+    at = open_page(PAGES[4])
+    text = " ".join(m.value for m in at.markdown)
+    assert "86.76" in text and "89.78" in text  # the published references beside ours
+    nll = checkpoint.load(ROOT / "checkpoints" / f"{NLL_MODEL}.safetensors").metrics["test"]
+    assert nll["iw_samples"] >= 5000 and -nll["log_px_iwae"] <= 88.0
+    assert f"{-nll['log_px_iwae']:.2f}" in text

@@ -185,6 +185,83 @@ def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mn
         assert page.url.endswith("/elbo")
 
 
+def test_draw_a_digit_then_it_is_framed_like_mnist_and_encoded(app):
+    url, page = app
+    open_page(page, url, "draw")
+    canvas = page.locator("canvas.ink")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    # a "7": a bar along the top, then a long diagonal down to the left
+    page.mouse.move(box["x"] + 70, box["y"] + 60)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(box["x"] + 70 + 7 * i, box["y"] + 60, steps=2)
+    for i in range(1, 26):
+        page.mouse.move(box["x"] + 210 - 4 * i, box["y"] + 60 + 7 * i, steps=2)
+    page.mouse.up()
+    page.get_by_text("your drawing, as MNIST frames it").wait_for()
+    page.get_by_text("its reconstruction").wait_for()
+    elbo = float(metric(page, "ELBO").replace(",", ""))
+    kl = float(metric(page, "KL(q ‖ p(z))").replace(",", ""))
+    assert kl > 0 and elbo < 1e4
+    page.wait_for_timeout(800)
+    page.screenshot(path=ARTIFACTS / "draw.png", full_page=True)
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw on the black square.").wait_for()
+
+
+def test_posterior_page_draws_the_true_posterior_and_q(app):
+    url, page = app
+    open_page(page, url, "posterior")
+    page.get_by_text("log p(x), grid integral").wait_for()
+    page.wait_for_selector(".js-plotly-plot .contour, .js-plotly-plot .contourlayer")
+    page.wait_for_timeout(800)
+    page.screenshot(path=ARTIFACTS / "posterior.png", full_page=True)
+
+
+def test_rate_distortion_page_marks_the_collapse(app):
+    url, page = app
+    open_page(page, url, "rate-distortion")
+    page.get_by_text("posterior collapse").first.wait_for()
+    page.wait_for_timeout(800)
+    page.screenshot(path=ARTIFACTS / "rate-distortion.png", full_page=True)
+
+
+def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
+    url, _ = app
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/elbo?model=mnist-2d-sigma1.0&index=7&sigma=1")
+        page.get_by_text("test #7:").wait_for()
+        assert "mnist-2d-sigma1.0" in page.get_by_test_id("stSidebar").get_by_role("combobox").inner_text()
+        spin = page.get_by_label("Test digit")
+        spin.fill("12")
+        spin.press("Enter")
+        page.get_by_text("test #12:").wait_for()
+        assert wait_until(lambda: "index=12" in page.url), page.url
+        link = page.url
+        other = browser.new_page(viewport={"width": 1500, "height": 1100})
+        try:
+            other.set_default_timeout(60_000)
+            other.goto(link)
+            other.get_by_text("test #12:").wait_for()
+            assert "mnist-2d-sigma1.0" in other.get_by_test_id("stSidebar").get_by_role("combobox").inner_text()
+        finally:
+            other.close()
+        # Fashion-MNIST: a sidebar choice, its own models, in the URL too
+        page.get_by_test_id("stSidebar").get_by_text("Fashion-MNIST clothes").click()
+        assert wait_until(lambda: "dataset=fashion-mnist" in page.url), page.url
+        assert wait_until(lambda: "fashion-2d-sigma0.3" in page.get_by_test_id("stSidebar").get_by_role("combobox").inner_text())
+        page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
+        page.wait_for_selector(SCATTER)
+        page.get_by_text("Sneaker").first.wait_for()
+        page.wait_for_timeout(800)
+        page.screenshot(path=ARTIFACTS / "explore-fashion.png", full_page=True)
+    finally:
+        page.close()
+
+
 def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_browser(app):
     """Last in the module: it switches this session's model to the 16-D one."""
     url, page = app

@@ -92,3 +92,17 @@ def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "note:" in result.stderr and "2,000 real test digits" in result.stderr
     assert checkpoint.load(out).meta["data_source"] == "shipped sample"
+
+
+def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir):
+    out = tmp_path / "e.safetensors"
+    vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--limit", 500, "--latent-dim", 3, "--hidden", 32,
+        "--out", out, "--eval-iw-samples", 0)
+    refused = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 10, "--save", check=False)
+    assert refused.returncode == 2 and "whole test split" in refused.stderr
+    vae("evaluate", out, "--data-dir", mnist_dir, "--iw-samples", 3, "--save", "--save-test-latents")
+    ckpt = checkpoint.load(out)
+    assert ckpt.metrics["test"]["iw_samples"] == 3 and ckpt.metrics["test"]["n"] == 10_000
+    assert ckpt.meta["evaluate_command"] == f"python -m vae evaluate {out} --iw-samples 3 --seed 0 --save --save-test-latents"
+    assert ckpt.meta["command"].startswith("python -m vae train")  # the training command is kept
+    assert ckpt.extras["test_mu"].shape == (10_000, 3) and "test_tsne" in ckpt.extras

@@ -113,3 +113,54 @@ def test_subset_and_bad_names():
         load_dataset("cifar", "test")
     with pytest.raises(DataError, match="unknown split"):
         load_dataset("mnist", "valid")
+
+
+FASHION_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def test_fashion_mnist_from_the_debian_package_location(tmp_path, monkeypatch):
+    """Debian's dataset-fashion-mnist (CI installs it): found with no folder configured."""
+    import os
+
+    if not os.path.isdir(FASHION_SYSTEM_DIR):
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI installs dataset-fashion-mnist; {FASHION_SYSTEM_DIR} is missing")
+        pytest.skip("Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+    monkeypatch.delenv("VAE_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    test = load_dataset("fashion-mnist", "test", download=False)
+    assert test.source == FASHION_SYSTEM_DIR and len(test) == 10_000 and test.notice is None
+    assert test.labels.bincount().tolist() == [1000] * 10
+    sample = load_sample("fashion-mnist")
+    assert torch.equal(sample.images, test.images[:1000])
+    train = load_dataset("fashion-mnist", "train", download=False)
+    assert len(train) == 60_000
+
+
+def test_fashion_mnist_system_folder_is_tried_after_the_configured_ones(tmp_path, monkeypatch):
+    import dataclasses
+
+    from vae import data
+
+    system = tmp_path / "system"
+    images, labels = fake_split(system, n=7, gz=True)
+    monkeypatch.setitem(data.DATASETS, "fashion-mnist", dataclasses.replace(data.DATASETS["fashion-mnist"],
+                                                                            system_dir=str(system)))
+    monkeypatch.chdir(tmp_path)
+    found = load_dataset("fashion-mnist", "test", data_dir=tmp_path / "nowhere", download=False)
+    assert found.source == str(system) and len(found) == 7
+    assert "configured folder failed" in found.notice
+    assert np.array_equal(found.images.numpy(), images)
+
+
+def test_without_any_fashion_data_the_shipped_sample_is_used(tmp_path, monkeypatch):
+    import dataclasses
+
+    from vae import data
+
+    monkeypatch.setitem(data.DATASETS, "fashion-mnist", dataclasses.replace(data.DATASETS["fashion-mnist"],
+                                                                            system_dir=str(tmp_path / "none")))
+    monkeypatch.chdir(tmp_path)
+    found = load_dataset("fashion-mnist", "test", data_dir=tmp_path / "nowhere", download=False)
+    assert found.is_sample and len(found) == 1000 and "fashion-mnist was not found" in found.notice
+    assert (ASSETS / "fashion-mnist-test-sample.npz").stat().st_size <= 1_000_000

@@ -147,3 +147,63 @@ def training_curves(history: list[dict], max_points: int = 200):
     long = frame.melt(id_vars="step", value_vars=["elbo", "reconstruction", "kl"], var_name="term", value_name="nats")
     long["panel"] = np.where(long["term"] == "kl", "KL", "ELBO and reconstruction")
     return long, CURVES_SPEC
+
+
+def _ellipse(mu, sigma, k: float, n: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0, 2 * np.pi, n)
+    return mu[0] + k * sigma[0] * np.cos(t), mu[1] + k * sigma[1] * np.sin(t)
+
+
+def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray, mu: np.ndarray,
+                       sigma: np.ndarray, posterior_mean: np.ndarray, height: int = 480) -> go.Figure:
+    """p(z|x) as filled contours (its density, on the grid) with q(z|x)'s 1σ and 2σ ellipses on top."""
+    density = np.exp(log_posterior - log_posterior.max())
+    fig = go.Figure(go.Contour(x=xs, y=ys, z=density, colorscale="Blues", ncontours=12, showscale=False,
+                               contours=dict(start=0.02, end=1.0, size=0.08), line=dict(width=0.5),
+                               hovertemplate="z = (%{x:.3f}, %{y:.3f})<br>p(z|x) / max = %{z:.2f}<extra></extra>",
+                               name="p(z|x)"))
+    for k, dash in ((1, "solid"), (2, "dash")):
+        ex, ey = _ellipse(mu, sigma, k)
+        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"q(z|x), {k}σ",
+                                 line=dict(color="crimson", width=2, dash=dash)))
+    fig.add_trace(go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ of q",
+                             marker=dict(color="crimson", size=9, symbol="x")))
+    fig.add_trace(go.Scatter(x=[posterior_mean[0]], y=[posterior_mean[1]], mode="markers", name="E[z|x] (true)",
+                             marker=dict(color="navy", size=10, symbol="circle-open", line=dict(width=2))))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12),
+                      xaxis=dict(title="z₁", range=[xs[0], xs[-1]]),
+                      yaxis=dict(title="z₂", range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1))
+    return fig
+
+
+def rate_distortion(points: list[dict], parameter: str, selected: str | None = None, collapse: float | None = None,
+                    height: int = 420) -> go.Figure:
+    """Rate (KL, nats) against distortion (E‖x − x̂‖²), one labelled point per model; collapsed models hollow."""
+    symbol = "σ" if parameter == "sigma_dec" else "β"
+    rate = [p["rate"] for p in points]
+    distortion = [p["distortion"] for p in points]
+    active = [p["active_dims"] for p in points]
+    fig = go.Figure(go.Scatter(
+        x=distortion, y=rate, mode="lines+markers+text", text=[f"{symbol}={p['value']:g}" for p in points],
+        textposition="top right", customdata=[[i] for i in range(len(points))], name="models",
+        marker=dict(size=[14 if p["name"] == selected else 9 for p in points],
+                    color=["white" if a == 0 else "#1f77b4" for a in active],
+                    line=dict(color="#1f77b4", width=2)),
+        hovertemplate="%{text}<br>distortion %{x:.2f}<br>rate %{y:.2f} nats<br>active units %{meta}<extra></extra>",
+        meta=active))
+    if collapse is not None:
+        fig.add_annotation(x=distortion[[p["value"] for p in points].index(collapse)], y=0, text="posterior collapse",
+                           showarrow=True, arrowhead=2, ay=-40)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      xaxis=dict(title="distortion E‖x − x̂‖² (test)"), yaxis=dict(title="rate KL(q‖p) in nats (test)"))
+    return fig
+
+
+def active_units(points: list[dict], parameter: str, latent_dim: int, height: int = 260) -> go.Figure:
+    """Active latent units (KL > 0.01 nats) against the swept value (log axis)."""
+    fig = go.Figure(go.Scatter(x=[p["value"] for p in points], y=[p["active_dims"] for p in points],
+                               mode="lines+markers", name="active units"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(type="log", title="σ_dec" if parameter == "sigma_dec" else "β"),
+                      yaxis=dict(title="active units", range=[-0.5, latent_dim + 0.5]))
+    return fig

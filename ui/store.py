@@ -16,6 +16,8 @@ from vae import catalog
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = ROOT / "checkpoints"
 DEFAULT_MODEL = "mnist-2d-sigma0.3"
+DEFAULT_MODELS = {"mnist": DEFAULT_MODEL, "fashion-mnist": "fashion-2d-sigma0.3"}
+SWEEPS_DIR = SHIPPED_DIR / "sweeps"
 
 
 def user_dir() -> Path:
@@ -23,21 +25,35 @@ def user_dir() -> Path:
     return Path(os.environ.get("VAE_USER_MODELS_DIR") or ROOT / "my_models")
 
 
+def sweep_dirs() -> list[Path]:
+    """The shipped rate–distortion sweeps: folders under checkpoints/sweeps/ holding a sweep.json."""
+    return sorted(p.parent for p in SWEEPS_DIR.glob("*/sweep.json"))
+
+
 def available_models() -> list[catalog.CheckpointInfo]:
-    """Shipped checkpoints first, then the user's own (headers only: cheap, no torch)."""
-    return catalog.list_checkpoints(SHIPPED_DIR) + catalog.list_checkpoints(user_dir())
+    """Shipped checkpoints first, then the shipped sweeps' models, then the user's own (headers only: no torch)."""
+    sweeps = [info for folder in sweep_dirs() for info in catalog.list_checkpoints(folder)]
+    return catalog.list_checkpoints(SHIPPED_DIR) + sweeps + catalog.list_checkpoints(user_dir())
+
+
+def origin(info: catalog.CheckpointInfo) -> str:
+    """'shipped', 'sweep' or 'yours'."""
+    folder = info.path.parent.resolve()
+    if folder == SHIPPED_DIR.resolve():
+        return "shipped"
+    return "sweep" if folder.parent == SWEEPS_DIR.resolve() else "yours"
 
 
 def user_model_path(name: str) -> Path:
     """Where the user's model `name` is saved; refuses unsafe names and names of shipped models."""
     path = catalog.checkpoint_path(user_dir(), name)
-    if (SHIPPED_DIR / path.name).exists():
+    if any((folder / path.name).exists() for folder in (SHIPPED_DIR, *sweep_dirs())):
         raise ValueError(f"{path.stem} is the name of a shipped model; choose another")
     return path
 
 
 def is_shipped(info: catalog.CheckpointInfo) -> bool:
-    return info.path.parent.resolve() == SHIPPED_DIR.resolve()
+    return origin(info) != "yours"
 
 
 def _stamp(path: Path) -> float:
@@ -150,3 +166,22 @@ def _sweep(path: str, stamp: float, name: str, index: int):
 def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
     """The ELBO's parts at every σ in SIGMA_GRID for test digit `index` (column 0) and the test batch."""
     return _sweep(str(info.path), _stamp(info.path), info.config.dataset, index)
+
+
+POSTERIOR_MC_SAMPLES = 1000  # L of the ELBO on the posterior page
+POSTERIOR_IW_SAMPLES = 1000  # K of its IWAE estimate
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _posterior(path: str, stamp: float, name: str, index: int, sigma: float):
+    from vae.posterior import true_posterior
+
+    model = _load_model(path, stamp).model
+    _, images = dataset(name, "test")
+    return true_posterior(model, images[index], sigma, mc_samples=POSTERIOR_MC_SAMPLES,
+                          iw_samples=POSTERIOR_IW_SAMPLES)
+
+
+def true_posterior_for(info: catalog.CheckpointInfo, index: int, sigma: float):
+    """p(z|x) on a grid, q(z|x), log p(x), ELBO and KL(q ‖ p(z|x)) for test digit `index` at σ_dec (2-D models)."""
+    return _posterior(str(info.path), _stamp(info.path), info.config.dataset, index, sigma)

@@ -1,4 +1,4 @@
-"""`python -m vae train | evaluate | info` — the command line over the library.
+"""`python -m vae train | sweep | evaluate | info` — the command line over the library.
 
 Data-parallel: `torchrun --nproc_per_node=N -m vae train ...` (gloo on CPU, nccl on GPU).
 """
@@ -21,37 +21,70 @@ def _hidden(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 512,256, got {text!r}") from None
 
 
+def _floats(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0.1,0.3,1, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The architecture, optimisation and data flags shared by `train` and `sweep`."""
+    parser.add_argument("--data-dir", type=Path, help="folder holding MNIST in torchvision's layout "
+                        "(default: $VAE_DATA_DIR, then ./data, then download, then the shipped sample)")
+    parser.add_argument("--dataset", default=DEFAULTS.dataset, choices=["mnist", "fashion-mnist"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    parser.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim)
+    parser.add_argument("--hidden", type=_hidden, default=DEFAULTS.hidden, help="encoder widths, e.g. 512,256")
+    parser.add_argument("--likelihood", choices=["gaussian", "bernoulli"], default=DEFAULTS.likelihood)
+    parser.add_argument("--binarize", action="store_true", help="dynamic binarisation (Bernoulli models)")
+    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=DEFAULTS.lr_schedule,
+                        help="cosine: decay lr to 0 over the run")
+    parser.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
+                        help="KL warm-up: β rises linearly from 0 over this many epochs")
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--mc-samples", type=int, default=DEFAULTS.mc_samples, help="L, z samples per example")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--limit", type=int, help="train on the first N training examples only")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if there is one), cpu, cuda, cuda:1, ...")
+    parser.add_argument("--no-download", action="store_true", help="never try torchvision's download")
+
+
+def _config(args, **values) -> VAEConfig:
+    """The VAEConfig the flags describe (`values` fills σ_dec and β)."""
+    return VAEConfig(dataset=args.dataset, latent_dim=args.latent_dim, hidden=args.hidden,
+                     likelihood=args.likelihood, binarize=args.binarize, lr=args.lr, batch_size=args.batch_size,
+                     epochs=args.epochs, seed=args.seed, mc_samples=args.mc_samples, lr_schedule=args.lr_schedule,
+                     warmup_epochs=args.warmup_epochs, **values)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m vae", description="Train and evaluate VAEs on MNIST.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
-    train.add_argument("--data-dir", type=Path, help="folder holding MNIST in torchvision's layout "
-                       "(default: $VAE_DATA_DIR, then ./data, then download, then the shipped sample)")
-    train.add_argument("--dataset", default=DEFAULTS.dataset, choices=["mnist", "fashion-mnist"])
-    train.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    train.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim)
-    train.add_argument("--hidden", type=_hidden, default=DEFAULTS.hidden, help="encoder widths, e.g. 512,256")
-    train.add_argument("--likelihood", choices=["gaussian", "bernoulli"], default=DEFAULTS.likelihood)
+    _model_arguments(train)
     train.add_argument("--sigma-dec", type=float, default=DEFAULTS.sigma_dec, help="σ_dec of the Gaussian decoder")
-    train.add_argument("--binarize", action="store_true", help="dynamic binarisation (Bernoulli models)")
     train.add_argument("--beta", type=float, default=DEFAULTS.beta)
-    train.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    train.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    train.add_argument("--lr-schedule", choices=["constant", "cosine"], default=DEFAULTS.lr_schedule,
-                       help="cosine: decay lr to 0 over the run")
-    train.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
-                       help="KL warm-up: β rises linearly from 0 over this many epochs")
-    train.add_argument("--mc-samples", type=int, default=DEFAULTS.mc_samples, help="L, z samples per example")
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    train.add_argument("--limit", type=int, help="train on the first N training examples only")
-    train.add_argument("--device", default="auto", help="auto (CUDA if there is one), cpu, cuda, cuda:1, ...")
     train.add_argument("--eval-iw-samples", type=int, default=10,
                        help="K for the test-split IWAE figure stored with the checkpoint (0: skip)")
-    train.add_argument("--no-download", action="store_true", help="never try torchvision's download")
     train.add_argument("--save-test-latents", action="store_true",
                        help="store the test set's latent means (and, for d > 2, a t-SNE map) in the checkpoint")
+
+    sweep = sub.add_parser("sweep", help="train one model per σ_dec (or β) and record rate and distortion")
+    sweep.add_argument("--out-dir", type=Path, required=True, help="folder for the checkpoints and sweep.json")
+    sweep.add_argument("--prefix", help="name prefix of the checkpoints (default: <dataset>-<d>d)")
+    _model_arguments(sweep)
+    sweep.add_argument("--sigma-dec", type=_floats, default=[DEFAULTS.sigma_dec],
+                       help="σ_dec values, e.g. 0.05,0.1,0.2 (a sweep over σ_dec), or one value")
+    sweep.add_argument("--beta", type=_floats, default=[DEFAULTS.beta],
+                       help="β values (a sweep over β at one σ_dec), or one value")
+    sweep.add_argument("--eval-iw-samples", type=int, default=10, help="K for each model's test IWAE figure")
 
     ev = sub.add_parser("evaluate", help="ELBO parts and IWAE log p(x) on the test split")
     ev.add_argument("checkpoint", type=Path)
@@ -63,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--no-download", action="store_true")
+    ev.add_argument("--save", action="store_true",
+                    help="store these test figures in the checkpoint (its metrics['test']; whole test split only)")
+    ev.add_argument("--save-test-latents", action="store_true",
+                    help="with --save: also store the test set's latent means (and t-SNE map) for the app")
 
     info = sub.add_parser("info", help="print a checkpoint's config, metrics and command")
     info.add_argument("checkpoint", type=Path)
@@ -118,11 +155,7 @@ def cmd_train(args) -> int:
     from .model import resolve_device
     from .train import Trainer
 
-    config = VAEConfig(dataset=args.dataset, latent_dim=args.latent_dim, hidden=args.hidden,
-                       likelihood=args.likelihood, sigma_dec=args.sigma_dec, binarize=args.binarize,
-                       beta=args.beta, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-                       seed=args.seed, mc_samples=args.mc_samples, lr_schedule=args.lr_schedule,
-                       warmup_epochs=args.warmup_epochs)
+    config = _config(args, sigma_dec=args.sigma_dec, beta=args.beta)
     world, device = init_world(resolve_device(args.device))
     try:
         train_set = _load(config.dataset, "train", args).subset(args.limit)
@@ -169,11 +202,49 @@ def cmd_train(args) -> int:
         close_world(world)
 
 
+def cmd_sweep(args) -> int:
+    from .model import resolve_device
+    from .sweep import run_sweep
+
+    if len(args.sigma_dec) > 1 and len(args.beta) > 1:
+        raise ConfigError("sweep over σ_dec or over β, not both: give one of them a single value")
+    parameter, values = ("beta", args.beta) if len(args.beta) > 1 else ("sigma_dec", args.sigma_dec)
+    base = _config(args, sigma_dec=args.sigma_dec[0], beta=args.beta[0])
+    for value in values:  # refuse a bad value before any training starts
+        base.replace(**{parameter: value})
+    device = resolve_device(args.device)
+    train_set = _load(base.dataset, "train", args).subset(args.limit)
+    test_set = _load(base.dataset, "test", args)
+    prefix = args.prefix or f"{base.dataset}-{base.latent_dim}d"
+    flag = "--sigma-dec" if parameter == "sigma_dec" else "--beta"
+    other = f"--beta {base.beta:g}" if parameter == "sigma_dec" else f"--sigma-dec {base.sigma_dec:g}"
+    command = (reproduce_command(base, args.limit, False, args.eval_iw_samples)
+               .replace("python -m vae train", f"python -m vae sweep --out-dir {args.out_dir} --prefix {prefix}")
+               .replace(f"--sigma-dec {base.sigma_dec:g} --beta {base.beta:g}",
+                        f"{flag} {','.join(f'{v:g}' for v in values)} {other}"))
+    print(f"sweep over {parameter}: {len(values)} models of {base.epochs} epochs on {len(train_set):,} examples",
+          flush=True)
+    with _progress(len(values) * base.epochs, "sweep", "epoch") as bar:
+        def on_model(p):
+            print(f"{p.name}: rate {p.rate:7.2f} nats  distortion {p.distortion:7.2f}  elbo {p.elbo:8.2f}  "
+                  f"active {p.active_dims}/{base.latent_dim}", flush=True)
+
+        run_sweep(base, parameter, values, args.out_dir, train_set.to_float(device), test_set.to_float(device),
+                  prefix, command, args.eval_iw_samples, on_epoch=lambda *_: bar.update(1), on_model=on_model)
+    print(f"saved {len(values)} checkpoints and sweep.json in {args.out_dir}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from . import checkpoint
     from .evaluate import evaluate
     from .model import resolve_device
 
+    if args.save and (args.limit is not None or args.sigma_dec is not None):
+        raise ValueError("--save stores the figures of the whole test split at the model's own σ_dec: "
+                         "drop --limit and --sigma-dec")
+    if args.save_test_latents and not args.save:
+        raise ValueError("--save-test-latents needs --save")
     device = resolve_device(args.device)
     ckpt = checkpoint.load(args.checkpoint, device)
     if args.sigma_dec is not None:
@@ -183,6 +254,16 @@ def cmd_evaluate(args) -> int:
         result = evaluate(ckpt.model, test.to_float(device), args.iw_samples, args.seed, args.sigma_dec,
                           on_progress=lambda done, total: bar.update(done - bar.n))
     result.update(checkpoint=str(args.checkpoint), split="test", data_source=test.source)
+    if args.save:
+        extras = dict(ckpt.extras)
+        if args.save_test_latents:
+            from .latent import test_latent_extras
+
+            extras = test_latent_extras(ckpt.model, test.to_float(device), test.labels)
+        meta = dict(ckpt.meta, evaluate_command=f"python -m vae evaluate {args.checkpoint} --iw-samples "
+                    f"{args.iw_samples} --seed {args.seed} --save" + (" --save-test-latents" if args.save_test_latents else ""))
+        metrics = dict(ckpt.metrics, test={k: v for k, v in result.items() if k != "checkpoint"})
+        checkpoint.save(args.checkpoint, ckpt.model, metrics, meta, extras)
     if args.json:
         print(json.dumps(result))
     else:
@@ -208,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
+        return {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "info": cmd_info}[args.command](args)
     except (ConfigError, DataError, CheckpointError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ Where the loader looks, in order:
   2. `./data` (where a download lands);
   3. the system folder of a Debian package (Fashion-MNIST: /usr/share/datasets/fashion-mnist);
   4. torchvision's download into `./data` (skipped offline: VAE_OFFLINE=1 or download=False);
-  5. a small real sample shipped in `vae/assets/` (2,000 test digits), with a notice saying so.
+  5. a small real sample shipped in `vae/assets/` (MNIST: 2,000 test digits; Fashion-MNIST: 1,000), with a notice.
 In a folder, the IDX files may sit in `<dir>/<Folder>/raw/` (torchvision's layout), `<dir>/raw/`
 or `<dir>/` itself, each uncompressed or gzipped.
 The whole split is held as one uint8 tensor; `to_float` puts it on the device once.
@@ -39,7 +39,7 @@ DATASETS = {
     "mnist": DatasetInfo("mnist", "MNIST", "MNIST", None, "mnist-test-sample.npz",
                          tuple(str(i) for i in range(10))),
     "fashion-mnist": DatasetInfo("fashion-mnist", "FashionMNIST", "FashionMNIST",
-                                 "/usr/share/datasets/fashion-mnist", None,
+                                 "/usr/share/datasets/fashion-mnist", "fashion-mnist-test-sample.npz",
                                  ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
 }
@@ -140,7 +140,7 @@ def read_split_from(folder: Path, name: str, split: str) -> Dataset:
 
 
 def load_sample(name: str = "mnist") -> Dataset:
-    """The real sample shipped in the package (the first 2,000 MNIST test digits)."""
+    """The real sample shipped in the package (the first 2,000 MNIST or 1,000 Fashion-MNIST test images)."""
     info = DATASETS[name]
     if info.sample_file is None:
         raise DataError(f"no sample of {name} is shipped")
@@ -210,6 +210,6 @@ def load_dataset(name: str = "mnist", split: str = "train", data_dir: str | Path
         dataset = load_sample(name)
     except DataError:
         raise DataError(f"{name} {split} split not found. Tried: " + "; ".join(problems)) from None
-    dataset.notice = (f"{name} was not found, so the {len(dataset):,} real test digits shipped with the project "
+    dataset.notice = (f"{name} was not found, so the {len(dataset):,} real test images shipped with the project "
                       f"are used in place of the {split} split. Tried: " + "; ".join(problems))
     return dataset

@@ -31,13 +31,14 @@ def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, si
     d = config.data_dim
     batch_size = batch_size or max(1, min(500, 2**26 // (min(iw_samples, 256) * d)))
     generator = torch.Generator(data.device).manual_seed(seed)
-    totals = dict.fromkeys(("elbo", "reconstruction", "squared_error", "constant", "kl", "log_px_iwae"), 0.0)
+    totals = dict.fromkeys(("elbo", "reconstruction", "squared_error", "constant", "kl", "distortion", "log_px_iwae"),
+                           0.0)
     kl_dims = torch.zeros(config.latent_dim, device=data.device)
     n = data.shape[0]
     for start in range(0, n, batch_size):
         x = data[start: start + batch_size]
         parts = elbo(model, x, samples=1, sigma_dec=sigma_dec, generator=generator)
-        for key in ("elbo", "reconstruction", "squared_error", "constant", "kl"):
+        for key in ("elbo", "reconstruction", "squared_error", "constant", "kl", "distortion"):
             totals[key] += getattr(parts, key).sum().item()
         kl_dims += parts.kl_per_dim.sum(0)
         totals["log_px_iwae"] += iwae_log_px(model, x, iw_samples, sigma_dec, generator).sum().item()

@@ -39,7 +39,12 @@ def gaussian_log_normalizer(data_dim: int, sigma_dec: float) -> float:
 
 def gaussian_squared_error_term(x: torch.Tensor, x_hat: torch.Tensor, sigma_dec: float) -> torch.Tensor:
     """The data-dependent part of log p_θ(x|z): −‖x − x̂‖² / (2σ_dec²)."""
-    return -(x - x_hat).pow(2).sum(-1) / (2 * sigma_dec**2)
+    return -squared_distance(x, x_hat) / (2 * sigma_dec**2)
+
+
+def squared_distance(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """‖x − x̂‖² = Σ_d (x_d − x̂_d)², the distortion of rate–distortion (rate = KL(q ‖ p(z)))."""
+    return (x - x_hat).pow(2).sum(-1)
 
 
 def gaussian_log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, sigma_dec: float) -> torch.Tensor:
@@ -96,6 +101,7 @@ class ELBOParts:
     constant: torch.Tensor
     kl: torch.Tensor
     kl_per_dim: torch.Tensor
+    distortion: torch.Tensor | None = None  # E_q ‖x − x̂‖², the rate–distortion view's D (any likelihood)
 
 
 def elbo(model, x: torch.Tensor, samples: int = 1, sigma_dec: float | None = None,
@@ -118,7 +124,9 @@ def elbo(model, x: torch.Tensor, samples: int = 1, sigma_dec: float | None = Non
     reconstruction = squared_error + constant
     kl_dims = kl_per_dimension(mu, logvar)
     kl = kl_dims.sum(-1)
-    return ELBOParts(reconstruction - kl, reconstruction, squared_error, constant, kl, kl_dims)
+    with torch.no_grad():
+        distortion = squared_distance(x, torch.sigmoid(logits)).mean(0)
+    return ELBOParts(reconstruction - kl, reconstruction, squared_error, constant, kl, kl_dims, distortion)
 
 
 def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | None = None,

@@ -1,0 +1,75 @@
+"""Rate–distortion: the shipped sweep over σ_dec, its curve, where the posterior collapses, any model opened."""
+import pandas as pd
+import streamlit as st
+
+from ui import plots, store, url_state
+from ui.sidebar import DATASET_KEY, MODEL_KEY, choose_model
+from vae.sweep import collapse_value, load_results
+
+choose_model()
+st.header("Rate–distortion")
+folders = store.sweep_dirs()
+if not folders:
+    st.info("No sweep is shipped in checkpoints/sweeps/. Make one with `python -m vae sweep --out-dir "
+            "checkpoints/sweeps/NAME ...` (see the README).")
+    st.stop()
+
+state = st.session_state
+names = [f.name for f in folders]
+url_state.restore("sweep", {"name": url_state.choice(names)})
+state.setdefault("sweep_name", names[0])
+if len(names) > 1:
+    st.selectbox("Sweep", names, key="sweep_name")
+folder = folders[names.index(state["sweep_name"])]
+try:
+    results = load_results(folder)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+points, parameter = results["points"], results["parameter"]
+if not points:
+    st.info("This sweep has no finished models yet.")
+    st.stop()
+config = results["config"]
+symbol = "σ_dec" if parameter == "sigma_dec" else "β"
+member_names = [p["name"] for p in points]
+url_state.restore("sweep", {"model": url_state.choice(member_names)})
+if state.get("sweep_model") not in member_names:
+    state["sweep_model"] = member_names[len(member_names) // 2]
+
+clicked = (state.get("sweep_curve") or {}).get("selection", {}).get("points", [])
+if clicked and clicked[0].get("point_index") is not None and clicked != state.get("sweep_curve_seen"):
+    state["sweep_curve_seen"] = clicked
+    state["sweep_model"] = member_names[int(clicked[0]["point_index"])]
+collapse = collapse_value(results)
+
+st.caption(f"{len(points)} models, {config['latent_dim']}-D latent, hidden {config['hidden']}, {config['epochs']} "
+           f"epochs on {config['dataset']}, each trained with a different {symbol}. Rate = KL(q ‖ p(z)), the nats the "
+           f"code carries; distortion = E‖x − x̂‖², the squared error of the reconstruction (test split).")
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(plots.rate_distortion(points, parameter, state["sweep_model"], collapse), key="sweep_curve",
+                    on_select="rerun", selection_mode="points")
+with right:
+    st.plotly_chart(plots.active_units(points, parameter, config["latent_dim"]), key="sweep_units")
+    if collapse is not None:
+        st.warning(f"From {symbol} = {collapse:g} no latent unit carries information (KL per unit < 0.01 nats): "
+                   "the posterior has collapsed onto the prior and every digit decodes to the same blur.")
+    else:
+        fewest = min(points, key=lambda p: p["active_dims"])
+        st.info(f"No full collapse in this range; the fewest active units is {fewest['active_dims']} "
+                f"of {config['latent_dim']} at {symbol} = {fewest['value']:g}.")
+
+table = pd.DataFrame([{symbol: p["value"], "rate (nats)": p["rate"], "distortion": p["distortion"],
+                       "test ELBO": p["elbo"], "IWAE log p(x)": p.get("log_px_iwae"),
+                       "active units": p["active_dims"], "model": p["name"]} for p in points])
+st.dataframe(table, hide_index=True, width="stretch")
+
+pick = st.columns([2, 1, 2])
+pick[0].selectbox("Model of the sweep (or click a point)", member_names, key="sweep_model")
+url_state.publish("sweep", {"name": state["sweep_name"], "model": state["sweep_model"]})
+if pick[1].button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open"):
+    state[MODEL_KEY] = state["sweep_model"]
+    state[DATASET_KEY] = config["dataset"]
+    st.switch_page("pages/explore.py")
+pick[2].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")

@@ -1,0 +1,98 @@
+"""Rate–distortion sweep: one model per σ_dec (or β), each scored on the test split.
+
+Rate R = E_x KL(q_φ(z|x) ‖ p(z)) (nats), distortion D = E_x E_q ‖x − decode(z)‖². A Gaussian decoder
+with σ_dec trains −ELBO = ‖x − x̂‖²/(2σ²) + KL + const, i.e. D + 2σ²·R: each σ picks one point of the
+R–D trade-off (β = 2σ² in β-VAE terms). As σ grows the rate falls and latent units fall silent
+(KL per dimension → 0): the posterior collapses. The results go to `sweep.json` beside the checkpoints.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import VAEConfig
+
+PARAMETERS = ("sigma_dec", "beta")
+RESULTS_FILE = "sweep.json"
+ACTIVE_THRESHOLD = 0.01  # nats: a latent dimension with less KL than this carries no information
+
+
+def model_name(prefix: str, parameter: str, value: float) -> str:
+    """Checkpoint name of one sweep member, e.g. mnist-16d-sigma0.3."""
+    return f"{prefix}-{'sigma' if parameter == 'sigma_dec' else 'beta'}{value:g}"
+
+
+@dataclass
+class SweepPoint:
+    name: str
+    value: float
+    rate: float
+    distortion: float
+    elbo: float
+    log_px_iwae: float
+    active_dims: int
+    kl_per_dim: list[float]
+
+
+def run_sweep(base: VAEConfig, parameter: str, values: list[float], out_dir: Path, train_data, test_data,
+              prefix: str, command: str, iw_samples: int = 10, on_epoch=None, on_model=None) -> dict:
+    """Train one model per value of `parameter`, save each as `out_dir/<name>.safetensors`, and write sweep.json.
+
+    train_data / test_data: float tensors [N, D]. `on_epoch(name, epoch, metrics)` after each epoch,
+    `on_model(point)` after each model. Returns the results dict written to sweep.json.
+    """
+    from . import checkpoint
+    from .evaluate import evaluate
+    from .train import Trainer
+
+    if parameter not in PARAMETERS:
+        raise ValueError(f"a sweep runs over one of {PARAMETERS}, got {parameter!r}")
+    if not values:
+        raise ValueError("a sweep needs at least one value")
+    configs = [base.replace(**{parameter: float(v)}) for v in values]  # validates every value before training
+    out_dir.mkdir(parents=True, exist_ok=True)
+    points: list[SweepPoint] = []
+    results = {"parameter": parameter, "command": command, "config": base.to_dict(), "points": []}
+    for config in configs:
+        value = getattr(config, parameter)
+        name = model_name(prefix, parameter, value)
+        trainer = Trainer(config, train_data, train_data.device)
+        for epoch in range(1, config.epochs + 1):
+            m = trainer.run_epoch()
+            if on_epoch is not None:
+                on_epoch(name, epoch, m)
+        test = evaluate(trainer.model, test_data, iw_samples=iw_samples)
+        meta = {"command": command, "sweep": {"parameter": parameter, "value": value}}
+        checkpoint.save(out_dir / f"{name}.safetensors", trainer.model, {"train": m.to_dict(), "test": test}, meta)
+        point = SweepPoint(name, value, test["kl"], test["distortion"], test["elbo"], test["log_px_iwae"],
+                           sum(k > ACTIVE_THRESHOLD for k in test["kl_per_dim"]), test["kl_per_dim"])
+        points.append(point)
+        results["points"] = [vars(p) for p in points]
+        checkpoint.write_atomic(out_dir / RESULTS_FILE, json.dumps(results, indent=1).encode())
+        if on_model is not None:
+            on_model(point)
+    return results
+
+
+def load_results(folder: str | Path) -> dict:
+    """sweep.json of a sweep folder, checked for the fields the page reads; ValueError if it is not one."""
+    path = Path(folder) / RESULTS_FILE
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable sweep result ({exc})") from None
+    if not isinstance(results, dict) or results.get("parameter") not in PARAMETERS or not isinstance(
+            results.get("points"), list):
+        raise ValueError(f"{path}: not a sweep result (needs 'parameter' and 'points')")
+    for point in results["points"]:
+        if not isinstance(point, dict) or not all(isinstance(point.get(k), (int, float)) for k in
+                                                  ("value", "rate", "distortion", "elbo", "active_dims")):
+            raise ValueError(f"{path}: a point lacks value, rate, distortion, elbo or active_dims")
+    return results
+
+
+def collapse_value(results: dict) -> float | None:
+    """The smallest swept value at which no latent unit is active (the posterior has collapsed), or None."""
+    collapsed = [p["value"] for p in results["points"] if p["active_dims"] == 0]
+    return min(collapsed) if collapsed else None
