@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
-         "pages/posterior.py", "pages/sweep.py", "pages/draw.py"]
+         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
 
@@ -296,11 +296,11 @@ def test_posterior_page_asks_for_a_2d_model():
 
 
 def test_sweep_page_draws_the_curve_and_opens_a_model_of_the_sweep():
-    at = open_page("pages/sweep.py")
+    at = open_page("pages/rate_distortion.py")
     assert any("posterior has collapsed" in w.value for w in at.warning)
-    names = at.selectbox(key="sweep_model").options
+    names = at.selectbox(key="sweep_member").options
     assert len(names) >= 9
-    at.selectbox(key="sweep_model").set_value(names[0]).run()
+    at.selectbox(key="sweep_member").set_value(names[0]).run()
     at.button(key="sweep_open").click().run()
     assert not at.exception
     assert at.session_state["model_name"] == names[0]
@@ -357,10 +357,10 @@ def test_bad_link_values_are_ignored_with_a_notice(query, words):
 
 def test_fashion_mnist_is_a_sidebar_choice_with_its_own_models():
     at = open_page(PAGES[0])
-    at.sidebar.radio(key="sidebar_dataset").set_value("fashion-mnist").run()
+    at.sidebar.radio(key="dataset_select:mnist").set_value("fashion-mnist").run()
     assert not at.exception
     assert at.session_state["model_name"] == "fashion-2d-sigma0.3"
-    options = at.sidebar.selectbox(key="model_name").options
+    options = at.sidebar.selectbox(key="model_select:fashion-2d-sigma0.3").options
     assert [o.split()[0] for o in sorted(options)] == ["fashion-16d-sigma0.3", "fashion-2d-sigma0.3"]
     assert at.query_params["dataset"] == "fashion-mnist" and at.query_params["model"] == "fashion-2d-sigma0.3"
     assert "Sneaker" in at.get("plotly_chart")[0].proto.spec  # the classes are Fashion-MNIST's

@@ -170,7 +170,8 @@ def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray
                              marker=dict(color="crimson", size=9, symbol="x")))
     fig.add_trace(go.Scatter(x=[posterior_mean[0]], y=[posterior_mean[1]], mode="markers", name="E[z|x] (true)",
                              marker=dict(color="navy", size=10, symbol="circle-open", line=dict(width=2))))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.12),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       xaxis=dict(title="z₁", range=[xs[0], xs[-1]]),
                       yaxis=dict(title="z₂", range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1))
     return fig

@@ -24,13 +24,14 @@ def require_app(page_file: str) -> None:
     """First call of every page: a run that did not come through app.py goes there, remembering the page."""
     if st.session_state.get(APP_MARK):
         return
-    st.session_state[DEEP_LINK] = Path(page_file).stem
-    st.switch_page("app.py")
+    params = st.query_params.to_dict()  # a shared link's settings travel along (switch_page would drop them)
+    st.session_state[DEEP_LINK] = (Path(page_file).stem, params)
+    st.switch_page("app.py", query_params=params)
 
 
 def resume_deep_link(pages) -> None:
     """In app.py, after st.navigation: open the page a rerouted deep link asked for."""
-    name = st.session_state.pop(DEEP_LINK, None)
+    name, params = st.session_state.pop(DEEP_LINK, (None, {}))
     for page in pages:
         if name and page.url_path == name:
-            st.switch_page(page)
+            st.switch_page(page, query_params=params)

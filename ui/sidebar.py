@@ -6,8 +6,11 @@ import streamlit as st
 from ui import shell, store, url_state
 from vae.data import DATASETS
 
+# The session's choices live in plain session-state keys (a page may set them: the sweep's "Open").
+# Their widgets are keyed by the current choice: Streamlit drops or resets a widget's own state when
+# the user moves to another page, and a widget made afresh for each choice starts from it instead.
 MODEL_KEY = "model_name"
-DATASET_KEY = "sidebar_dataset"
+DATASET_KEY = "dataset_name"
 DATASET_LABELS = {"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}
 
 
@@ -38,9 +41,12 @@ def choose_model():
         state[DATASET_KEY] = by_name[applied["model"]].config.dataset
     elif "dataset" in applied:
         state[DATASET_KEY] = applied["dataset"]
-    state.setdefault(DATASET_KEY, "mnist")
-    st.sidebar.radio("Dataset", list(DATASETS), key=DATASET_KEY, format_func=DATASET_LABELS.get, horizontal=True)
-    dataset = state[DATASET_KEY]
+    if state.get(DATASET_KEY) not in DATASETS:
+        state[DATASET_KEY] = "mnist"
+    options = list(DATASETS)
+    dataset = state[DATASET_KEY] = st.sidebar.radio(
+        "Dataset", options, index=options.index(state[DATASET_KEY]), format_func=DATASET_LABELS.get,
+        horizontal=True, key=f"dataset_select:{state[DATASET_KEY]}")
     infos = [i for i in all_infos if i.config.dataset == dataset]
     if not infos:
         st.sidebar.error(f"No {DATASET_LABELS[dataset]} models found: train one on the Train page, or run "
@@ -51,7 +57,8 @@ def choose_model():
     if state.get(MODEL_KEY) not in names:
         defaults = [n for n in (store.DEFAULT_MODEL, store.DEFAULT_MODELS.get(dataset)) if n in names]
         state[MODEL_KEY] = defaults[0] if defaults else names[0]
-    st.sidebar.selectbox("Model", names, key=MODEL_KEY, format_func=lambda n: _label(by_name[n]))
+    state[MODEL_KEY] = st.sidebar.selectbox("Model", names, index=names.index(state[MODEL_KEY]),
+                                            format_func=lambda n: _label(by_name[n]), key=f"model_select:{state[MODEL_KEY]}")
     info = by_name[state[MODEL_KEY]]
     url_state.publish("sidebar", {"dataset": dataset, "model": info.name})
     with st.sidebar.expander("Config", expanded=False):

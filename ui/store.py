@@ -168,8 +168,8 @@ def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
     return _sweep(str(info.path), _stamp(info.path), info.config.dataset, index)
 
 
-POSTERIOR_MC_SAMPLES = 1000  # L of the ELBO on the posterior page
-POSTERIOR_IW_SAMPLES = 1000  # K of its IWAE estimate
+POSTERIOR_MC_SAMPLES = 10_000  # L of the ELBO on the posterior page (its Monte-Carlo error ≪ the gap)
+POSTERIOR_IW_SAMPLES = 5000  # K of its IWAE estimate
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -104,21 +104,18 @@ def restore(page: str, parsers: dict) -> dict:
 
 
 def publish(page: str, values: dict) -> None:
-    """Write the page's current settings into the URL (None removes a parameter).
+    """Write the page's current settings into the URL (None removes a parameter), as one URL update.
 
     A page's publish also drops parameters another page left behind (the sidebar's stay).
     """
     seen = st.session_state.setdefault(SEEN, {})
-    if page != "sidebar":
-        for name in [n for n in st.query_params if n not in values and n not in SHARED]:
-            del st.query_params[name]
+    current = st.query_params.to_dict()
+    wanted = dict(current) if page == "sidebar" else {k: v for k, v in current.items() if k in SHARED}
     for name, value in values.items():
         if value is None:
-            if name in st.query_params:
-                del st.query_params[name]
+            wanted.pop(name, None)
             seen.pop((page, name), None)
-            continue
-        text = _format(value)
-        seen[(page, name)] = text
-        if st.query_params.get(name) != text:
-            st.query_params[name] = text
+        else:
+            wanted[name] = seen[(page, name)] = _format(value)
+    if wanted != current:
+        st.query_params.from_dict(wanted)  # one history entry, not one per parameter

@@ -16,11 +16,11 @@ if not folders:
 
 state = st.session_state
 names = [f.name for f in folders]
-url_state.restore("sweep", {"name": url_state.choice(names)})
-state.setdefault("sweep_name", names[0])
+url_state.restore("sweep", {"sweep": url_state.choice(names)})
+state.setdefault("sweep_sweep", names[0])
 if len(names) > 1:
-    st.selectbox("Sweep", names, key="sweep_name")
-folder = folders[names.index(state["sweep_name"])]
+    st.selectbox("Sweep", names, key="sweep_sweep")
+folder = folders[names.index(state["sweep_sweep"])]
 try:
     results = load_results(folder)
 except ValueError as exc:
@@ -33,14 +33,14 @@ if not points:
 config = results["config"]
 symbol = "σ_dec" if parameter == "sigma_dec" else "β"
 member_names = [p["name"] for p in points]
-url_state.restore("sweep", {"model": url_state.choice(member_names)})
-if state.get("sweep_model") not in member_names:
-    state["sweep_model"] = member_names[len(member_names) // 2]
+url_state.restore("sweep", {"member": url_state.choice(member_names)})
+if state.get("sweep_member") not in member_names:
+    state["sweep_member"] = member_names[len(member_names) // 2]
 
 clicked = (state.get("sweep_curve") or {}).get("selection", {}).get("points", [])
 if clicked and clicked[0].get("point_index") is not None and clicked != state.get("sweep_curve_seen"):
     state["sweep_curve_seen"] = clicked
-    state["sweep_model"] = member_names[int(clicked[0]["point_index"])]
+    state["sweep_member"] = member_names[int(clicked[0]["point_index"])]
 collapse = collapse_value(results)
 
 st.caption(f"{len(points)} models, {config['latent_dim']}-D latent, hidden {config['hidden']}, {config['epochs']} "
@@ -48,7 +48,7 @@ st.caption(f"{len(points)} models, {config['latent_dim']}-D latent, hidden {conf
            f"code carries; distortion = E‖x − x̂‖², the squared error of the reconstruction (test split).")
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(plots.rate_distortion(points, parameter, state["sweep_model"], collapse), key="sweep_curve",
+    st.plotly_chart(plots.rate_distortion(points, parameter, state["sweep_member"], collapse), key="sweep_curve",
                     on_select="rerun", selection_mode="points")
 with right:
     st.plotly_chart(plots.active_units(points, parameter, config["latent_dim"]), key="sweep_units")
@@ -66,10 +66,10 @@ table = pd.DataFrame([{symbol: p["value"], "rate (nats)": p["rate"], "distortion
 st.dataframe(table, hide_index=True, width="stretch")
 
 pick = st.columns([2, 1, 2])
-pick[0].selectbox("Model of the sweep (or click a point)", member_names, key="sweep_model")
-url_state.publish("sweep", {"name": state["sweep_name"], "model": state["sweep_model"]})
+pick[0].selectbox("Model of the sweep (or click a point)", member_names, key="sweep_member")
+url_state.publish("sweep", {"sweep": state["sweep_sweep"], "member": state["sweep_member"]})
 if pick[1].button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open"):
-    state[MODEL_KEY] = state["sweep_model"]
+    state[MODEL_KEY] = state["sweep_member"]
     state[DATASET_KEY] = config["dataset"]
     st.switch_page("pages/explore.py")
 pick[2].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")
