@@ -90,7 +90,7 @@ def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
                              "--eval-iw-samples", "0", "--no-download"], capture_output=True, text=True, cwd=tmp_path,
                             env=dict(env_free, PYTHONPATH=str(ROOT)), timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "note:" in result.stderr and "2,000 real test digits" in result.stderr
+    assert "note:" in result.stderr and "2,000 real test images" in result.stderr
     assert checkpoint.load(out).meta["data_source"] == "shipped sample"
 
 

@@ -1,9 +1,10 @@
 """Shareable state: a page's settings mirrored in the URL's query string, so a link reopens the same view.
 
 Each page calls `restore(page, parsers)` before its widgets and `publish(page, values)` after reading
-them. A URL value is applied once, when it differs from what this session last published (so a
-widget the user moves is not pulled back by the URL); a value that does not parse or is out of
-range is ignored with a notice naming it. Session keys are `<page>_<name>`.
+them. A URL value is applied once, and only if this session has not published or applied it before:
+a rerun can carry the address bar of a moment ago (a widget moved twice quickly), and that stale
+value must not pull the widget back. A value that does not parse or is out of range is ignored with
+a notice naming it. Session keys are `<page>_<name>`.
 """
 from __future__ import annotations
 
@@ -90,9 +91,10 @@ def restore(page: str, parsers: dict) -> dict:
     applied = {}
     for name, parse in parsers.items():
         text = st.query_params.get(name)
-        if text is None or seen.get((page, name)) == text:
+        known = seen.setdefault((page, name), set())
+        if text is None or text in known:
             continue
-        seen[(page, name)] = text
+        known.add(text)
         try:
             value = parse(text)
         except BadValue as exc:
@@ -114,8 +116,8 @@ def publish(page: str, values: dict) -> None:
     for name, value in values.items():
         if value is None:
             wanted.pop(name, None)
-            seen.pop((page, name), None)
         else:
-            wanted[name] = seen[(page, name)] = _format(value)
+            wanted[name] = _format(value)
+            seen.setdefault((page, name), set()).add(wanted[name])
     if wanted != current:
         st.query_params.from_dict(wanted)  # one history entry, not one per parameter
