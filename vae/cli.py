@@ -153,7 +153,7 @@ def cmd_train(args) -> int:
     from .distributed import close_world, init_world
     from .evaluate import evaluate
     from .model import resolve_device
-    from .train import Trainer
+    from .train import DivergenceError, Trainer
 
     config = _config(args, sigma_dec=args.sigma_dec, beta=args.beta)
     world, device = init_world(resolve_device(args.device))
@@ -180,6 +180,10 @@ def cmd_train(args) -> int:
             say(f"interrupted; the last finished epoch is saved in {args.out}" if metrics else "interrupted",
                 file=sys.stderr)
             return 130
+        except DivergenceError as exc:
+            say(f"error: {exc}", file=sys.stderr)
+            say(f"{args.out} holds the last whole epoch before it." if metrics else "Nothing was saved.", file=sys.stderr)
+            return 2
         if world.is_main and (args.eval_iw_samples > 0 or args.save_test_latents):
             test = _load(config.dataset, "test", args)
             extras = {}

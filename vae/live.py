@@ -11,7 +11,6 @@ for `heartbeat_timeout` seconds (the owner went away without saying so). Nothing
 """
 from __future__ import annotations
 
-import math
 import multiprocessing
 import time
 
@@ -113,16 +112,19 @@ class _Session:
 
     # -- training --------------------------------------------------------------------------------
     def train_chunk(self, seconds: float = CHUNK_SECONDS) -> None:
+        from .train import DivergenceError
+
         steps = max(1, int(self.rate * seconds)) if self.rate > 0 else 2
-        metrics = self.trainer.run(steps)
-        self.rate = metrics.steps_per_s
-        self.pending.append(metrics)
-        if not math.isfinite(metrics.loss):
+        try:
+            metrics = self.trainer.run(steps)
+        except DivergenceError as exc:  # the trainer is back at its last good step: pause and say so
             self.flush()
             self.playing = False
-            self.message = (f"Training diverged at step {self.trainer.step} (the loss is not finite). "
-                            "Lower the learning rate and start a new model.")
-        elif sum(m.seconds for m in self.pending) >= RECORD_SECONDS:
+            self.message = f"Paused: {exc}"
+            return
+        self.rate = metrics.steps_per_s
+        self.pending.append(metrics)
+        if sum(m.seconds for m in self.pending) >= RECORD_SECONDS:
             self.flush()
 
     def flush(self) -> None:
@@ -150,8 +152,9 @@ class _Session:
         self.flush()
 
     def step(self, seconds: float, steps: int | None = None):
+        self.message = None
         if steps is not None:
-            self.pending.append(self.trainer.run(steps))
+            self.pending.append(self.trainer.run(steps))  # a DivergenceError is the command's answer
         else:
             end = time.perf_counter() + seconds
             while time.perf_counter() < end and self.message is None:

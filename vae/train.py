@@ -62,6 +62,16 @@ class TrainMetrics:
 LIVE_SETTINGS = ("lr", "beta", "sigma_dec", "batch_size", "mc_samples", "epochs")
 
 
+class DivergenceError(RuntimeError):
+    """A slice of steps whose loss or weights went non-finite; the trainer is back at the slice's start."""
+
+    def __init__(self, good_step: int, failed_step: int, lr: float):
+        self.good_step, self.failed_step = good_step, failed_step
+        super().__init__(f"training diverged between steps {good_step} and {failed_step} (the loss or the weights "
+                         f"became NaN or infinite at lr = {lr:g}); the weights of step {good_step} are kept. "
+                         "Lower the learning rate (or raise σ_dec) and continue.")
+
+
 class Trainer:
     """Owns a model, its optimiser, the training tensor and the random state.
 
@@ -136,10 +146,38 @@ class Trainer:
         self._position += idx.shape[0]
         return self.data[idx]
 
+    def _checkpoint_state(self) -> dict:
+        """Everything a slice changes, copied: weights, optimiser moments, step, data order, generator."""
+        clone = lambda d: {k: (v.clone() if torch.is_tensor(v) else v) for k, v in d.items()}  # noqa: E731
+        return {"model": clone(self.model.state_dict()),
+                "optimizer": {"state": {k: clone(v) for k, v in self.optimizer.state_dict()["state"].items()},
+                              "param_groups": self.optimizer.state_dict()["param_groups"]},
+                "step": self.step, "order": self._order, "position": self._position,
+                "generator": self.generator.get_state()}
+
+    def _restore_state(self, saved: dict) -> None:
+        self.model.load_state_dict(saved["model"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.step, self._order, self._position = saved["step"], saved["order"], saved["position"]
+        self.generator.set_state(saved["generator"])
+
     def run(self, steps: int) -> TrainMetrics:
-        """Take `steps` optimiser steps; return the means over them."""
+        """Take `steps` optimiser steps; return the means over them.
+
+        If the loss or the weights become NaN or infinite, the whole slice is undone (weights,
+        optimiser, step count and random state back to its start) and DivergenceError is raised.
+        """
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}")
+        saved = self._checkpoint_state()
+        try:
+            metrics = self._run(steps)
+        except DivergenceError:
+            self._restore_state(saved)
+            raise
+        return metrics
+
+    def _run(self, steps: int) -> TrainMetrics:
         config, world = self.config, self.world
         self.model.train()
         start = time.perf_counter()
@@ -174,6 +212,8 @@ class Trainer:
                 sums += torch.cat([torch.stack([per_example.sum(), parts.elbo.sum(), parts.reconstruction.sum(),
                                                 parts.kl.sum()]), parts.kl_per_dim.sum(0)])
         world.all_reduce_sum(sums)
+        if not (torch.isfinite(sums).all() and all(torch.isfinite(p).all() for p in self.model.parameters())):
+            raise DivergenceError(self.step - steps, self.step, self.optimizer.param_groups[0]["lr"])
         means = (sums / examples).tolist()
         return TrainMetrics(self.step, self.epoch, steps, examples, means[0], means[1], means[2], means[3],
                             means[4:], time.perf_counter() - start)
