@@ -132,6 +132,10 @@ def list_checkpoints(folder: str | Path) -> list[CheckpointInfo]:
     infos = []
     for path in sorted(folder.glob("*" + SUFFIX)) if folder.is_dir() else []:
         try:
+            path.name.encode("utf-8")  # a name that is not valid UTF-8 cannot be shown or linked: skip it
+        except UnicodeEncodeError:
+            continue
+        try:
             infos.append(read_info(path))
         except CheckpointError:
             continue

@@ -23,6 +23,7 @@ import numpy as np
 ASSETS = Path(__file__).parent / "assets"
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
+MAX_IDX_BYTES = 256 * 2**20  # a decompressed IDX file larger than this is refused (the largest real one is 47 MB)
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,16 @@ class Dataset:
 
 
 def _read_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a readable gzip file ({exc})") from None
+    """The file's bytes, gunzipped for .gz; at most MAX_IDX_BYTES (a gzip bomb is refused, not inflated)."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            data = f.read(MAX_IDX_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable {'gzip ' if path.suffix == '.gz' else ''}file ({exc})") from None
+    if len(data) > MAX_IDX_BYTES:
+        raise DataError(f"{path}: more than {MAX_IDX_BYTES // 2**20} MiB once decompressed; "
+                        "no MNIST-style file is that large (a zip bomb?)")
     return data
 
 
