@@ -373,3 +373,34 @@ def test_models_page_shows_the_honest_likelihood():
     nll = checkpoint.load(ROOT / "checkpoints" / f"{NLL_MODEL}.safetensors").metrics["test"]
     assert nll["iw_samples"] >= 5000 and -nll["log_px_iwae"] <= 88.0
     assert f"{-nll['log_px_iwae']:.2f}" in text
+
+
+def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(sessions, tmp_path, mnist_dir):
+    """Different seeds and settings in two sessions: different models, each equal to the CLI's (16 steps = 1 epoch)."""
+    from tests.test_cli import vae
+
+    recipes = [(1, 1e-3, 0.3), (2, 3e-3, 0.1)]
+    for seed, lr, sigma in recipes:
+        at = open_page(PAGES[3])
+        sessions.append(at)
+        at.radio[0].set_value("2,000")
+        at.number_input(key="train_seed").set_value(seed)
+        at.select_slider(key="train_lr").set_value(lr)
+        at.select_slider(key="train_sigma").set_value(sigma)
+        at.form_submit_button[0].click().run()
+        assert not at.exception
+    for at, (seed, lr, sigma) in zip(sessions, recipes):  # both processes exist at once; each steps its own model
+        trainer = at.session_state["live_run"].trainer
+        assert trainer.step(steps=16) == 16
+        trainer.save(tmp_path / f"live{seed}.safetensors")
+    assert sessions[0].session_state["live_run"].trainer.process.pid != sessions[1].session_state["live_run"].trainer.process.pid
+    live = [checkpoint.load(tmp_path / f"live{seed}.safetensors") for seed, _, _ in recipes]
+    assert not torch.equal(live[0].model.decoder[0].weight, live[1].model.decoder[0].weight)
+    for ckpt, (seed, lr, sigma) in zip(live, recipes):
+        assert (ckpt.config.seed, ckpt.config.lr, ckpt.config.sigma_dec) == (seed, lr, sigma)
+        out = tmp_path / f"cli{seed}.safetensors"
+        vae("train", "--data-dir", mnist_dir, "--limit", 2000, "--epochs", 1, "--latent-dim", 2, "--hidden", 256,
+            "--sigma-dec", sigma, "--lr", lr, "--seed", seed, "--out", out, "--eval-iw-samples", 0, "--device", "cpu")
+        cli = checkpoint.load(out)
+        for name, tensor in cli.model.state_dict().items():
+            torch.testing.assert_close(ckpt.model.state_dict()[name], tensor, rtol=0, atol=1e-5)

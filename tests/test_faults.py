@@ -107,3 +107,32 @@ def test_kill_9_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path):
     from vae import catalog
 
     assert [i.name for i in catalog.list_checkpoints(tmp_path)] == ["m"]  # a killed write's temp file is not listed
+
+
+def test_a_corrupt_data_folder_gives_a_clear_notice_and_the_app_still_serves(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "t10k-images-idx3-ubyte").write_bytes((2051).to_bytes(4, "big") + (10_000).to_bytes(4, "big")
+                                                  + (28).to_bytes(4, "big") * 2 + b"\0" * 1000)  # truncated
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(tmp_path / "my_models"))
+    monkeypatch.chdir(tmp_path)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        at.switch_page("pages/elbo.py").run()
+        assert not at.exception
+        notice = " ".join(w.value for w in at.sidebar.warning)
+        assert "shipped with the project" in notice and "VAE_DATA_DIR" in notice
+        assert any(m.label == "KL term" for m in at.metric)  # the page works on the shipped sample
+        from vae.data import load_dataset
+
+        dataset = load_dataset("mnist", "test", download=False)
+        assert "truncated or corrupt" in dataset.notice  # and the notice says what was wrong
+    finally:
+        st.cache_resource.clear()

@@ -74,11 +74,14 @@ def choose_model():
 
 
 def data_notice(dataset) -> None:
-    """A clear, short notice when the app runs on the shipped sample instead of real data."""
+    """A clear, short notice when the app runs on the shipped sample instead of real data (and why)."""
     if dataset.is_sample:
         folder = DATASETS[dataset.name].folder
         st.sidebar.warning(f"{DATASET_LABELS[dataset.name]} were not found on this machine, so the {len(dataset):,} "
                            f"test images shipped with the project are used. Set VAE_DATA_DIR to a folder holding "
                            f"{folder}/raw/ for the full data.")
+        if dataset.notice:
+            with st.sidebar.expander("What was tried"):
+                st.caption(dataset.notice)
     elif dataset.notice:
         st.sidebar.info(dataset.notice)
