@@ -50,7 +50,7 @@ def test_the_shipped_models_are_there_and_small():
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3"])
+@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3"])
 def test_every_page_renders_without_an_exception(page, model):
     at = open_page(page, model)
     assert at.session_state["model_name"] == model

@@ -41,8 +41,8 @@ def choose_model():
         state[DATASET_KEY] = by_name[applied["model"]].config.dataset
     elif "dataset" in applied:
         state[DATASET_KEY] = applied["dataset"]
-    if state.get(DATASET_KEY) not in DATASETS:
-        state[DATASET_KEY] = "mnist"
+    if state.get(DATASET_KEY) not in DATASETS:  # a first run: a model chosen before (or none) sets the dataset
+        state[DATASET_KEY] = by_name[state[MODEL_KEY]].config.dataset if state.get(MODEL_KEY) in by_name else "mnist"
     options = list(DATASETS)
     dataset = state[DATASET_KEY] = st.sidebar.radio(
         "Dataset", options, index=options.index(state[DATASET_KEY]), format_func=DATASET_LABELS.get,

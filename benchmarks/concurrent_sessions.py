@@ -1,0 +1,177 @@
+"""A class opens the app at once: N headless Chromium sessions against one `streamlit run`.
+
+Each session creates a model on the Train page (its own seed), trains live for --train-seconds,
+pauses, then explores (the Explore page, a click on a test digit), and closes. Printed: whether
+every session finished, steps/s per session, the server's RSS (and its process tree's) at start,
+at the peak and after every session has closed, the threads alive in the server, and the training
+processes left over (there must be none).
+
+    VAE_DATA_DIR=../shared/datasets python benchmarks/concurrent_sessions.py --sessions 8 --train-seconds 30
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import SCATTER, chromium, click_point, streamlit_server  # noqa: E402
+
+
+def _status(pid: int) -> dict:
+    fields = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc's parent links)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            ppid = _status(int(entry.name)).get("PPid")
+            if ppid:
+                children.setdefault(int(ppid), []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    value = _status(pid).get("VmRSS", "0 kB").split()[0]
+    return int(value) / 1024
+
+
+def training_processes(pid: int) -> list[int]:
+    out = []
+    for child in descendants(pid):
+        try:
+            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:
+            pass
+    return out
+
+
+class Sampler(threading.Thread):
+    """Samples the server's RSS and its whole tree's every 0.5 s; keeps the peaks."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.stop_flag = pid, threading.Event()
+        self.peak_server = self.peak_tree = 0.0
+
+    def tree(self) -> float:
+        return rss_mb(self.pid) + sum(rss_mb(p) for p in descendants(self.pid))
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            self.peak_server = max(self.peak_server, rss_mb(self.pid))
+            self.peak_tree = max(self.peak_tree, self.tree())
+            time.sleep(0.5)
+
+
+def metric(page, label: str) -> str:
+    card = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return card.get_by_test_id("stMetricValue").inner_text()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--train-seconds", type=float, default=30.0)
+    parser.add_argument("--digits", default="10,000", choices=["2,000", "10,000", "all 60,000"])
+    parser.add_argument("--close-timeout", type=float, default=240.0,
+                        help="how long to wait for the training processes to end after the tabs close")
+    args = parser.parse_args()
+    if not os.environ.get("VAE_DATA_DIR"):
+        print("set VAE_DATA_DIR to the folder holding MNIST/raw/", file=sys.stderr)
+        return 2
+    env = {"VAE_USER_MODELS_DIR": tempfile.mkdtemp(prefix="vae-bench-models-")}
+    with streamlit_server(env) as (url, proc, _), chromium() as browser:
+        pid = proc.pid
+        warm = browser.new_page()
+        warm.goto(url)
+        warm.wait_for_selector(SCATTER, timeout=120_000)
+        warm.close()
+        base_server, base_threads = rss_mb(pid), int(_status(pid)["Threads"])
+        sampler = Sampler(pid)
+        base_tree = sampler.tree()
+        sampler.start()
+        contexts, pages = [], []
+        for i in range(args.sessions):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(180_000)
+            page.goto(f"{url}/train?seed={i}")
+            page.get_by_role("button", name="Create model").wait_for()
+            page.get_by_text(args.digits, exact=True).click()
+            page.get_by_role("button", name="Create model").click()
+            contexts.append(context)
+            pages.append(page)
+        started = []
+        for page in pages:
+            page.get_by_role("button", name="Play", exact=False).wait_for()
+        for page in pages:
+            page.get_by_role("button", name="Play", exact=False).click()
+            started.append(time.perf_counter())
+        time.sleep(args.train_seconds)
+        rates, finished = [], 0
+        for page, t0 in zip(pages, started):
+            page.get_by_role("button", name="Pause", exact=False).click()
+            elapsed = time.perf_counter() - t0
+            page.get_by_role("button", name="Play", exact=False).wait_for()
+            page.wait_for_timeout(1500)
+            rates.append(int(metric(page, "Step").replace(",", "")) / elapsed)
+        for page in pages:  # explore in the same session: the sidebar's navigation, then a click on a digit
+            page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
+            page.wait_for_selector(SCATTER)
+            page.get_by_text("Click a dot in the scatter.").wait_for()
+            page.wait_for_timeout(500)
+            click_point(page, curve=1, index=37)
+            page.get_by_text("test #37:").wait_for()
+            finished += 1
+        live_before_close = len(training_processes(pid))
+        for context in contexts:
+            context.close()
+        closed = time.perf_counter()
+        while training_processes(pid) and time.perf_counter() - closed < args.close_timeout:
+            time.sleep(1)
+        ended_after = time.perf_counter() - closed
+        left = training_processes(pid)
+        time.sleep(2)
+        sampler.stop_flag.set()
+        sampler.join()
+        after_server, after_tree, after_threads = rss_mb(pid), sampler.tree(), int(_status(pid)["Threads"])
+
+    print(f"sessions finished: {finished}/{args.sessions} (each trained {args.train_seconds:.0f} s on "
+          f"{args.digits} digits, then explored)")
+    print("steps/s per session: " + ", ".join(f"{r:.0f}" for r in rates)
+          + f"  (median {statistics.median(rates):.0f}, sum {sum(rates):.0f})")
+    print(f"training processes while open: {live_before_close}; left {ended_after:.0f} s after the tabs closed: "
+          f"{len(left)}")
+    print(f"server RSS: start {base_server:.0f} MB, peak {sampler.peak_server:.0f} MB, after close {after_server:.0f} MB")
+    print(f"server + children RSS: start {base_tree:.0f} MB, peak {sampler.peak_tree:.0f} MB, "
+          f"after close {after_tree:.0f} MB")
+    print(f"server threads: start {base_threads}, after close {after_threads}")
+    ok = finished == args.sessions and not left and after_tree < base_tree + 0.25 * (sampler.peak_tree - base_tree) + 200
+    print("OK" if ok else "NOT OK: a session did not finish, a training process was left, or memory stayed up")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
