@@ -46,11 +46,12 @@ def test_the_shipped_models_are_there_and_small():
         assert path.stat().st_size <= (10_000_000 if name == NLL_MODEL else 2_000_000)
         info = catalog.read_info(path)
         assert {"test_mu", "test_labels"} <= set(info.extras)
-        assert info.meta["command"].startswith("python -m vae train") and "--save-test-latents" in info.meta["command"]
+        assert info.meta["command"].startswith("python -m vae train")
+        assert "--save-test-latents" in info.meta["command"] + info.meta.get("evaluate_command", "")
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3"])
+@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3", NLL_MODEL])
 def test_every_page_renders_without_an_exception(page, model):
     at = open_page(page, model)
     assert at.session_state["model_name"] == model
