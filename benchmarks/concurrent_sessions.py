@@ -60,7 +60,7 @@ def training_processes(pid: int) -> list[int]:
     out = []
     for child in descendants(pid):
         try:
-            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():  # not the resource tracker
                 out.append(child)
         except OSError:
             pass
@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--train-seconds", type=float, default=30.0)
     parser.add_argument("--digits", default="10,000", choices=["2,000", "10,000", "all 60,000"])
+    parser.add_argument("--waves", type=int, default=2, help="classes one after another (memory must not creep)")
     parser.add_argument("--close-timeout", type=float, default=240.0,
                         help="how long to wait for the training processes to end after the tabs close")
     args = parser.parse_args()
@@ -112,65 +113,79 @@ def main() -> int:
         sampler = Sampler(pid)
         base_tree = sampler.tree()
         sampler.start()
-        contexts, pages = [], []
-        for i in range(args.sessions):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.set_default_timeout(180_000)
-            page.goto(f"{url}/train?seed={i}")
-            page.get_by_role("button", name="Create model").wait_for()
-            page.get_by_text(args.digits, exact=True).click()
-            page.get_by_role("button", name="Create model").click()
-            contexts.append(context)
-            pages.append(page)
-        started = []
-        for page in pages:
-            page.get_by_role("button", name="Play", exact=False).wait_for()
-        for page in pages:
-            page.get_by_role("button", name="Play", exact=False).click()
-            started.append(time.perf_counter())
-        time.sleep(args.train_seconds)
-        rates, finished = [], 0
-        for page, t0 in zip(pages, started):
-            page.get_by_role("button", name="Pause", exact=False).click()
-            elapsed = time.perf_counter() - t0
-            page.get_by_role("button", name="Play", exact=False).wait_for()
-            page.wait_for_timeout(1500)
-            rates.append(int(metric(page, "Step").replace(",", "")) / elapsed)
-        for page in pages:  # explore in the same session: the sidebar's navigation, then a click on a digit
-            page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
-            page.wait_for_selector(SCATTER)
-            page.get_by_text("Click a dot in the scatter.").wait_for()
-            page.wait_for_timeout(500)
-            click_point(page, curve=1, index=37)
-            page.get_by_text("test #37:").wait_for()
-            finished += 1
-        live_before_close = len(training_processes(pid))
-        for context in contexts:
-            context.close()
-        closed = time.perf_counter()
-        while training_processes(pid) and time.perf_counter() - closed < args.close_timeout:
-            time.sleep(1)
-        ended_after = time.perf_counter() - closed
-        left = training_processes(pid)
-        time.sleep(2)
+        waves = []
+        for wave in range(args.waves):
+            waves.append(run_wave(browser, url, pid, args, sampler))
         sampler.stop_flag.set()
         sampler.join()
-        after_server, after_tree, after_threads = rss_mb(pid), sampler.tree(), int(_status(pid)["Threads"])
+        after_threads = int(_status(pid)["Threads"])
 
-    print(f"sessions finished: {finished}/{args.sessions} (each trained {args.train_seconds:.0f} s on "
-          f"{args.digits} digits, then explored)")
-    print("steps/s per session: " + ", ".join(f"{r:.0f}" for r in rates)
-          + f"  (median {statistics.median(rates):.0f}, sum {sum(rates):.0f})")
-    print(f"training processes while open: {live_before_close}; left {ended_after:.0f} s after the tabs closed: "
-          f"{len(left)}")
-    print(f"server RSS: start {base_server:.0f} MB, peak {sampler.peak_server:.0f} MB, after close {after_server:.0f} MB")
-    print(f"server + children RSS: start {base_tree:.0f} MB, peak {sampler.peak_tree:.0f} MB, "
-          f"after close {after_tree:.0f} MB")
-    print(f"server threads: start {base_threads}, after close {after_threads}")
-    ok = finished == args.sessions and not left and after_tree < base_tree + 0.25 * (sampler.peak_tree - base_tree) + 200
+    for i, w in enumerate(waves, 1):
+        rates = w["rates"]
+        print(f"wave {i}: sessions finished {w['finished']}/{args.sessions} (each trained {args.train_seconds:.0f} s "
+              f"on {args.digits} digits, then explored)")
+        print("  steps/s per session: " + ", ".join(f"{r:.0f}" for r in rates)
+              + f"  (median {statistics.median(rates):.0f}, sum {sum(rates):.0f})")
+        print(f"  training processes while open: {w['live']}; left {w['ended_after']:.0f} s after the tabs closed: "
+              f"{w['left']}")
+        print(f"  server RSS after close {w['server']:.0f} MB; server + children {w['tree']:.0f} MB")
+    print(f"server RSS: start {base_server:.0f} MB, peak {sampler.peak_server:.0f} MB")
+    print(f"server + children RSS: start {base_tree:.0f} MB, peak {sampler.peak_tree:.0f} MB")
+    print(f"server threads: start {base_threads}, after the last wave closed {after_threads}")
+    last = waves[-1]
+    ok = (all(w["finished"] == args.sessions and w["left"] == 0 for w in waves)
+          and last["tree"] < base_tree + 0.25 * (sampler.peak_tree - base_tree) + 200
+          and (len(waves) < 2 or last["tree"] < waves[0]["tree"] + 100))
     print("OK" if ok else "NOT OK: a session did not finish, a training process was left, or memory stayed up")
     return 0 if ok else 1
+
+
+def run_wave(browser, url, pid, args, sampler) -> dict:
+    """One class: N sessions train, pause, explore, close; then wait for their training processes to end."""
+    contexts, pages = [], []
+    for i in range(args.sessions):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(180_000)
+        page.goto(f"{url}/train?seed={i}")
+        page.get_by_role("button", name="Create model").wait_for()
+        page.get_by_text(args.digits, exact=True).click()
+        page.get_by_role("button", name="Create model").click()
+        contexts.append(context)
+        pages.append(page)
+    started = []
+    for page in pages:
+        page.get_by_role("button", name="Play", exact=False).wait_for()
+    for page in pages:
+        page.get_by_role("button", name="Play", exact=False).click()
+        started.append(time.perf_counter())
+    time.sleep(args.train_seconds)
+    rates, finished = [], 0
+    for page, t0 in zip(pages, started):
+        page.get_by_role("button", name="Pause", exact=False).click()
+        elapsed = time.perf_counter() - t0
+        page.get_by_role("button", name="Play", exact=False).wait_for()
+        page.wait_for_timeout(1500)
+        rates.append(int(metric(page, "Step").replace(",", "")) / elapsed)
+    for page in pages:  # explore in the same session: the sidebar's navigation, then a click on a digit
+        page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
+        page.wait_for_selector(SCATTER)
+        page.get_by_text("Click a dot in the scatter.").wait_for()
+        page.wait_for_timeout(500)
+        click_point(page, curve=1, index=37)
+        page.get_by_text("test #37:").wait_for()
+        finished += 1
+    live = len(training_processes(pid))
+    for context in contexts:
+        context.close()
+    closed = time.perf_counter()
+    while training_processes(pid) and time.perf_counter() - closed < args.close_timeout:
+        time.sleep(1)
+    ended_after = time.perf_counter() - closed
+    left = training_processes(pid)
+    time.sleep(2)
+    return {"finished": finished, "rates": rates, "live": live, "ended_after": ended_after, "left": len(left),
+            "server": rss_mb(pid), "tree": sampler.tree()}
 
 
 if __name__ == "__main__":

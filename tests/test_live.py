@@ -71,3 +71,21 @@ def test_the_process_ends_when_its_owner_stops_asking(mnist_dir):
 def test_a_model_that_cannot_be_built_is_a_message(mnist_dir):
     with pytest.raises(LiveTrainingError, match="could not be built"):
         LiveTrainer(CONFIG, limit=0)
+
+
+def test_training_processes_share_the_cores_instead_of_spinning_against_each_other(mnist_dir):
+    import os
+
+    from vae.live import fair_threads
+
+    assert fair_threads(1, 2) == 2 and fair_threads(4, 2) == 1 and fair_threads(2, 16) == 8
+    cores = len(os.sched_getaffinity(0))
+    trainers = [LiveTrainer(CONFIG.replace(seed=s), limit=500) for s in (1, 2)]
+    try:
+        for t in trainers:
+            t.play()
+        time.sleep(3 * 2.0)  # a look at the siblings happens every 2 s of training
+        assert [t.snapshot(probe=False)["threads"] for t in trainers] == [fair_threads(2, cores)] * 2
+    finally:
+        for t in trainers:
+            t.stop()
