@@ -154,8 +154,13 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
         contexts.append(context)
         pages.append(page)
     started = []
-    for page in pages:
-        page.get_by_role("button", name="Play", exact=False).wait_for()
+    for i, page in enumerate(pages):
+        try:
+            page.get_by_role("button", name="Play", exact=False).wait_for()
+        except Exception:
+            page.screenshot(path=f"/tmp/concurrent-session-{i}.png", full_page=True)
+            print(f"session {i} shows no Play button: {page.locator('main').inner_text()[:500]!r}", file=sys.stderr)
+            raise
     for page in pages:
         page.get_by_role("button", name="Play", exact=False).click()
         started.append(time.perf_counter())
