@@ -37,7 +37,7 @@ def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, si
     n = data.shape[0]
     for start in range(0, n, batch_size):
         x = data[start: start + batch_size]
-        parts = elbo(model, x, samples=1, sigma_dec=sigma_dec, generator=generator)
+        parts = elbo(model, x, samples=1, sigma_dec=sigma_dec, generator=generator, with_distortion=True)
         for key in ("elbo", "reconstruction", "squared_error", "constant", "kl", "distortion"):
             totals[key] += getattr(parts, key).sum().item()
         kl_dims += parts.kl_per_dim.sum(0)

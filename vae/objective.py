@@ -105,11 +105,13 @@ class ELBOParts:
 
 
 def elbo(model, x: torch.Tensor, samples: int = 1, sigma_dec: float | None = None,
-         generator: torch.Generator | None = None, eps: torch.Tensor | None = None) -> ELBOParts:
+         generator: torch.Generator | None = None, eps: torch.Tensor | None = None,
+         with_distortion: bool = False) -> ELBOParts:
     """ELBO(x) = E_q[log p_θ(x|z)] − KL(q_φ(z|x) ‖ p(z)), the expectation estimated with L = `samples` draws.
 
     The KL is analytic (`kl_to_standard_normal`). `sigma_dec` overrides the model's σ_dec; `eps`
     ([L, batch, latent_dim]) fixes the noise. `model` may be wrapped (DistributedDataParallel).
+    `with_distortion` also returns E_q‖x − x̂‖² (kept off the training path).
     """
     config = getattr(model, "module", model).config
     sigma = config.sigma_dec if sigma_dec is None else sigma_dec
@@ -124,8 +126,10 @@ def elbo(model, x: torch.Tensor, samples: int = 1, sigma_dec: float | None = Non
     reconstruction = squared_error + constant
     kl_dims = kl_per_dimension(mu, logvar)
     kl = kl_dims.sum(-1)
-    with torch.no_grad():
-        distortion = squared_distance(x, torch.sigmoid(logits)).mean(0)
+    distortion = None
+    if with_distortion:
+        with torch.no_grad():
+            distortion = squared_distance(x, torch.sigmoid(logits)).mean(0)
     return ELBOParts(reconstruction - kl, reconstruction, squared_error, constant, kl, kl_dims, distortion)
 
 
