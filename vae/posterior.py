@@ -5,10 +5,9 @@ For d = 2 the evidence is an integral we can do by brute force:
 and the posterior is p(z|x) = p_θ(x|z) p(z) / p(x). Then the ELBO's gap is visible twice:
     log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)),
 the left side from the grid integral and a Monte-Carlo ELBO, the right side by quadrature of
-q · (log q − log p(z|x)) over a second grid fitted to q. The grid is fitted to each digit in two passes (a
-coarse window over the prior, then a fine one around where p(z|x) and q live, refined once more
-when it shrinks), so that narrow
-posteriors of small σ_dec are resolved.
+q · (log q − log p(z|x)) over a second grid fitted to q. The grid is fitted to each digit (a coarse
+window over the prior, then a fine one around where p(z|x) and q live, refined once more when it
+shrinks), so that the narrow posteriors of small σ_dec are resolved.
 """
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ class PosteriorGrid:
     xs: np.ndarray
     ys: np.ndarray
     log_posterior: np.ndarray  # log p(z|x) = log p(x|z) + log p(z) − log p(x)
-    log_q: np.ndarray  # log q_φ(z|x)
     mu: np.ndarray  # q's mean [2]
     sigma: np.ndarray  # q's standard deviations [2]
     log_px_grid: float  # log p(x) by quadrature
@@ -131,7 +129,6 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
     cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
     log_px = grid_log_evidence(joint, cell)
     log_post = joint - log_px
-    log_q = log_normal_diag(z, mu, 2 * torch.log(std))
     post = torch.exp(log_post) * cell
     # KL(q ‖ p(z|x)) weighs by q: integrate it on a grid fitted to q (±5σ), with the evidence from above.
     qx, qy, zq = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
@@ -140,6 +137,6 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
     generator = torch.Generator(model.device).manual_seed(seed)
     mc_elbo = float(elbo(model, x, samples=mc_samples, sigma_dec=sigma, generator=generator).elbo[0])
     iwae = float(iwae_log_px(model, x, iw_samples, sigma, generator)[0])
-    return PosteriorGrid(xs.numpy(), ys.numpy(), log_post.reshape(n, n).numpy(), log_q.reshape(n, n).numpy(),
+    return PosteriorGrid(xs.numpy(), ys.numpy(), log_post.reshape(n, n).numpy(),
                          mu.numpy(), std.numpy(), log_px, iwae, mc_elbo, kl_grid,
                          (post[:, None] * z).sum(0).numpy(), sigma)
