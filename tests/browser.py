@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -24,18 +25,25 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 60.0):
-    """Start `streamlit run app.py` on 127.0.0.1; yields (url, process, seconds until healthy)."""
+    """Start `streamlit run app.py` on 127.0.0.1; yields (url, process, seconds until healthy).
+
+    The server's output (and its training processes', which inherit it) goes to a file, `process.log_path`:
+    a pipe nobody reads fills after 64 KB, and then whoever writes next (the server, or a training process
+    at start-up) blocks for good.
+    """
     port = free_port()
     start = time.perf_counter()
+    log = tempfile.NamedTemporaryFile("w+", prefix="streamlit-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=dict(os.environ, VAE_OFFLINE="1", **(env or {})),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.log_path = Path(log.name)
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}")
+                raise RuntimeError(f"streamlit exited early:\n{proc.log_path.read_text()}")
             try:
                 urllib.request.urlopen(url + "/_stcore/health", timeout=1)
                 break
@@ -50,6 +58,8 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        proc.log_path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
