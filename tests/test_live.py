@@ -12,9 +12,9 @@ from vae.train import Trainer
 CONFIG = VAEConfig(latent_dim=2, hidden=(64,), batch_size=64, seed=7)
 
 
-@pytest.fixture
-def live(mnist_dir):
-    trainer = LiveTrainer(CONFIG, limit=2000)
+@pytest.fixture(params=["exec", "spawn"])  # `python -m vae.live` (POSIX), multiprocessing's spawn (Windows)
+def live(mnist_dir, request):
+    trainer = LiveTrainer(CONFIG, limit=2000, launcher=request.param)
     yield trainer
     trainer.stop()
 
@@ -29,6 +29,32 @@ def test_the_child_takes_the_same_steps_as_the_trainer_in_process(live, mnist_di
     for name, tensor in here.model.state_dict().items():
         torch.testing.assert_close(saved.model.state_dict()[name], tensor, rtol=0, atol=1e-6)
     assert saved.meta["steps"] == 30 and saved.extras["test_mu"].shape == (10_000, 2)
+
+
+def test_the_training_process_does_not_run_the_servers_main_script(mnist_dir, tmp_path, monkeypatch):
+    """Inside Streamlit, `__main__` is the app script: a child must not run it (900 MB and seconds of CPU each)."""
+    import os
+    import sys
+    import types
+
+    from vae.live import NICENESS
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "app_like.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)  # what Streamlit's script runner installs for each run
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    trainer = LiveTrainer(CONFIG, limit=500)
+    try:
+        assert trainer.step(steps=2) == 2
+        assert not marker.exists(), "the training process ran the server's __main__"
+        cmdline = open(f"/proc/{trainer.process.pid}/cmdline", "rb").read()
+        assert b"\0-m\0vae.live\0" in cmdline
+        # and it yields the cores to the server, which renders every session's page
+        assert os.getpriority(os.PRIO_PROCESS, trainer.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
+    finally:
+        trainer.stop()
 
 
 def test_play_pause_update_and_snapshot(live):

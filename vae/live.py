@@ -4,6 +4,14 @@ Why a process: torch's element-wise kernels run their OpenMP teams well only fro
 thread (measured here: about 1.7× slower per step from any other thread), and a web server's
 sessions run in threads. The child trains on its own main thread, at the command line's speed.
 
+Why `python -m vae.live` and not multiprocessing's spawn: spawn re-runs the parent's `__main__` in
+the child, and inside a Streamlit server `__main__` is the app script itself (Streamlit installs it
+there for each run). Each child then ran app.py's default page in bare mode before training: about
+900 MB and many seconds of CPU per child, which with a class of sessions starting at once starved
+them all. The child here imports only `vae`; it talks over a socket pair handed down as a file
+descriptor (POSIX). Where descriptors cannot be passed (Windows) multiprocessing's spawn is the
+fallback.
+
 The child holds a `Trainer` and trains in short chunks between commands: play, pause, step,
 update (lr / β / σ_dec), snapshot (metrics, history and a probe of the latent space), save, stop.
 It exits on `stop`, when the pipe closes (the owner's process ended), or when no command has come
@@ -12,22 +20,31 @@ for `heartbeat_timeout` seconds (the owner went away without saying so). Nothing
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 CHUNK_SECONDS = 0.1  # training between two looks at the pipe
 RECORD_SECONDS = 0.5  # one history point per half second of training
 PROBE = 1000  # test digits encoded for the live scatter
+RECON = 8  # of which this many are shown with their reconstructions
+COMMANDS = ("hello", "play", "pause", "step", "update", "snapshot", "save", "stop")
 THREADS_EVERY = 2.0  # seconds between two looks at how many training processes share the machine
+NICENESS = 10  # the training processes yield the cores to the server (and local browsers) whenever it needs them
+CHILD_MARK = b"\0-m\0vae.live\0"  # in /proc/PID/cmdline of every training process
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _training_siblings() -> int:
     """How many live-training processes (this one included) the same server runs, from /proc (Linux).
 
-    Spawned children run `multiprocessing.spawn`'s entry point and share this process's parent.
+    The children run `python -m vae.live` (CHILD_MARK in their command line) and share this process's parent.
     """
-    import os
-    from pathlib import Path
-
     parent, count = os.getppid(), 0
     try:
         for entry in Path("/proc").iterdir():
@@ -36,7 +53,7 @@ def _training_siblings() -> int:
             try:
                 stat = (entry / "stat").read_text()
                 ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-                if ppid == parent and b"spawn_main" in (entry / "cmdline").read_bytes():
+                if ppid == parent and CHILD_MARK in (entry / "cmdline").read_bytes():
                     count += 1
             except (OSError, ValueError, IndexError):
                 continue
@@ -52,8 +69,6 @@ def fair_threads(siblings: int, cores: int) -> int:
     processes of 2 threads trained 28 steps/s together, four of 1 thread 312 (one alone: 257 with 2).
     """
     return max(1, cores // max(siblings, 1))
-RECON = 8  # of which this many are shown with their reconstructions
-COMMANDS = ("hello", "play", "pause", "step", "update", "snapshot", "save", "stop")
 
 
 class LiveTrainingError(RuntimeError):
@@ -63,18 +78,15 @@ class LiveTrainingError(RuntimeError):
 class LiveTrainer:
     """The owner's handle on a training process. Every method is one request and its reply."""
 
-    def __init__(self, config, limit: int | None = None, heartbeat_timeout: float = 60.0, device: str = "cpu"):
-        context = multiprocessing.get_context("spawn")  # a clean child: no server threads copied by fork
-        self._conn, child_conn = context.Pipe()
+    def __init__(self, config, limit: int | None = None, heartbeat_timeout: float = 60.0, device: str = "cpu",
+                 launcher: str = "spawn" if os.name == "nt" else "exec"):
         self.config = config
-        self.process = context.Process(target=_serve, args=(child_conn, config.to_dict(), limit, heartbeat_timeout,
-                                                            device), daemon=True, name="vae-live-training")
-        self.process.start()
-        child_conn.close()
+        launch = {"exec": _launch_exec, "spawn": _launch_spawn}[launcher]
+        self._conn, self.process = launch((config.to_dict(), limit, heartbeat_timeout, device))
         self.ready = self._request("hello", timeout=300)  # the child has loaded the data and built the model
 
     def _request(self, command: str, timeout: float = 60.0, **arguments):
-        if not self.process.is_alive():
+        if not self.alive:
             raise LiveTrainingError("the training process has ended (the session was idle too long, or it crashed)")
         try:
             self._conn.send((command, arguments))
@@ -114,15 +126,67 @@ class LiveTrainer:
             self._request("stop", timeout=10)
         except LiveTrainingError:
             pass
-        self.process.join(timeout=10)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.alive:
             self.process.kill()
-            self.process.join(timeout=5)
+            self.process.wait(timeout=5)
         self._conn.close()
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
+
+
+def _launch_exec(arguments: tuple) -> tuple[Connection, subprocess.Popen]:
+    """`python -m vae.live FD`: a fresh interpreter that imports only `vae`; the socket's other end is FD."""
+    ours, theirs = socket.socketpair()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+    with theirs:
+        process = subprocess.Popen([sys.executable, "-m", "vae.live", str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                                   stdin=subprocess.DEVNULL, env=env)
+    conn = Connection(ours.detach())
+    conn.send(arguments)
+    return conn, process
+
+
+class _SpawnedProcess:
+    """multiprocessing's Process behind the few Popen methods LiveTrainer uses (the Windows fallback)."""
+
+    def __init__(self, process):
+        self._process, self.pid = process, process.pid
+
+    def poll(self):
+        return None if self._process.is_alive() else self._process.exitcode
+
+    def wait(self, timeout=None):
+        self._process.join(timeout)
+        return self._process.exitcode
+
+    def kill(self):
+        self._process.kill()
+
+
+def _launch_spawn(arguments: tuple) -> tuple[Connection, _SpawnedProcess]:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs, *arguments), daemon=True, name="vae-live-training")
+    process.start()
+    theirs.close()
+    return ours, _SpawnedProcess(process)
+
+
+def _child_main(fd: int) -> None:
+    """Entry point of `python -m vae.live FD`: the owner's first message is the run's arguments."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal is for the server; its exit ends us
+    conn = Connection(fd)
+    try:
+        arguments = conn.recv()
+    except (EOFError, OSError):
+        return
+    _serve(conn, *arguments)
 
 
 class _Session:
@@ -253,6 +317,8 @@ class _Session:
 
 def _serve(conn, config_dict: dict, limit: int | None, heartbeat_timeout: float, device: str) -> None:
     """The child's main loop."""
+    if hasattr(os, "nice"):  # the server renders every session's page: it must not wait behind the training
+        os.nice(NICENESS)
     try:
         session = _Session(config_dict, limit, device)
     except Exception as exc:  # report why the run could not start, then end
@@ -294,3 +360,6 @@ def _answer_first(conn, error: str) -> None:
     except (EOFError, OSError):
         pass
 
+
+if __name__ == "__main__":
+    _child_main(int(sys.argv[1]))
