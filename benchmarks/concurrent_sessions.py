@@ -1,10 +1,13 @@
 """A class opens the app at once: N headless Chromium sessions against one `streamlit run`.
 
 Each session creates a model on the Train page (its own seed), trains live for --train-seconds,
-pauses, then explores (the Explore page, a click on a test digit), and closes. Printed: whether
-every session finished, steps/s per session, the server's RSS (and its process tree's) at start,
-at the peak and after every session has closed, the threads alive in the server, and the training
-processes left over (there must be none).
+pauses, then explores (the Explore page, a click on a test digit), and closes; --waves classes one
+after another. Printed per wave: whether every session finished, steps/s per session, how long the
+page takes to answer Play and Pause, the cores used meanwhile by the training processes, the server
+and the rest (here: the browsers, which in a real class run on the students' machines), memory after
+the tabs closed, and the training processes left (there must be none). Then the server's RSS and its
+process tree's (RSS summed, and PSS, which counts the pages the processes share once) at start and
+peak, and the server's threads.
 
     VAE_DATA_DIR=../shared/datasets python benchmarks/concurrent_sessions.py --sessions 8 --train-seconds 30
 """
@@ -21,7 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from playwright.sync_api import expect  # noqa: E402
+
 from tests.browser import SCATTER, chromium, click_point, streamlit_server  # noqa: E402
+from vae.live import CHILD_MARK  # noqa: E402
 
 
 def _status(pid: int) -> dict:
@@ -51,6 +57,29 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds() -> dict[int, float]:
+    """CPU time (user + system) of every process on the machine, by pid."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_shares(before: dict, after: dict, server: int, training: set[int], seconds: float) -> dict[str, float]:
+    """Cores used over `seconds` by the training processes, the server, and everything else (the browsers)."""
+    used = {"training": 0.0, "server": 0.0, "other": 0.0}
+    for pid, t in after.items():
+        part = "server" if pid == server else "training" if pid in training else "other"
+        used[part] += t - before.get(pid, 0.0)
+    return {k: v / seconds for k, v in used.items()}
+
+
 def rss_mb(pid: int) -> float:
     value = _status(pid).get("VmRSS", "0 kB").split()[0]
     return int(value) / 1024
@@ -60,7 +89,7 @@ def training_processes(pid: int) -> list[int]:
     out = []
     for child in descendants(pid):
         try:
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():  # not the resource tracker
+            if CHILD_MARK in Path(f"/proc/{child}/cmdline").read_bytes():
                 out.append(child)
         except OSError:
             pass
@@ -68,26 +97,43 @@ def training_processes(pid: int) -> list[int]:
 
 
 class Sampler(threading.Thread):
-    """Samples the server's RSS and its whole tree's every 0.5 s; keeps the peaks."""
+    """Samples the server's RSS and its whole tree's (RSS summed, and PSS) every 0.5 s; keeps the peaks."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.stop_flag = pid, threading.Event()
-        self.peak_server = self.peak_tree = 0.0
+        self.peak_server = self.peak_tree = self.peak_pss = 0.0
 
     def tree(self) -> float:
         return rss_mb(self.pid) + sum(rss_mb(p) for p in descendants(self.pid))
+
+    def tree_pss(self) -> float:
+        return pss_mb(self.pid) + sum(pss_mb(p) for p in descendants(self.pid))
 
     def run(self):
         while not self.stop_flag.is_set():
             self.peak_server = max(self.peak_server, rss_mb(self.pid))
             self.peak_tree = max(self.peak_tree, self.tree())
+            self.peak_pss = max(self.peak_pss, self.tree_pss())
             time.sleep(0.5)
 
 
-def metric(page, label: str) -> str:
-    card = page.get_by_test_id("stMetric").filter(has_text=label).first
-    return card.get_by_test_id("stMetricValue").inner_text()
+def fresh_metric(page, label: str) -> str:
+    """The value of the metric called `label`, once the script run in progress has redrawn it (not stale)."""
+    card = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    fresh = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])').filter(has=card)
+    return fresh.first.get_by_test_id("stMetricValue").inner_text()
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (torch's libraries) counted once across the processes sharing them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def main() -> int:
@@ -114,11 +160,15 @@ def main() -> int:
         base_tree = sampler.tree()
         sampler.start()
         waves = []
-        for wave in range(args.waves):
-            waves.append(run_wave(browser, url, pid, args, sampler))
+        try:
+            for wave in range(args.waves):
+                waves.append(run_wave(browser, url, pid, args, sampler))
+        finally:  # the server's log, kept for a look when something went wrong
+            Path("/tmp/concurrent-sessions-server.log").write_text(proc.log_path.read_text(errors="replace"))
         sampler.stop_flag.set()
         sampler.join()
         after_threads = int(_status(pid)["Threads"])
+        log = proc.log_path.read_text(errors="replace")
 
     for i, w in enumerate(waves, 1):
         rates = w["rates"]
@@ -126,18 +176,29 @@ def main() -> int:
               f"on {args.digits} digits, then explored)")
         print("  steps/s per session: " + ", ".join(f"{r:.0f}" for r in rates)
               + f"  (median {statistics.median(rates):.0f}, sum {sum(rates):.0f})")
+        print(f"  the page answers Play in {_spread(w['play_response'])}, Pause in {_spread(w['pause_response'])} "
+              "(click → the buttons swap)")
+        print(f"  cores in use while training (of {os.cpu_count()}): training processes {w['cores']['training']:.2f}, "
+              f"server {w['cores']['server']:.2f}, the rest (the browsers) {w['cores']['other']:.2f}")
         print(f"  training processes while open: {w['live']}; left {w['ended_after']:.0f} s after the tabs closed: "
               f"{w['left']}")
-        print(f"  server RSS after close {w['server']:.0f} MB; server + children {w['tree']:.0f} MB")
+        print(f"  after close: server RSS {w['server']:.0f} MB; server + children RSS {w['tree']:.0f} MB, "
+              f"PSS {w['pss']:.0f} MB")
     print(f"server RSS: start {base_server:.0f} MB, peak {sampler.peak_server:.0f} MB")
-    print(f"server + children RSS: start {base_tree:.0f} MB, peak {sampler.peak_tree:.0f} MB")
+    print(f"server + children: RSS summed: start {base_tree:.0f} MB, peak {sampler.peak_tree:.0f} MB; "
+          f"PSS (shared pages once): peak {sampler.peak_pss:.0f} MB")
     print(f"server threads: start {base_threads}, after the last wave closed {after_threads}")
+    print(f"server log: {len(log.splitlines())} lines (/tmp/concurrent-sessions-server.log)")
     last = waves[-1]
     ok = (all(w["finished"] == args.sessions and w["left"] == 0 for w in waves)
           and last["tree"] < base_tree + 0.25 * (sampler.peak_tree - base_tree) + 200
           and (len(waves) < 2 or last["tree"] < waves[0]["tree"] + 100))
     print("OK" if ok else "NOT OK: a session did not finish, a training process was left, or memory stayed up")
     return 0 if ok else 1
+
+
+def _spread(seconds: list[float]) -> str:
+    return f"{statistics.median(seconds):.1f} s median, {max(seconds):.1f} s at most"
 
 
 def run_wave(browser, url, pid, args, sampler) -> dict:
@@ -164,14 +225,25 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     for page in pages:
         page.get_by_role("button", name="Play", exact=False).click()
         started.append(time.perf_counter())
-    time.sleep(args.train_seconds)
-    rates, finished = [], 0
+    play_response = []  # click → the page shows it playing (Pause enabled)
     for page, t0 in zip(pages, started):
+        expect(page.get_by_role("button", name="Pause", exact=False)).to_be_enabled(timeout=180_000)
+        play_response.append(time.perf_counter() - t0)
+    cpu_before, window = cpu_seconds(), time.perf_counter()
+    time.sleep(args.train_seconds)
+    cores = cpu_shares(cpu_before, cpu_seconds(), pid, set(training_processes(pid)), time.perf_counter() - window)
+    rates, pause_response, finished = [], [], 0
+    for i, (page, t0) in enumerate(zip(pages, started)):
         page.get_by_role("button", name="Pause", exact=False).click()
-        elapsed = time.perf_counter() - t0
-        page.get_by_role("button", name="Play", exact=False).wait_for()
-        page.wait_for_timeout(1500)
-        rates.append(int(metric(page, "Step").replace(",", "")) / elapsed)
+        clicked = time.perf_counter()
+        try:
+            expect(page.get_by_role("button", name="Play", exact=False)).to_be_enabled(timeout=180_000)
+            pause_response.append(time.perf_counter() - clicked)
+            rates.append(int(fresh_metric(page, "Step").replace(",", "")) / (clicked - t0))
+        except Exception:
+            page.screenshot(path=f"/tmp/concurrent-session-{i}.png", full_page=True)
+            print(f"session {i} after Pause: {page.locator('main').inner_text()[:800]!r}", file=sys.stderr)
+            raise
     for page in pages:  # explore in the same session: the sidebar's navigation, then a click on a digit
         page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
         page.wait_for_selector(SCATTER)
@@ -189,7 +261,8 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     ended_after = time.perf_counter() - closed
     left = training_processes(pid)
     time.sleep(2)
-    return {"finished": finished, "rates": rates, "live": live, "ended_after": ended_after, "left": len(left),
+    return {"finished": finished, "rates": rates, "cores": cores, "play_response": play_response,
+            "pause_response": pause_response, "pss": sampler.tree_pss(), "live": live, "ended_after": ended_after, "left": len(left),
             "server": rss_mb(pid), "tree": sampler.tree()}
 
 
