@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.browser import SCATTER, chromium, click_point, streamlit_server  # noqa: E402
-from vae.live import CHILD_MARK  # noqa: E402
+from vae.live import training_processes  # noqa: E402
 
 
 def _status(pid: int) -> dict:
@@ -83,17 +83,6 @@ def cpu_shares(before: dict, after: dict, server: int, training: set[int], secon
 def rss_mb(pid: int) -> float:
     value = _status(pid).get("VmRSS", "0 kB").split()[0]
     return int(value) / 1024
-
-
-def training_processes(pid: int) -> list[int]:
-    out = []
-    for child in descendants(pid):
-        try:
-            if CHILD_MARK in Path(f"/proc/{child}/cmdline").read_bytes():
-                out.append(child)
-        except OSError:
-            pass
-    return out
 
 
 class Sampler(threading.Thread):
@@ -164,11 +153,11 @@ def main() -> int:
             for wave in range(args.waves):
                 waves.append(run_wave(browser, url, pid, args, sampler))
         finally:  # the server's log, kept for a look when something went wrong
-            Path("/tmp/concurrent-sessions-server.log").write_text(proc.log_path.read_text(errors="replace"))
+            log = proc.log_path.read_text(errors="replace")
+            Path("/tmp/concurrent-sessions-server.log").write_text(log)
         sampler.stop_flag.set()
         sampler.join()
         after_threads = int(_status(pid)["Threads"])
-        log = proc.log_path.read_text(errors="replace")
 
     for i, w in enumerate(waves, 1):
         rates = w["rates"]

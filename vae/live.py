@@ -40,12 +40,12 @@ CHILD_MARK = b"\0-m\0vae.live\0"  # in /proc/PID/cmdline of every training proce
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _training_siblings() -> int:
-    """How many live-training processes (this one included) the same server runs, from /proc (Linux).
+def training_processes(parent: int) -> list[int]:
+    """The pids of the live-training processes that `parent` (a server) runs, from /proc (Linux; [] elsewhere).
 
-    The children run `python -m vae.live` (CHILD_MARK in their command line) and share this process's parent.
+    They are its children whose command line is `python -m vae.live …` (CHILD_MARK).
     """
-    parent, count = os.getppid(), 0
+    found = []
     try:
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -54,12 +54,17 @@ def _training_siblings() -> int:
                 stat = (entry / "stat").read_text()
                 ppid = int(stat[stat.rindex(")") + 2:].split()[1])
                 if ppid == parent and CHILD_MARK in (entry / "cmdline").read_bytes():
-                    count += 1
+                    found.append(int(entry.name))
             except (OSError, ValueError, IndexError):
                 continue
     except OSError:
-        return 1
-    return max(count, 1)
+        pass
+    return found
+
+
+def _training_siblings() -> int:
+    """How many live-training processes (this one included) the same server runs."""
+    return max(len(training_processes(os.getppid())), 1)
 
 
 def fair_threads(siblings: int, cores: int) -> int:
