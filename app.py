@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py`."""
 import streamlit as st
 
-from ui import shell, training
+from ui import sidebar, training, url_state
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/explore:", layout="wide")
 
@@ -17,8 +17,10 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-shell.mark_app_run()
-shell.resume_deep_link(PAGES)
-st.sidebar.title("VAE Latent Explorer")
+url_state.remember_link()
+sidebar.draw()  # once, here: the pages read the choice with sidebar.chosen_model()
 training.keep_alive()
-page.run()
+try:
+    page.run()
+finally:  # also after a page's st.stop()
+    url_state.notice_ignored(st.session_state[url_state.LINK])

@@ -5,12 +5,10 @@ import streamlit as st
 from ui import images, plots, store
 from ui.draw_canvas import draw_canvas
 from ui.latent_view import scatter_view
-from ui.sidebar import choose_model
+from ui.sidebar import chosen_model
 from vae.data import DATASETS
 
-info = choose_model()
-if info is None:
-    st.stop()
+info = chosen_model()
 config = info.config
 classes = DATASETS[config.dataset].classes
 st.header("Draw your own " + ("digit" if config.dataset == "mnist" else "picture"))

@@ -2,14 +2,13 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store, url_state
-from ui.sidebar import choose_model, data_notice
+from ui import images, plots, store
+from ui.sidebar import chosen_model, data_notice
 from vae.data import DATASETS
 
-info = choose_model()
-if info is None:
-    st.stop()
+info = chosen_model()
 config = info.config
+noun = DATASETS[config.dataset].noun
 st.header("ELBO decomposition")
 if config.likelihood != "gaussian":
     st.info("This model has a Bernoulli decoder: there is no σ_dec to move. Choose a Gaussian model in the "
@@ -20,17 +19,17 @@ test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
 state = st.session_state
 options = list(store.SIGMA_CHOICES)
-if state.get("elbo_model") != info.name:
-    state["elbo_model"] = info.name
-    state["elbo_sigma"] = min(options, key=lambda s: abs(np.log(s / config.sigma_dec)))
-url_state.restore("elbo", {"sigma": url_state.choice(options), "index": url_state.integer(0, len(test) - 1)})
-state.setdefault("elbo_index", 0)
+nearest = min(options, key=lambda s: abs(np.log(s / config.sigma_dec)))  # the model's own σ_dec
+if state.get("elbo_for", info.name) != info.name:  # another model: start at its σ
+    state["elbo_sigma"] = nearest
+state["elbo_for"] = info.name
 top = st.columns([2, 1, 1])
-top[0].select_slider("σ_dec — the decoder's noise (log scale)", options=options, key="elbo_sigma")
-top[1].number_input("Test digit", 0, len(test) - 1, key="elbo_index")
-unit = top[2].radio("Unit", ["nats per image", "bits per dim"], key="elbo_unit")
-sigma, index = state["elbo_sigma"], state["elbo_index"]
-url_state.publish("elbo", {"sigma": float(sigma), "index": int(index)})
+sigma = top[0].select_slider("σ_dec — the decoder's noise (log scale)", options=options, value=nearest,
+                             key="elbo_sigma", bind="query-params", persist_state="session")
+index = top[1].number_input(f"Test {noun}", 0, len(test) - 1, 0, key="elbo_index", bind="query-params",
+                            persist_state="session")
+unit = top[2].radio("Unit", ["nats per image", "bits per dim"], key="elbo_unit", bind="query-params",
+                    persist_state="session")
 
 sweep = store.sigma_sweep_for(info, index)
 i = store.SIGMA_GRID.index(sigma)
@@ -41,10 +40,10 @@ values = {name: (float(convert(v[i, 0])), float(convert(v[i, 1:].mean()))) for n
 recon = float(convert(sweep.reconstruction[i, 0]))
 
 m = st.columns(5)
-m[0].metric("Reconstruction term (this digit)", f"{recon:.2f}")
+m[0].metric(f"Reconstruction term (this {noun})", f"{recon:.2f}")
 m[1].metric("KL term", f"{float(convert(sweep.kl[i, 0])):.2f}")
-m[2].metric("ELBO (this digit)", f"{values['ELBO'][0]:.2f}")
-m[3].metric("σ* for this digit", f"{sweep.sigma_star[0]:.3f}")
+m[2].metric(f"ELBO (this {noun})", f"{values['ELBO'][0]:.2f}")
+m[3].metric(f"σ* for this {noun}", f"{sweep.sigma_star[0]:.3f}")
 m[4].metric("equivalent β = 2σ²", f"{sweep.betas()[i]:.4g}")
 
 left, right = st.columns([3, 2])
@@ -54,7 +53,7 @@ with right:
     x = test.images[index].numpy() / 255.0
     st.image(images.enlarge(images.to_uint8(x), 5), caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
 
-curves = {"ELBO, this digit": convert(sweep.elbo[:, 0]), "ELBO, batch mean": convert(sweep.elbo[:, 1:].mean(1)),
+curves = {f"ELBO, this {noun}": convert(sweep.elbo[:, 0]), "ELBO, batch mean": convert(sweep.elbo[:, 1:].mean(1)),
           "reconstruction, batch mean": convert(sweep.reconstruction[:, 1:].mean(1)),
           "KL, batch mean": convert(sweep.kl[:, 1:].mean(1))}
 st.plotly_chart(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, unit), key="elbo_curves")
@@ -62,8 +61,8 @@ st.markdown(
     f"""
 **Reading it.** log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2)·log(2πσ²). A small σ makes the squared-error term
 harsh and the constant large; a big σ forgives errors but pays in the constant. For this fixed decoder the
-best σ is **σ\\* = √MSE** per pixel: {sweep.sigma_star_batch:.3f} for the batch of {store.BATCH} test digits
-(dashed line), {sweep.sigma_star[0]:.3f} for this digit. The KL term does not depend on σ at all.
+best σ is **σ\\* = √MSE** per pixel: {sweep.sigma_star_batch:.3f} for the batch of {store.BATCH} test {noun}s
+(dashed line), {sweep.sigma_star[0]:.3f} for this {noun}. The KL term does not depend on σ at all.
 
 **The β-VAE link.** −ELBO = (1/(2σ²))·(‖x − x̂‖² + 2σ²·KL) + const, so training with σ_dec = {sigma:g}
 optimises the same thing as a β-VAE on squared error with **β = 2σ² = {sweep.betas()[i]:.4g}**.

@@ -2,12 +2,34 @@
 import pandas as pd
 import streamlit as st
 
-from ui import store
-from ui.sidebar import choose_model
+from ui import sidebar, store
 from vae import catalog
 
-choose_model()
+sidebar.chosen_model(required=False)
 st.header("Models")
+
+
+def keep_upload(data: bytes) -> None:
+    """The Keep button's callback: it runs before the next run, so the sidebar lists the model at once."""
+    from vae import checkpoint
+
+    state = st.session_state
+    try:
+        path = store.user_model_path(state["upload_name"])
+        if path.exists() and not state["upload_overwrite"]:
+            raise ValueError(f"you already have a model named {path.stem}; tick 'Replace' or rename it")
+        checkpoint.write_atomic(path, data)
+    except (ValueError, OSError) as exc:
+        state["upload_result"] = ("error", f"Not saved: {exc}")
+    else:
+        state["upload_result"] = ("success", f"Saved as **{path.stem}**: it is in the sidebar's model list.")
+
+
+def delete(info) -> None:
+    info.path.unlink(missing_ok=True)
+    st.toast(f"Deleted {info.name}")
+
+
 infos = store.available_models()
 
 # Published test NLLs on dynamically binarised MNIST (nats, IWAE with K = 5,000), a one-stochastic-layer VAE.
@@ -52,10 +74,7 @@ for info in infos:
                                 mime="application/octet-stream", key=f"download_{info.name}")
         if not shipped:
             confirm = cols[2].checkbox("Yes, delete it", key=f"confirm_{info.name}")
-            if cols[1].button("Delete", key=f"delete_{info.name}", disabled=not confirm):
-                info.path.unlink(missing_ok=True)
-                st.toast(f"Deleted {info.name}")
-                st.rerun()
+            cols[1].button("Delete", key=f"delete_{info.name}", disabled=not confirm, on_click=delete, args=(info,))
 
 st.subheader("Upload a checkpoint")
 st.caption("A `.safetensors` file saved by this app or `python -m vae train` (at most "
@@ -75,15 +94,10 @@ if upload is not None:
         st.success(f"Valid: a {c.latent_dim}-D {c.likelihood} VAE, hidden {list(c.hidden)}.")
         default = upload.name.removesuffix(catalog.SUFFIX)
         with st.form("upload_form"):
-            name = st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else "uploaded-model")
-            overwrite = st.checkbox("Replace a model of mine with the same name")
-            if st.form_submit_button("Keep it"):
-                try:
-                    path = store.user_model_path(name)
-                    if path.exists() and not overwrite:
-                        raise ValueError(f"you already have a model named {path.stem}; tick 'Replace' or rename it")
-                    checkpoint.write_atomic(path, data)
-                except (ValueError, OSError) as exc:
-                    st.error(f"Not saved: {exc}")
-                else:
-                    st.success(f"Saved as **{path.stem}**: choose it in the sidebar.")
+            st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else "uploaded-model",
+                          key="upload_name")
+            st.checkbox("Replace a model of mine with the same name", key="upload_overwrite")
+            st.form_submit_button("Keep it", on_click=keep_upload, args=(data,))
+kind, message = st.session_state.pop("upload_result", (None, None))
+if kind:
+    getattr(st, kind)(message)

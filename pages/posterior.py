@@ -1,14 +1,13 @@
 """True posterior vs q: p(z|x) on a grid for a 2-D model, q(z|x)'s ellipses, and the ELBO's gap two ways."""
 import streamlit as st
 
-from ui import images, plots, store, url_state
-from ui.sidebar import choose_model, data_notice
+from ui import images, plots, store
+from ui.sidebar import chosen_model, data_notice
 from vae.data import DATASETS
 
-info = choose_model()
-if info is None:
-    st.stop()
+info = chosen_model()
 config = info.config
+noun = DATASETS[config.dataset].noun
 st.header("The true posterior and the ELBO's gap")
 if config.latent_dim != 2:
     st.info(f"This model has a {config.latent_dim}-D latent space. The true posterior is computed on a grid over "
@@ -18,25 +17,24 @@ if config.latent_dim != 2:
 test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
 state = st.session_state
-sigma_options = list(store.SIGMA_CHOICES) if config.likelihood == "gaussian" else [config.sigma_dec]
-url_state.restore("posterior", {"index": url_state.integer(0, len(test) - 1),
-                                "sigma": url_state.choice(sigma_options)})
-if state.get("posterior_model") != info.name:
-    state["posterior_model"] = info.name
-    if state.get("posterior_sigma") not in sigma_options:
-        state["posterior_sigma"] = min(sigma_options, key=lambda s: abs(s - config.sigma_dec))
-state.setdefault("posterior_index", 0)
+gaussian = config.likelihood == "gaussian"
+options = list(store.SIGMA_CHOICES)
+nearest = min(options, key=lambda s: abs(s - config.sigma_dec))
+if state.get("posterior_for", info.name) != info.name:  # another model: start at its σ
+    state["posterior_sigma"] = nearest
+state["posterior_for"] = info.name
 
 top = st.columns([2, 1])
-if config.likelihood == "gaussian":
-    top[0].select_slider("σ_dec — the decoder's noise", options=sigma_options, key="posterior_sigma",
-                         help="The encoder q stays as trained; the true posterior p(z|x) ∝ p(x|z)p(z) moves with σ_dec.")
+if gaussian:
+    sigma = top[0].select_slider(
+        "σ_dec — the decoder's noise", options=options, value=nearest, key="posterior_sigma", bind="query-params",
+        persist_state="session", help="The encoder q stays as trained; the true posterior p(z|x) ∝ p(x|z)p(z) moves with σ_dec.")
 else:
     top[0].caption("Bernoulli decoder: no σ_dec to move.")
-    state["posterior_sigma"] = config.sigma_dec
-top[1].number_input("Test digit", 0, len(test) - 1, key="posterior_index")
-index, sigma = int(state["posterior_index"]), float(state["posterior_sigma"])
-url_state.publish("posterior", {"index": index, "sigma": sigma if config.likelihood == "gaussian" else None})
+    sigma = config.sigma_dec
+index = int(top[1].number_input(f"Test {noun}", 0, len(test) - 1, 0, key="posterior_index", bind="query-params",
+                                persist_state="session"))
+sigma = float(sigma)
 
 with st.spinner("Integrating p(x|z)p(z) over the latent plane…"):
     post = store.true_posterior_for(info, index, sigma)

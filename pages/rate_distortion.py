@@ -2,11 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from ui import plots, store, url_state
-from ui.sidebar import DATASET_KEY, MODEL_KEY, choose_model
+from ui import plots, sidebar, store
 from vae.sweep import collapse_value, load_results
 
-choose_model()
+sidebar.chosen_model(required=False)
 st.header("Rate–distortion")
 folders = store.sweep_dirs()
 if not folders:
@@ -16,11 +15,10 @@ if not folders:
 
 state = st.session_state
 names = [f.name for f in folders]
-url_state.restore("sweep", {"sweep": url_state.choice(names)})
-state.setdefault("sweep_sweep", names[0])
+chosen = names[0]
 if len(names) > 1:
-    st.selectbox("Sweep", names, key="sweep_sweep")
-folder = folders[names.index(state["sweep_sweep"])]
+    chosen = st.selectbox("Sweep", names, key="sweep_sweep", bind="query-params", persist_state="session")
+folder = folders[names.index(chosen)]
 try:
     results = load_results(folder)
 except ValueError as exc:
@@ -33,23 +31,39 @@ if not points:
 config = results["config"]
 symbol = "σ_dec" if parameter == "sigma_dec" else "β"
 member_names = [p["name"] for p in points]
-url_state.restore("sweep", {"member": url_state.choice(member_names)})
-if state.get("sweep_member") not in member_names:
-    state["sweep_member"] = member_names[len(member_names) // 2]
+middle = len(member_names) // 2
+if state.get("sweep_member") not in member_names:  # first visit (a link's value wins over it), or another sweep
+    state["sweep_member"] = member_names[middle]
 
-clicked = (state.get("sweep_curve") or {}).get("selection", {}).get("points", [])
-if clicked and clicked[0].get("point_index") is not None and clicked != state.get("sweep_curve_seen"):
-    state["sweep_curve_seen"] = clicked
-    state["sweep_member"] = member_names[int(clicked[0]["point_index"])]
+
+def on_curve_click() -> None:
+    points_clicked = (state.get("sweep_curve") or {}).get("selection", {}).get("points", [])
+    if points_clicked and points_clicked[0].get("point_index") is not None:
+        state["sweep_member"] = member_names[int(points_clicked[0]["point_index"])]
+
+
+def open_member() -> None:
+    sidebar.choose(state["sweep_member"], config["dataset"])
+
+
 collapse = collapse_value(results)
 
 st.caption(f"{len(points)} models, {config['latent_dim']}-D latent, hidden {config['hidden']}, {config['epochs']} "
            f"epochs on {config['dataset']}, each trained with a different {symbol}. Rate = KL(q ‖ p(z)), the nats the "
            f"code carries; distortion = E‖x − x̂‖², the squared error of the reconstruction (test split).")
+pick = st.columns([2, 1, 2])
+pick[0].selectbox("Model of the sweep (or click a point)", member_names, middle, key="sweep_member", bind="query-params",
+                  persist_state="session")
+if pick[1].button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open",
+                  on_click=open_member):  # the callback chose the model before the sidebar was drawn
+    st.switch_page("pages/explore.py", query_params={})  # {}: plain switch_page would clear the URL, which
+    # Streamlit refuses while widgets are bound to it; the bound sidebar values come back on the new page
+pick[2].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")
+
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(plots.rate_distortion(points, parameter, state["sweep_member"], collapse), key="sweep_curve",
-                    on_select="rerun", selection_mode="points")
+                    on_select=on_curve_click, selection_mode="points")
 with right:
     st.plotly_chart(plots.active_units(points, parameter, config["latent_dim"]), key="sweep_units")
     if collapse is not None:
@@ -65,11 +79,3 @@ table = pd.DataFrame([{symbol: p["value"], "rate (nats)": p["rate"], "distortion
                        "active units": p["active_dims"], "model": p["name"]} for p in points])
 st.dataframe(table, hide_index=True, width="stretch")
 
-pick = st.columns([2, 1, 2])
-pick[0].selectbox("Model of the sweep (or click a point)", member_names, key="sweep_member")
-url_state.publish("sweep", {"sweep": state["sweep_sweep"], "member": state["sweep_member"]})
-if pick[1].button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open"):
-    state[MODEL_KEY] = state["sweep_member"]
-    state[DATASET_KEY] = config["dataset"]
-    st.switch_page("pages/explore.py")
-pick[2].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")

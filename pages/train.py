@@ -2,17 +2,33 @@
 import pandas as pd
 import streamlit as st
 
-from ui import images, plots, store, training, url_state
-from ui.sidebar import DATASET_KEY, choose_model
+from ui import images, plots, sidebar, store, training
 from vae.config import ConfigError, VAEConfig
+from vae.data import DATASETS
 from vae.live import LiveTrainingError
 
-choose_model()
+sidebar.chosen_model(required=False)
 st.header("Train a VAE live")
 state = st.session_state
 
+# One range per setting, shared by the new-model form and the live controls.
 LR_OPTIONS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+BETA_RANGE = (0.0, 10.0)
+SIGMA_OPTIONS = list(store.SIGMA_CHOICES)
+BATCH_OPTIONS = [32, 64, 128, 256, 512]
 SIZE_OPTIONS = {"all 60,000": None, "10,000": 10_000, "2,000": 2_000}
+
+
+def hidden_widths(text: str) -> tuple[int, ...]:
+    """'512,256' → (512, 256); anything else is refused with a message naming the field."""
+    try:
+        widths = tuple(int(w) for w in text.split(",") if w.strip())
+    except ValueError:
+        raise ValueError(f"Hidden widths: expected whole numbers separated by commas (e.g. 512,256), "
+                         f"got {text!r}") from None
+    if not widths:
+        raise ValueError("Hidden widths: give at least one width, e.g. 256")
+    return widths
 
 
 def create(config: VAEConfig, limit):
@@ -37,19 +53,26 @@ def live_update(field: str, key: str):
     command(state["live_run"].trainer.update, **{field: state[key]})
 
 
+def save_run(run) -> None:
+    """The Save button's callback: it runs before the next run, so the sidebar lists the new model at once."""
+    try:
+        with st.spinner("Encoding the test set and saving…"):
+            path = training.save(run, state["live_save_name"])
+    except (ValueError, OSError, LiveTrainingError) as exc:
+        state["live_save_result"] = ("error", f"Not saved: {exc}")
+    else:
+        state["live_save_result"] = ("success", f"Saved as **{path.stem}**: it is in the sidebar's model list.")
+
+
 def save_form(run):
     with st.form("save_model"):
         st.subheader("Save this model")
-        name = st.text_input("Name", key="live_save_name",
-                             help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
-        if st.form_submit_button("Save"):
-            try:
-                with st.spinner("Encoding the test set and saving…"):
-                    path = training.save(run, name)
-            except (ValueError, OSError, LiveTrainingError) as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.success(f"Saved as **{path.stem}**. Choose it in the sidebar to explore it.")
+        st.text_input("Name", key="live_save_name", persist_state="session",
+                      help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
+        st.form_submit_button("Save", on_click=save_run, args=(run,))
+    kind, message = state.pop("live_save_result", (None, None))
+    if kind:
+        getattr(st, kind)(message)
 
 
 run = state.get("live_run")
@@ -63,32 +86,24 @@ if run is None or run.stopped:
                 "Save it now if you want to keep it: a new model replaces it."))
         save_form(run)
     # The form's settings (the seed among them) live in the URL: a shared link opens the same recipe.
-    form_defaults = {"latent": 2, "likelihood": "gaussian", "sigma": 0.3, "lr": 1e-3, "beta": 1.0, "batch": 128,
-                     "seed": 0}
-    url_state.restore("train", {"latent": url_state.integer(1, 64), "likelihood": url_state.choice(["gaussian", "bernoulli"]),
-                                "sigma": url_state.choice(list(store.SIGMA_CHOICES)), "lr": url_state.choice(LR_OPTIONS),
-                                "beta": url_state.number(0.0, 10.0), "batch": url_state.choice([32, 64, 128, 256, 512]),
-                                "seed": url_state.integer(0, 2**31 - 1)})
-    for name, value in form_defaults.items():
-        state.setdefault(f"train_{name}", value)
-    dataset = state.get(DATASET_KEY, "mnist")
+    dataset = sidebar.chosen_dataset()
+    kept = dict(bind="query-params", persist_state="session")
     with st.form("new_model"):
-        st.subheader(f"A new model of {'MNIST digits' if dataset == 'mnist' else 'Fashion-MNIST clothes'}")
+        st.subheader(f"A new model of {sidebar.DATASET_LABELS[dataset]}")
         c = st.columns(4)
-        latent_dim = c[0].number_input("Latent dimensions", 1, 64, key="train_latent")
-        hidden = c[1].text_input("Hidden widths", "256", help="comma-separated, e.g. 512,256")
-        likelihood = c[2].selectbox("Decoder", ["gaussian", "bernoulli"], key="train_likelihood")
-        sigma = c[3].select_slider("σ_dec (Gaussian)", list(store.SIGMA_CHOICES), key="train_sigma")
+        latent_dim = c[0].number_input("Latent dimensions", 1, 64, 2, key="train_latent", **kept)
+        hidden = c[1].text_input("Hidden widths", "256", key="train_hidden", help="comma-separated, e.g. 512,256", **kept)
+        likelihood = c[2].selectbox("Decoder", ["gaussian", "bernoulli"], key="train_likelihood", **kept)
+        sigma = c[3].select_slider("σ_dec (Gaussian)", SIGMA_OPTIONS, 0.3, key="train_sigma", **kept)
         c = st.columns(4)
-        lr = c[0].select_slider("Learning rate", LR_OPTIONS, key="train_lr")
-        beta = c[1].number_input("β", 0.0, 10.0, step=0.1, key="train_beta")
-        batch = c[2].selectbox("Batch size", [32, 64, 128, 256, 512], key="train_batch")
-        seed = c[3].number_input("Seed", 0, 2**31 - 1, key="train_seed")
-        size = st.radio("Training digits", list(SIZE_OPTIONS), horizontal=True)
-        url_state.publish("train", {name: state[f"train_{name}"] for name in form_defaults})
+        lr = c[0].select_slider("Learning rate", LR_OPTIONS, 1e-3, key="train_lr", **kept)
+        beta = c[1].number_input("β", *BETA_RANGE, 1.0, step=0.1, key="train_beta", **kept)
+        batch = c[2].selectbox("Batch size", BATCH_OPTIONS, BATCH_OPTIONS.index(128), key="train_batch", **kept)
+        seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", **kept)
+        size = st.radio(f"Training {DATASETS[dataset].noun}s", list(SIZE_OPTIONS), horizontal=True, key="train_size", persist_state="session")
         if st.form_submit_button("Create model", type="primary"):
             try:
-                widths = tuple(int(w) for w in hidden.split(",") if w.strip())
+                widths = hidden_widths(hidden)
                 config = VAEConfig(dataset=dataset, latent_dim=int(latent_dim), hidden=widths, likelihood=likelihood, sigma_dec=sigma,
                                    binarize=likelihood == "bernoulli", lr=lr, beta=beta, batch_size=batch,
                                    seed=int(seed))
@@ -102,84 +117,89 @@ if run is None or run.stopped:
                         st.error(f"Training could not start: {exc}")
                         st.stop()
                 st.rerun()
-    if run is None or run.stopped:
-        st.stop()
-
-run = state["live_run"]
-trainer = run.trainer
-config = trainer.config
-playing = state.get("live_playing", False)
-buttons = st.columns([1, 1, 1, 1, 4])
-if buttons[0].button("Play", icon=":material/play_arrow:", disabled=playing, type="primary", key="live_play"):
-    command(trainer.play)
-    state["live_playing"] = True
-    st.rerun()
-if buttons[1].button("Pause", icon=":material/pause:", disabled=not playing, key="live_pause"):
-    command(trainer.pause)
-    state["live_playing"] = False
-    st.rerun()
-if buttons[2].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step", help="train half a second, then stop"):
-    command(trainer.step)
-if buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model"):
-    command(trainer.pause)
-    state["live_playing"] = False
-    run.stopped = True
-    st.rerun()
-if trainer.ready["train_source"] == "shipped sample":
-    st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
-               "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")
-buttons[4].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
-                   f"{config.batch_size}, {trainer.ready['train_examples']:,} training digits, seed {config.seed}")
-
-sliders = st.columns(3)
-sliders[0].select_slider("Learning rate", LR_OPTIONS, key="live_lr", on_change=live_update, args=("lr", "live_lr"))
-sliders[1].slider("β (KL weight)", 0.0, 4.0, step=0.05, key="live_beta", on_change=live_update,
-                  args=("beta", "live_beta"))
-sliders[2].select_slider("σ_dec", list(store.SIGMA_CHOICES), key="live_sigma", on_change=live_update,
-                         args=("sigma_dec", "live_sigma"), disabled=config.likelihood != "gaussian")
 
 
-def live_panel():
-    snap = command(trainer.snapshot)  # also the heartbeat that keeps the training process alive
-    if snap is None:
-        return
-    if snap["message"]:
-        st.error(snap["message"])
+def live_view(run) -> None:
+    """The controls, the live charts and the save form of a run that has not been stopped."""
+    trainer = run.trainer
+    config = trainer.config
+    playing = state.get("live_playing", False)
+    buttons = st.columns([1, 1, 1, 1, 4])
+    if buttons[0].button("Play", icon=":material/play_arrow:", disabled=playing, type="primary", key="live_play"):
+        command(trainer.play)
+        state["live_playing"] = True
+        st.rerun()
+    if buttons[1].button("Pause", icon=":material/pause:", disabled=not playing, key="live_pause"):
+        command(trainer.pause)
         state["live_playing"] = False
-    history, last = snap["history"], (snap["history"][-1] if snap["history"] else None)
-    m = st.columns(6)
-    m[0].metric("Step", f"{snap['step']:,}")
-    m[1].metric("Epoch", f"{snap['epoch']:.2f}")
-    m[2].metric("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–")
-    m[3].metric("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–")
-    m[4].metric("KL (nats)", f"{last['kl']:.2f}" if last else "–")
-    m[5].metric("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")
-    if not history:
-        st.caption("Press Play (or Step) to start training.")
-        return
-    charts = st.columns([2, 1])
-    with charts[0]:
-        st.caption("ELBO, reconstruction and KL to the prior (nats per image) against step")
-        st.vega_lite_chart(*plots.training_curves(history))
-    with charts[1]:
-        st.caption("KL per latent dimension (nats): the active units")
-        kl = snap["kl_per_dim"]
-        st.bar_chart(pd.DataFrame({"KL": kl}, index=[f"z{i + 1}" for i in range(len(kl))]), height=220)
-    names, coords = snap["names"], snap["coords"]
-    views = st.columns([2, 3])
-    with views[0]:
-        st.caption(f"Latent means of {len(coords):,} test digits ({names[0]}, {names[1]}: the most active dimensions)")
-        x_name, y_name = names[0], names[1] if names[1] != names[0] else f"{names[1]} "
-        st.scatter_chart(pd.DataFrame({x_name: coords[:, 0], y_name: coords[:, 1], "digit": snap["labels"].astype(str)}),
-                         x=x_name, y=y_name, color="digit", height=300)
-    with views[1]:
-        st.caption("Test digits (top) and their reconstructions (bottom)")
-        st.image(images.enlarge(images.strip(snap["originals"]), 3))
-        st.image(images.enlarge(images.strip(snap["recon"]), 3))
+        st.rerun()
+    if buttons[2].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step", help="train half a second, then stop"):
+        command(trainer.step)
+    if buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model"):
+        command(trainer.pause)
+        state["live_playing"] = False
+        run.stopped = True
+        st.rerun()
+    if trainer.ready["train_source"] == "shipped sample":
+        st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
+                   "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")
+    buttons[4].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
+                       f"{config.batch_size}, {trainer.ready['train_examples']:,} training digits, seed {config.seed}")
+
+    sliders = st.columns(3)
+    sliders[0].select_slider("Learning rate", LR_OPTIONS, key="live_lr", on_change=live_update, args=("lr", "live_lr"),
+                              persist_state="session")
+    sliders[1].slider("β (KL weight)", *BETA_RANGE, step=0.05, key="live_beta", on_change=live_update,
+                      args=("beta", "live_beta"), persist_state="session")
+    sliders[2].select_slider("σ_dec", SIGMA_OPTIONS, key="live_sigma", on_change=live_update,
+                             args=("sigma_dec", "live_sigma"), disabled=config.likelihood != "gaussian",
+                             persist_state="session")
 
 
-refresh = training.REFRESH_PLAYING if playing else training.REFRESH_PAUSED
-st.fragment(run_every=refresh)(live_panel)()
+    def live_panel():
+        snap = command(trainer.snapshot)  # also the heartbeat that keeps the training process alive
+        if snap is None:
+            return
+        if snap["message"]:
+            st.error(snap["message"])
+            state["live_playing"] = False
+        history, last = snap["history"], (snap["history"][-1] if snap["history"] else None)
+        m = st.columns(6)
+        m[0].metric("Step", f"{snap['step']:,}")
+        m[1].metric("Epoch", f"{snap['epoch']:.2f}")
+        m[2].metric("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–")
+        m[3].metric("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–")
+        m[4].metric("KL (nats)", f"{last['kl']:.2f}" if last else "–")
+        m[5].metric("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")
+        if not history:
+            st.caption("Press Play (or Step) to start training.")
+            return
+        charts = st.columns([2, 1])
+        with charts[0]:
+            st.caption("ELBO, reconstruction and KL to the prior (nats per image) against step")
+            st.vega_lite_chart(*plots.training_curves(history))
+        with charts[1]:
+            st.caption("KL per latent dimension (nats): the active units")
+            kl = snap["kl_per_dim"]
+            st.bar_chart(pd.DataFrame({"KL": kl}, index=[f"z{i + 1}" for i in range(len(kl))]), height=220)
+        names, coords = snap["names"], snap["coords"]
+        views = st.columns([2, 3])
+        with views[0]:
+            st.caption(f"Latent means of {len(coords):,} test digits ({names[0]}, {names[1]}: the most active dimensions)")
+            x_name, y_name = names[0], names[1] if names[1] != names[0] else f"{names[1]} "
+            st.scatter_chart(pd.DataFrame({x_name: coords[:, 0], y_name: coords[:, 1], "digit": snap["labels"].astype(str)}),
+                             x=x_name, y=y_name, color="digit", height=300)
+        with views[1]:
+            st.caption("Test digits (top) and their reconstructions (bottom)")
+            st.image(images.enlarge(images.strip(snap["originals"]), 3))
+            st.image(images.enlarge(images.strip(snap["recon"]), 3))
 
-st.divider()
-save_form(run)
+    refresh = training.REFRESH_PLAYING if playing else training.REFRESH_PAUSED
+    st.fragment(run_every=refresh)(live_panel)()
+
+    st.divider()
+    save_form(run)
+
+
+if run is not None and not run.stopped:  # (no st.stop above: the app's link notices come after the page)
+    live_view(run)

@@ -175,14 +175,13 @@ def test_an_upload_with_a_non_ascii_or_path_name_is_saved_under_a_safe_name(mode
     assert (folder / "mine.safetensors").exists()
 
 
-@pytest.mark.parametrize("query", [{"latent": "10000", "seed": "nan"}, {"latent": "0", "beta": "inf"},
-                                   {"sigma": "-1", "lr": "1e308"}])
+@pytest.mark.parametrize("query", [{"train_latent": "10000", "train_seed": "nan"},
+                                   {"train_latent": "0", "train_beta": "inf"},
+                                   {"train_sigma": "-1", "train_lr": "1e308"}])
 def test_huge_nan_or_zero_values_in_a_train_link_are_ignored(query):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/train.py").run()
     at.query_params.update(query)
-    at.run()
+    at.switch_page("pages/train.py").run()
     assert not at.exception
     assert len(at.toast) >= 2 and all("Ignored" in t.value for t in at.toast)
     assert at.number_input(key="train_latent").value == 2 and at.number_input(key="train_seed").value == 0

@@ -46,7 +46,8 @@ class ScatterView:
 
 
 def scatter_view(info, key: str) -> ScatterView:
-    """Test-set means of a model, projected to 2-D when d > 2 (the projection is chosen in the UI)."""
+    """Test-set means of a model, projected to 2-D when d > 2 (PCA or t-SNE, chosen here; kept across pages
+    and in the link as `<key>_projection`)."""
     means, labels = store.test_means(info)
     d = info.config.latent_dim
     projection = None
@@ -57,26 +58,21 @@ def scatter_view(info, key: str) -> ScatterView:
         coords, titles = means, ("z₁", "z₂")
     else:
         method = st.radio(f"Projection of the {d}-D means", list(PROJECTIONS), format_func=PROJECTIONS.get,
-                          horizontal=True, key=f"{key}_projection")
+                          horizontal=True, key=f"{key}_projection", bind="query-params", persist_state="session")
         projection = store.projection(info, method)
         coords = projection.coords
         titles = ("PC 1", "PC 2") if method == "pca" else ("t-SNE 1", "t-SNE 2")
     return ScatterView(coords, means, labels, plots.extent(coords), titles, projection)
 
 
-def new_click(key: str):
-    """The point clicked since the last run, as (kind, index, x, y), or None. kind 0: data point; 1: empty space."""
-    state = st.session_state.get(key)
-    points = (state or {}).get("selection", {}).get("points", []) if state else []
-    seen_key = f"{key}_seen"
+def clicked(key: str):
+    """In a chart's on_select callback: the point just clicked, as (kind, index, x, y), or None.
+    kind 0: a data point (index into the means); 1: empty space (the invisible click grid)."""
+    selection = (st.session_state.get(key) or {}).get("selection") or {}
+    points = selection.get("points") or []
     if not points:
-        st.session_state[seen_key] = None
         return None
     point = points[0]
-    signature = (point.get("curve_number"), point.get("point_index"), point.get("x"), point.get("y"))
-    if st.session_state.get(seen_key) == signature:
-        return None
-    st.session_state[seen_key] = signature
     custom = point.get("customdata")
     if isinstance(custom, dict):  # a typed array arrives as {"0": kind, "1": index}
         custom = [custom[k] for k in sorted(custom, key=int)]

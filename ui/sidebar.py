@@ -1,66 +1,73 @@
-"""The sidebar every page shares: which model, and what it is."""
+"""The sidebar, drawn once per run by app.py before the page: which dataset and model the session explores.
+
+The choices are two keyed widgets in the entrypoint, so Streamlit keeps them across page switches,
+and they are bound to the URL (`?dataset=…&model=…`), so a link reopens them. A page reads the
+choice with `chosen_model()`; a page that changes it (the sweep's "Open in Explore") does so in a
+callback, before the sidebar is drawn.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import shell, store, url_state
+from ui import shell, store
 from vae.data import DATASETS
 
-# The session's choices live in plain session-state keys (a page may set them: the sweep's "Open").
-# Their widgets are keyed by the current choice: Streamlit drops or resets a widget's own state when
-# the user moves to another page, and a widget made afresh for each choice starts from it instead.
-MODEL_KEY = "model_name"
-DATASET_KEY = "dataset_name"
+MODEL_KEY = "model"
+DATASET_KEY = "dataset"
+CHOSEN = "_chosen_model"  # the CheckpointInfo of this run's choice (None when there is none)
 DATASET_LABELS = {"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST clothes"}
+# The radio's options are these names: a bound widget writes the option's label into the URL (?dataset=MNIST).
+DATASET_NAMES = {"MNIST": "mnist", "Fashion-MNIST": "fashion-mnist"}
 
 
-def _label(info) -> str:
+def describe(info) -> str:
     c = info.config
-    tag = store.origin(info)
-    return f"{info.name}  ·  {c.latent_dim}-D {c.likelihood}" + (f" σ={c.sigma_dec:g}" if c.likelihood == "gaussian" else "") + f"  ({tag})"
+    return (f"{c.latent_dim}-D latent, {c.likelihood} decoder" + (f" σ={c.sigma_dec:g}" if c.likelihood == "gaussian" else "")
+            + f", hidden {list(c.hidden)} ({store.origin(info)})")
 
 
-def choose_model():
-    """Model picker in the sidebar; returns the chosen CheckpointInfo (None when there is none).
+def default_model(dataset: str, names: list[str]) -> str:
+    preferred = [n for n in (store.DEFAULT_MODELS.get(dataset), store.DEFAULT_MODEL) if n in names]
+    return preferred[0] if preferred else names[0]
 
-    Every page calls it first, so it also makes sure the run came through app.py (see ui.shell).
-    """
-    import sys
 
-    shell.require_app(sys._getframe(1).f_code.co_filename)
+def _dataset_name(dataset: str) -> str:
+    return next(name for name, key in DATASET_NAMES.items() if key == dataset)
+
+
+def choose(model: str, dataset: str) -> None:
+    """Select `model` (of `dataset`) in the sidebar; call it from a callback, before the sidebar is drawn."""
+    st.session_state[DATASET_KEY] = _dataset_name(dataset)
+    st.session_state[MODEL_KEY] = model
+
+
+def draw() -> None:
+    """The sidebar's dataset and model pickers and the chosen model's card (app.py, every run)."""
     state = st.session_state
-    all_infos = store.available_models()
-    if not all_infos:
-        st.sidebar.error("No checkpoints found in checkpoints/ or your models folder.")
-        return None
-    by_name = {i.name: i for i in all_infos}
-    applied = url_state.restore("sidebar", {"dataset": url_state.choice(list(DATASETS)),
-                                            "model": url_state.choice(list(by_name))})
-    if "model" in applied:  # a linked model brings its dataset along
-        state[MODEL_KEY] = applied["model"]
-        state[DATASET_KEY] = by_name[applied["model"]].config.dataset
-    elif "dataset" in applied:
-        state[DATASET_KEY] = applied["dataset"]
-    if state.get(DATASET_KEY) not in DATASETS:  # a first run: a model chosen before (or none) sets the dataset
-        state[DATASET_KEY] = by_name[state[MODEL_KEY]].config.dataset if state.get(MODEL_KEY) in by_name else "mnist"
-    options = list(DATASETS)
-    dataset = state[DATASET_KEY] = st.sidebar.radio(
-        "Dataset", options, index=options.index(state[DATASET_KEY]), format_func=DATASET_LABELS.get,
-        horizontal=True, key=f"dataset_select:{state[DATASET_KEY]}")
-    infos = [i for i in all_infos if i.config.dataset == dataset]
+    st.sidebar.title("VAE Latent Explorer")
+    state[CHOSEN] = None
+    infos = store.available_models()
     if not infos:
+        st.sidebar.error("No checkpoints found in checkpoints/ or your models folder.")
+        return
+    by_name = {i.name: i for i in infos}
+    if DATASET_KEY not in state:  # the session's first run: a linked (or preset) model brings its dataset
+        linked = by_name.get(st.query_params.get(MODEL_KEY)) or by_name.get(state.get(MODEL_KEY))
+        if linked is not None:
+            state[DATASET_KEY] = _dataset_name(linked.config.dataset)
+    dataset = DATASET_NAMES[st.sidebar.radio("Dataset", list(DATASET_NAMES), horizontal=True, key=DATASET_KEY,
+                                             bind="query-params")]
+    names = [i.name for i in infos if i.config.dataset == dataset]
+    if not names:
         st.sidebar.error(f"No {DATASET_LABELS[dataset]} models found: train one on the Train page, or run "
                          "scripts/make_checkpoints.sh.")
-        url_state.publish("sidebar", {"dataset": dataset, "model": None})
-        return None
-    names = [i.name for i in infos]
-    if state.get(MODEL_KEY) not in names:
-        defaults = [n for n in (store.DEFAULT_MODEL, store.DEFAULT_MODELS.get(dataset)) if n in names]
-        state[MODEL_KEY] = defaults[0] if defaults else names[0]
-    state[MODEL_KEY] = st.sidebar.selectbox("Model", names, index=names.index(state[MODEL_KEY]),
-                                            format_func=lambda n: _label(by_name[n]), key=f"model_select:{state[MODEL_KEY]}")
-    info = by_name[state[MODEL_KEY]]
-    url_state.publish("sidebar", {"dataset": dataset, "model": info.name})
+        return
+    default = default_model(dataset, names)
+    if state.get(MODEL_KEY, st.query_params.get(MODEL_KEY)) not in names:  # another dataset's, or deleted
+        state[MODEL_KEY] = default
+    name = st.sidebar.selectbox("Model", names, index=names.index(default), key=MODEL_KEY, bind="query-params")
+    info = state[CHOSEN] = by_name[name]
+    st.sidebar.caption(describe(info))
     with st.sidebar.expander("Config", expanded=False):
         # markdown, not st.json / st.code: those load large browser bundles and slow the first screen
         st.markdown("\n".join(f"- **{k}**: `{v}`" for k, v in info.config.to_dict().items()))
@@ -70,7 +77,21 @@ def choose_model():
     if test:
         st.sidebar.caption(f"Test ELBO {test['elbo']:.1f} · IWAE log p(x) ≥ {test['log_px_iwae']:.1f} nats "
                            f"(K={test['iw_samples']:,})")
+
+
+def chosen_model(required: bool = True):
+    """The model chosen in the sidebar (a CheckpointInfo). Every page calls it first; with `required`, a
+    page without a model stops here (the sidebar says why)."""
+    shell.require_app()
+    info = st.session_state.get(CHOSEN)
+    if info is None and required:
+        st.stop()
     return info
+
+
+def chosen_dataset() -> str:
+    """The dataset chosen in the sidebar, as vae.data names it ("mnist", "fashion-mnist")."""
+    return DATASET_NAMES.get(st.session_state.get(DATASET_KEY), "mnist")
 
 
 def data_notice(dataset) -> None:

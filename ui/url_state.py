@@ -1,10 +1,9 @@
-"""Shareable state: a page's settings mirrored in the URL's query string, so a link reopens the same view.
+"""The link: what the URL's query string holds beyond the widgets Streamlit binds to it itself.
 
-Each page calls `restore(page, parsers)` before its widgets and `publish(page, values)` after reading
-them. A URL value is applied once, and only if this session has not published or applied it before:
-a rerun can carry the address bar of a moment ago (a widget moved twice quickly), and that stale
-value must not pull the widget back. A value that does not parse or is out of range is ignored with
-a notice naming it. Session keys are `<page>_<name>`.
+Widget-backed settings use `bind="query-params"` (the key is the parameter's name). This module
+keeps the rest: state that no widget holds (Explore's selected point and z), read from a link once
+per page and session, written back as it changes; and `notice_ignored`, which names a bound value
+of a link that Streamlit dropped because it did not parse or was out of range.
 """
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ import math
 
 import streamlit as st
 
-SEEN = "_url_seen"
-SHARED = ("dataset", "model")  # the sidebar's parameters, kept on every page
+LINK = "_link_params"  # the query string this session was opened with
+READ = "_link_read"  # pages whose link state has been read
 
 
 class BadValue(ValueError):
@@ -29,35 +28,6 @@ def integer(low: int, high: int):
         if not low <= value <= high:
             raise BadValue(f"{value} is outside {low}–{high}")
         return value
-    return parse
-
-
-def number(low: float, high: float):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise BadValue(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or not low <= value <= high:
-            raise BadValue(f"{text} is not a finite number in [{low:g}, {high:g}]")
-        return value
-    return parse
-
-
-def choice(options):
-    """One of `options` (numbers match to 6 significant digits, strings exactly)."""
-    def parse(text: str):
-        for option in options:
-            if isinstance(option, str):
-                if text == option:
-                    return option
-            else:
-                try:
-                    if math.isclose(float(text), float(option), rel_tol=1e-6):
-                        return option
-                except ValueError:
-                    break
-        raise BadValue(f"{text!r} is not one of {', '.join(f'{o:g}' if not isinstance(o, str) else o for o in options)}")
     return parse
 
 
@@ -85,39 +55,55 @@ def _format(value) -> str:
     return str(value)
 
 
-def restore(page: str, parsers: dict) -> dict:
-    """Apply URL values new to this session to `st.session_state[f"{page}_{name}"]`; returns what was applied."""
-    seen = st.session_state.setdefault(SEEN, {})
-    applied = {}
+def remember_link() -> None:
+    """app.py, every run: keep the query string the session was opened with (for `notice_ignored`)."""
+    if LINK not in st.session_state:
+        st.session_state[LINK] = st.query_params.to_dict()
+
+
+def read_link(page: str, parsers: dict) -> dict:
+    """The page's own link values, parsed, on its first run in this session ({} afterwards)."""
+    read = st.session_state.setdefault(READ, set())
+    if page in read:
+        return {}
+    read.add(page)
+    values = {}
     for name, parse in parsers.items():
         text = st.query_params.get(name)
-        known = seen.setdefault((page, name), set())
-        if text is None or text in known:
+        if text is None:
             continue
-        known.add(text)
         try:
-            value = parse(text)
+            values[name] = parse(text)
         except BadValue as exc:
             st.toast(f"Ignored `{name}` in the link: {exc}", icon=":material/link_off:")
-            continue
-        st.session_state[f"{page}_{name}"] = value
-        applied[name] = value
-    return applied
+    return values
 
 
-def publish(page: str, values: dict) -> None:
-    """Write the page's current settings into the URL (None removes a parameter), as one URL update.
-
-    A page's publish also drops parameters another page left behind (the sidebar's stay).
-    """
-    seen = st.session_state.setdefault(SEEN, {})
-    current = st.query_params.to_dict()
-    wanted = dict(current) if page == "sidebar" else {k: v for k, v in current.items() if k in SHARED}
+def publish(values: dict) -> None:
+    """Write state that no widget holds into the URL (None removes a parameter)."""
     for name, value in values.items():
-        if value is None:
-            wanted.pop(name, None)
-        else:
-            wanted[name] = _format(value)
-            seen.setdefault((page, name), set()).add(wanted[name])
-    if wanted != current:
-        st.query_params.from_dict(wanted)  # one history entry, not one per parameter
+        text = None if value is None else _format(value)
+        if st.query_params.get(name) != text:
+            if text is None:
+                del st.query_params[name]
+            else:
+                st.query_params[name] = text
+
+
+def _agrees(text: str, value) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return math.isclose(float(text), float(value), rel_tol=1e-6)
+        except ValueError:
+            return False
+    return str(value) == text
+
+
+def notice_ignored(bound_keys) -> None:
+    """After the first page run of a session: a toast for each bound link value the widget did not take."""
+    link = st.session_state.get(LINK) or {}
+    for name in bound_keys:
+        if name in link and name in st.session_state and not _agrees(link[name], st.session_state[name]):
+            st.toast(f"Ignored `{name}={link[name][:40]}` in the link: not one of the choices, or out of range",
+                     icon=":material/link_off:")
+    st.session_state[LINK] = {}

@@ -35,8 +35,9 @@ def payload(decoder, means: np.ndarray, labels: np.ndarray) -> dict:
             "means": b64(means, "<f4"), "labels": b64(labels, np.uint8)}
 
 
-def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str):
-    """Mount the pad; returns the z of the last release (a list) or None."""
+def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str, on_release=None):
+    """Mount the pad; `on_release()` runs once per release (st.session_state[key]["z"] holds the z then).
+    Returns the z of the last release (a list) or None."""
     sent_key = f"{key}_weights_sent"
 
     def resend():
@@ -47,7 +48,7 @@ def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str)
             "ranges": [[float(a), float(b)] for a, b in ranges], "z": [float(v) for v in z],
             "image_shape": list(decoder.image_shape[-2:]),
             "payload": payload(decoder, means, labels) if send else None}
-    result = _component()(data=data, key=key, default={"z": None}, on_z_change=lambda: None,
+    result = _component()(data=data, key=key, default={"z": None}, on_z_change=on_release or (lambda: None),
                           on_need_weights_change=resend)
     st.session_state[sent_key] = model_id
     return result.z
