@@ -238,14 +238,14 @@ def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     try:
         page.set_default_timeout(60_000)
-        page.goto(f"{url}/elbo?model=mnist-2d-sigma1.0&index=7&sigma=1")
+        page.goto(f"{url}/elbo?model=mnist-2d-sigma1.0&elbo_index=7&elbo_sigma=1")
         page.get_by_text("test #7:").wait_for()
         assert "mnist-2d-sigma1.0" in page.get_by_test_id("stSidebar").get_by_role("combobox").input_value()
         spin = page.get_by_label("Test digit")
         spin.fill("12")
         spin.press("Enter")
         page.get_by_text("test #12:").wait_for()
-        assert wait_until(lambda: "index=12" in location(page)), location(page)
+        assert wait_until(lambda: "elbo_index=12" in location(page)), location(page)
         link = location(page)
         other = browser.new_page(viewport={"width": 1500, "height": 1100})
         try:
@@ -257,14 +257,47 @@ def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
             other.close()
         # Fashion-MNIST: a sidebar choice, its own models, in the URL too
         wait_for_rerun(page)
-        page.get_by_test_id("stSidebar").get_by_text("Fashion-MNIST clothes").click()
-        assert wait_until(lambda: "dataset=fashion-mnist" in location(page)), location(page)
+        page.get_by_test_id("stSidebar").get_by_text("Fashion-MNIST").click()
+        assert wait_until(lambda: "dataset=Fashion-MNIST" in location(page)), location(page)
         assert wait_until(lambda: "fashion-2d-sigma0.3" in page.get_by_test_id("stSidebar").get_by_role("combobox").input_value())
         page.get_by_test_id("stSidebarNav").get_by_text("Explore the latent space").click()
         page.wait_for_selector(SCATTER)
         page.wait_for_timeout(1500)
         page.screenshot(path=ARTIFACTS / "explore-fashion.png", full_page=True)
         page.locator(".legendtext", has_text="Sneaker").first.wait_for()
+    finally:
+        page.close()
+
+
+def test_a_link_keeps_the_unit_the_grid_size_and_the_pads_dimensions(app, browser):
+    """A bits-per-dimension ELBO view reopened in nats; the manifold grid size and the pad's dimensions were lost."""
+    url, _ = app
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/elbo")
+        page.get_by_text("bits per dim").click()
+        assert wait_until(lambda: "elbo_unit=bits+per+dim" in location(page)), location(page)
+        page.goto(f"{url}/?model=mnist-16d-sigma0.3")
+        page.get_by_text("Projection of the 16-D means").wait_for()
+        grid = page.get_by_role("slider", name="Manifold grid size")
+        grid.focus()
+        for _ in range(4):
+            page.keyboard.press("ArrowLeft")
+        assert wait_until(lambda: "explore_grid_n=11" in location(page)), location(page)
+        page.get_by_label("Pad y").click()  # a selectbox: choose z5 for the pad's vertical axis
+        page.get_by_role("option", name="z5", exact=True).click()
+        assert wait_until(lambda: "explore_pad_y=z5" in location(page)), location(page)
+        link = location(page)
+        page.goto(f"{url}/elbo?elbo_unit=bits+per+dim")
+        page.get_by_text("ELBO decomposition").first.wait_for()
+        assert page.get_by_role("radio", name="bits per dim").is_checked()
+        page.goto(link)  # a new session from the copied Explore link
+        page.get_by_text("Projection of the 16-D means").wait_for()
+        grid = page.get_by_role("slider", name="Manifold grid size")
+        assert wait_until(lambda: grid.input_value() == "11"), grid.evaluate("e => e.outerHTML")
+        assert wait_until(lambda: "z5" in page.get_by_label("Pad y").inner_text()
+                          or page.get_by_label("Pad y").input_value() == "z5")
     finally:
         page.close()
 
