@@ -21,9 +21,9 @@ view = scatter_view(info, "explore")
 limits = [(-4.0, 4.0)] * d if d > 2 else [view.ranges[0], view.ranges[1]][:d]
 # The session's selection: plain state, not widget keys (Streamlit drops those on a page switch).
 state = st.session_state
+centre = [0.0 if d > 2 else float(np.mean(limits[i])) for i in range(d)]
 if state.get("explore_for") != info.name:  # a new model: forget the old selection
-    state.update(explore_for=info.name, explore_index=None,
-                 explore_point=[0.0 if d > 2 else float(np.mean(limits[i])) for i in range(d)])
+    state.update(explore_for=info.name, explore_index=None, explore_point=list(centre))
 
 
 def set_z(z) -> None:
@@ -63,7 +63,8 @@ def on_pad_release() -> None:
 
 
 z = np.array(state["explore_point"], dtype=np.float32)
-url_state.publish({"index": state["explore_index"], "z": [round(float(v), 3) for v in z]})
+url_state.publish({"index": state["explore_index"],
+                   "z": None if state["explore_point"] == centre else [round(float(v), 3) for v in z]})
 
 left, right = st.columns(2)
 with left:
@@ -77,14 +78,15 @@ with left:
 decoder = store.decoder(info)
 with right:
     if d >= 2 and view.invertible:
+        chart = st.container()  # the grid first, level with the scatter; its size slider below it
         n = st.slider("Manifold grid size", 5, 25, 15, key="explore_grid_n", bind="query-params",
                       persist_state="session")
         xs, ys = np.linspace(*view.ranges[0], n), np.linspace(*view.ranges[1], n)
         plane = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)  # row i, column j: (xs[j], ys[i])
         z_grid = plane if d == 2 else view.projection.to_latent(plane)
         grid = decoder.decode(z_grid).reshape(n, n, *config.image_shape)
-        st.plotly_chart(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
-                        key="explore_manifold")
+        chart.plotly_chart(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
+                           key="explore_manifold")
         if d > 2:
             st.caption("Decoded over the PCA plane through the mean of the test codes.")
     else:
