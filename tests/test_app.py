@@ -48,6 +48,10 @@ def test_the_shipped_models_are_there_and_small():
         assert {"test_mu", "test_labels"} <= set(info.extras)
         assert info.meta["command"].startswith("python -m vae train")
         assert "--save-test-latents" in info.meta["command"] + info.meta.get("evaluate_command", "")
+    for path in (ROOT / "checkpoints" / "sweeps").glob("*/*.safetensors"):  # t-SNE at once, not after a minute
+        info = catalog.read_info(path)
+        assert {"test_mu", "test_labels", "test_tsne"} <= set(info.extras), path.name
+        assert "--save-test-latents" in info.meta["command"]
 
 
 @pytest.mark.parametrize("page", PAGES)

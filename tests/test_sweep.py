@@ -87,4 +87,4 @@ def test_the_shipped_sweep_is_reproducible_and_collapses(mnist_dir):
     assert rates == sorted(rates, reverse=True)  # rate falls as σ_dec grows
     assert results["points"][0]["active_dims"] == 16 and collapse_value(results) is not None
     for point in results["points"]:
-        assert (folder / f"{point['name']}.safetensors").stat().st_size < 1_000_000
+        assert (folder / f"{point['name']}.safetensors").stat().st_size < 1_300_000  # with test latents and t-SNE

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="train one model per σ_dec (or β) and record rate and distortion")
     sweep.add_argument("--out-dir", type=Path, required=True, help="folder for the checkpoints and sweep.json")
     sweep.add_argument("--prefix", help="name prefix of the checkpoints (default: <dataset>-<d>d)")
+    sweep.add_argument("--save-test-latents", action="store_true",
+                       help="store each model's test latent means (and, for d > 2, a t-SNE map) for the app")
     _model_arguments(sweep)
     sweep.add_argument("--sigma-dec", type=_floats, default=[DEFAULTS.sigma_dec],
                        help="σ_dec values, e.g. 0.05,0.1,0.2 (a sweep over σ_dec), or one value")
@@ -222,7 +224,7 @@ def cmd_sweep(args) -> int:
     prefix = args.prefix or f"{base.dataset}-{base.latent_dim}d"
     flag = "--sigma-dec" if parameter == "sigma_dec" else "--beta"
     other = f"--beta {base.beta:g}" if parameter == "sigma_dec" else f"--sigma-dec {base.sigma_dec:g}"
-    command = (reproduce_command(base, args.limit, False, args.eval_iw_samples)
+    command = (reproduce_command(base, args.limit, args.save_test_latents, args.eval_iw_samples)
                .replace("python -m vae train", f"python -m vae sweep --out-dir {args.out_dir} --prefix {prefix}")
                .replace(f"--sigma-dec {base.sigma_dec:g} --beta {base.beta:g}",
                         f"{flag} {','.join(f'{v:g}' for v in values)} {other}"))
@@ -234,7 +236,8 @@ def cmd_sweep(args) -> int:
                   f"active {p.active_dims}/{base.latent_dim}", flush=True)
 
         run_sweep(base, parameter, values, args.out_dir, train_set.to_float(device), test_set.to_float(device),
-                  prefix, command, args.eval_iw_samples, on_epoch=lambda *_: bar.update(1), on_model=on_model)
+                  prefix, command, args.eval_iw_samples, on_epoch=lambda *_: bar.update(1), on_model=on_model,
+                  test_labels=test_set.labels if args.save_test_latents else None)
     print(f"saved {len(values)} checkpoints and sweep.json in {args.out_dir}")
     return 0
 

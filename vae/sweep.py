@@ -36,14 +36,17 @@ class SweepPoint:
 
 
 def run_sweep(base: VAEConfig, parameter: str, values: list[float], out_dir: Path, train_data, test_data,
-              prefix: str, command: str, iw_samples: int = 10, on_epoch=None, on_model=None) -> dict:
+              prefix: str, command: str, iw_samples: int = 10, on_epoch=None, on_model=None, test_labels=None) -> dict:
     """Train one model per value of `parameter`, save each as `out_dir/<name>.safetensors`, and write sweep.json.
 
     train_data / test_data: float tensors [N, D]. `on_epoch(name, epoch, metrics)` after each epoch,
-    `on_model(point)` after each model. Returns the results dict written to sweep.json.
+    `on_model(point)` after each model. With `test_labels`, each checkpoint also stores the test split's
+    latents (and t-SNE map) that the app draws, as `train --save-test-latents` does. Returns the results
+    dict written to sweep.json.
     """
     from . import checkpoint
     from .evaluate import evaluate
+    from .latent import test_latent_extras
     from .train import Trainer
 
     if parameter not in PARAMETERS:
@@ -64,7 +67,9 @@ def run_sweep(base: VAEConfig, parameter: str, values: list[float], out_dir: Pat
                 on_epoch(name, epoch, m)
         test = evaluate(trainer.model, test_data, iw_samples=iw_samples)
         meta = {"command": command, "sweep": {"parameter": parameter, "value": value}}
-        checkpoint.save(out_dir / f"{name}.safetensors", trainer.model, {"train": m.to_dict(), "test": test}, meta)
+        extras = {} if test_labels is None else test_latent_extras(trainer.model, test_data, test_labels)
+        checkpoint.save(out_dir / f"{name}.safetensors", trainer.model, {"train": m.to_dict(), "test": test}, meta,
+                        extras)
         point = SweepPoint(name, value, test["kl"], test["distortion"], test["elbo"], test["log_px_iwae"],
                            sum(k > ACTIVE_THRESHOLD for k in test["kl_per_dim"]), test["kl_per_dim"])
         points.append(point)
