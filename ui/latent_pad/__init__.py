@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 HERE = Path(__file__).parent
+REQUESTED = "requested"
 _renderer = None
 
 
@@ -40,15 +41,18 @@ def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str,
     Returns the z of the last release (a list) or None."""
     sent_key = f"{key}_weights_sent"
 
-    def resend():
-        st.session_state[sent_key] = None
+    def resend():  # the browser has no weights for this model (a new tab, a new model): send them next run
+        st.session_state[sent_key] = REQUESTED
 
-    send = st.session_state.get(sent_key) != model_id
+    # Weights go out only when the browser asks (need_weights): the page's first run carries no megabyte of
+    # them, so the scatter above draws first; the pad follows one short rerun later.
+    send = st.session_state.get(sent_key) == REQUESTED
     data = {"model": model_id, "latent_dim": int(len(z)), "dims": [int(d) for d in dims],
             "ranges": [[float(a), float(b)] for a, b in ranges], "z": [float(v) for v in z],
             "image_shape": list(decoder.image_shape[-2:]),
             "payload": payload(decoder, means, labels) if send else None}
     result = _component()(data=data, key=key, default={"z": None}, on_z_change=on_release or (lambda: None),
                           on_need_weights_change=resend)
-    st.session_state[sent_key] = model_id
+    if send:
+        st.session_state[sent_key] = model_id
     return result.z
