@@ -114,3 +114,43 @@ def test_training_processes_share_the_cores_instead_of_spinning_against_each_oth
     finally:
         for t in trainers:
             t.stop()
+
+
+def test_one_trainer_driven_from_several_threads_at_once(mnist_dir):
+    """A session's fragment, callbacks and reruns share one trainer from different threads: every reply must be
+    its own request's (the monkey saw a cheap ping's snapshot, without `names`, handed to the page's panel)."""
+    import threading
+
+    trainer = LiveTrainer(CONFIG, limit=2000)
+    errors, end = [], time.monotonic() + 4
+
+    def hammer(action):
+        try:
+            while time.monotonic() < end:
+                action()
+        except Exception as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(repr(exc))
+
+    def probe():
+        snap = trainer.snapshot()
+        assert {"names", "coords", "recon"} <= set(snap), sorted(snap)
+
+    def ping():
+        snap = trainer.snapshot(probe=False)
+        assert "names" not in snap
+
+    try:
+        trainer.play()
+        threads = [threading.Thread(target=hammer, args=(a,)) for a in
+                   (probe, ping, ping, lambda: trainer.update(beta=1.5), lambda: (trainer.pause(), trainer.play()))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors[:5]
+        trainer.play()
+        before = trainer.snapshot(probe=False)["step"]
+        time.sleep(1.0)
+        assert trainer.snapshot(probe=False)["step"] > before  # it still trains and answers
+    finally:
+        trainer.stop()

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -88,16 +89,20 @@ class LiveTrainer:
         self.config = config
         launch = {"exec": _launch_exec, "spawn": _launch_spawn}[launcher]
         self._conn, self.process = launch((config.to_dict(), limit, heartbeat_timeout, device))
+        # One request in flight: a session's reruns, fragments and callbacks call from different threads, and
+        # an interleaved send/receive hands one caller the other's reply.
+        self._lock = threading.Lock()
         self.ready = self._request("hello", timeout=300)  # the child has loaded the data and built the model
 
     def _request(self, command: str, timeout: float = 60.0, **arguments):
         if not self.alive:
             raise LiveTrainingError("the training process has ended (the session was idle too long, or it crashed)")
         try:
-            self._conn.send((command, arguments))
-            if not self._conn.poll(timeout):
-                raise LiveTrainingError(f"the training process did not answer {command!r} within {timeout:.0f} s")
-            ok, reply = self._conn.recv()
+            with self._lock:
+                self._conn.send((command, arguments))
+                if not self._conn.poll(timeout):
+                    raise LiveTrainingError(f"the training process did not answer {command!r} within {timeout:.0f} s")
+                ok, reply = self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             raise LiveTrainingError("the training process has ended") from None
         if not ok:
