@@ -78,8 +78,11 @@ def main():
                   f"bare Streamlit + Plotly page {bare:.2f} s")
     app, bare = statistics.median(app_times), statistics.median(bare_times)
     print(f"`python -c 'import torch'` alone: {torch_seconds:.2f} s (the Explore page does not import torch)")
+    ratios = [a / b for a, b in zip(app_times, bare_times)]
     print(f"median: app {app:.2f} s (target <= 4 s), bare page {bare:.2f} s; the app's own cost above the "
           f"floor: {app - bare:.2f} s")
+    print(f"app / bare page: {app / bare:.2f}x (medians), rounds {', '.join(f'{r:.2f}' for r in ratios)} "
+          f"(target <= 1.25x)")
 
 
 if __name__ == "__main__":

@@ -125,21 +125,27 @@ def live_view(run) -> None:
     config = trainer.config
     playing = state.get("live_playing", False)
     buttons = st.columns([1, 1, 1, 1, 4])
-    if buttons[0].button("Play", icon=":material/play_arrow:", disabled=playing, type="primary", key="live_play"):
+
+    # Callbacks: each click runs once, before the page's next run, whatever fragment or rerun is in flight.
+    def play():
         command(trainer.play)
         state["live_playing"] = True
-        st.rerun()
-    if buttons[1].button("Pause", icon=":material/pause:", disabled=not playing, key="live_pause"):
+
+    def pause():
         command(trainer.pause)
         state["live_playing"] = False
-        st.rerun()
-    if buttons[2].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step", help="train half a second, then stop"):
-        command(trainer.step)
-    if buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model"):
-        command(trainer.pause)
-        state["live_playing"] = False
+
+    def stop():
+        pause()
         run.stopped = True
-        st.rerun()
+
+    buttons[0].button("Play", icon=":material/play_arrow:", disabled=playing, type="primary", key="live_play",
+                      on_click=play)
+    buttons[1].button("Pause", icon=":material/pause:", disabled=not playing, key="live_pause", on_click=pause)
+    buttons[2].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step",
+                      help="train half a second, then stop", on_click=command, args=(trainer.step,))
+    buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model",
+                      on_click=stop)
     if trainer.ready["train_source"] == "shipped sample":
         st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
                    "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")

@@ -10,6 +10,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import CHROMIUM, ROOT, SCATTER, chromium, click_point, streamlit_server
 
@@ -164,7 +165,7 @@ def test_train_live_play_chart_advances_then_pause(app):
     page.wait_for_timeout(1500)
     page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
     page.get_by_role("button", name="Pause", exact=False).click()
-    page.get_by_role("button", name="Play", exact=False).wait_for()
+    expect(page.get_by_role("button", name="Play", exact=False)).to_be_enabled(timeout=30_000)  # Pause taken
     page.wait_for_timeout(1500)  # the slice in flight when Pause was pressed completes and is shown
     paused = step_count(page)
     page.wait_for_timeout(3000)
