@@ -37,11 +37,13 @@ with middle:
     st.image(images.enlarge(images.to_uint8(probe.reconstruction), 5), caption="its reconstruction, decode(μ)")
 with right:
     view = scatter_view(info, "draw")
-    at = view.to_plot(probe.mu)[0]
-    figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, marker=(float(at[0]), float(at[1])),
+    at = view.to_plot(probe.mu)[0] if view.invertible else None  # a t-SNE map has no place for a new point
+    figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges,
+                                  marker=None if at is None else (float(at[0]), float(at[1])),
                                   axis_titles=view.axis_titles, height=420, opacity=0.35)
     st.plotly_chart(figure, key="draw_scatter")
-    st.caption("× marks your drawing's μ among the test set's codes" +
+    st.caption("A t-SNE map cannot place a new point: choose PCA to see where your drawing lands." if at is None else
+               "× marks your drawing's μ among the test set's codes" +
                (" (projected with the same map)." if config.latent_dim > 2 else "."))
 
 terms = st.columns(5)

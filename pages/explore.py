@@ -22,12 +22,13 @@ limits = [(-4.0, 4.0)] * d if d > 2 else [view.ranges[0], view.ranges[1]][:d]
 # The session's selection: plain state, not widget keys (Streamlit drops those on a page switch).
 state = st.session_state
 centre = [0.0 if d > 2 else float(np.mean(limits[i])) for i in range(d)]
-if state.get("explore_for") != info.name:  # a new model: forget the old selection
+if state.get("explore_for") != info.name or len(state.get("explore_point", ())) != d:  # a new model: start afresh
     state.update(explore_for=info.name, explore_index=None, explore_point=list(centre))
 
 
 def set_z(z) -> None:
-    state["explore_point"] = [float(np.clip(v, *limits[i])) for i, v in enumerate(z)]
+    # plain floats: a float32 z clipped against float64 limits can land above the slider's maximum
+    state["explore_point"] = [min(max(float(v), float(limits[i][0])), float(limits[i][1])) for i, v in enumerate(z)]
 
 
 link = url_state.read_link("explore", {"index": url_state.integer(0, len(view.means) - 1),

@@ -36,7 +36,7 @@ def create(config: VAEConfig, limit):
         state["live_run"].trainer.stop()
     state["live_run"] = training.new_run(config, limit)
     state.update(live_lr=config.lr, live_beta=config.beta, live_sigma=config.sigma_dec, live_playing=False,
-                 live_save_name=f"live-{config.latent_dim}d-{config.likelihood}-seed{config.seed}")
+                 live_save_default=f"live-{config.latent_dim}d-{config.likelihood}-seed{config.seed}")
 
 
 def command(action, *args, **kwargs):
@@ -67,6 +67,8 @@ def save_run(run) -> None:
 def save_form(run):
     with st.form("save_model"):
         st.subheader("Save this model")
+        if "live_save_default" in state:  # a new run's name, set before the box is drawn (not after: an error)
+            state["live_save_name"] = state.pop("live_save_default")
         st.text_input("Name", key="live_save_name", persist_state="session",
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
