@@ -405,3 +405,34 @@ def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(session
         cli = checkpoint.load(out)
         for name, tensor in cli.model.state_dict().items():
             torch.testing.assert_close(ckpt.model.state_dict()[name], tensor, rtol=0, atol=1e-5)
+
+
+COLD_EXPLORE = """
+import sys
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
+
+class EntrypointPages(PagesManager):  # as tests/conftest.py does
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+app_test.PagesManager = EntrypointPages
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.run()
+assert not at.exception, [e.value for e in at.exception]
+assert len(at.get("plotly_chart")) == 2, "the scatter and the manifold grid"
+print("imported:", sorted(name for name in ("pandas", "torch") if name in sys.modules))
+"""
+
+
+def test_the_landing_page_imports_neither_torch_nor_pandas(user_models):
+    """A cold start's first page decodes in numpy and hands the pad one JSON string: Streamlit sniffs every list
+    or dict given to a component for dataframes, which imports pandas (~0.4 s of the first run)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", COLD_EXPLORE, str(ROOT / "app.py")], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "imported: []", done.stdout

@@ -7,6 +7,7 @@ MLP (decoder.js) on every animation frame of a drag, and sends the final z back 
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,9 @@ def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str,
             "ranges": [[float(a), float(b)] for a, b in ranges], "z": [float(v) for v in z],
             "image_shape": list(decoder.image_shape[-2:]),
             "payload": payload(decoder, means, labels) if send else None}
-    result = _component()(data=data, key=key, default={"z": None}, on_z_change=on_release or (lambda: None),
+    # One JSON string: Streamlit inspects each list or dict it is given for dataframes, which imports pandas
+    # (0.4 s of a cold start); a string it passes as it is.
+    result = _component()(data={"json": json.dumps(data)}, key=key, default={"z": None}, on_z_change=on_release or (lambda: None),
                           on_need_weights_change=resend)
     if send:
         st.session_state[sent_key] = model_id

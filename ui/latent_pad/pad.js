@@ -42,7 +42,8 @@ function build(root) {
 }
 
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const { parentElement, setStateValue, setTriggerValue } = component;
+  const data = JSON.parse(component.data.json);  // one string: see latent_pad() in __init__.py
   const root = parentElement.querySelector(".vae-pad") || parentElement.appendChild(
     Object.assign(document.createElement("div"), { className: "vae-pad" }));
   const ui = root.__ui || (root.__ui = build(root));
