@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import images, plots, store, url_state
 from ui.latent_pad import latent_pad
-from ui.latent_view import clicked, scatter_view
+from ui.latent_view import clicked, clip_to, scatter_view
 from ui.sidebar import chosen_model, data_notice
 from vae.data import DATASETS
 
@@ -27,8 +27,7 @@ if state.get("explore_for") != info.name or len(state.get("explore_point", ())) 
 
 
 def set_z(z) -> None:
-    # plain floats: a float32 z clipped against float64 limits can land above the slider's maximum
-    state["explore_point"] = [min(max(float(v), float(limits[i][0])), float(limits[i][1])) for i, v in enumerate(z)]
+    state["explore_point"] = clip_to(z, limits)
 
 
 link = url_state.read_link("explore", {"index": url_state.integer(0, len(view.means) - 1),

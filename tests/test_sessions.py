@@ -148,3 +148,68 @@ def test_fashion_pages_speak_of_garments_and_bad_hidden_widths_name_the_field():
     ok(at.form_submit_button[0].click().run())
     message = " ".join(e.value for e in at.error)
     assert "Hidden widths" in message and "'abc'" in message and "invalid literal" not in message
+
+
+def test_create_stop_create_again_keeps_the_page():
+    """Create → Stop → Create raised: the new run's save name was written into a widget key already drawn."""
+    at = session()
+    visit(at, "pages/train.py")
+    at.radio(key="train_size").set_value("2,000")
+    ok(at.form_submit_button[0].click().run())
+    try:
+        first = at.session_state["live_run"]
+        ok(at.button(key="live_stop").click().run())
+        at.number_input(key="train_seed").set_value(5)
+        ok(next(b for b in at.form_submit_button if b.label == "Create model").click().run())
+        assert at.session_state["live_run"] is not first
+        assert at.text_input(key="live_save_name").value == "live-2d-gaussian-seed5"
+    finally:
+        at.session_state["live_run"].trainer.stop()
+
+
+def test_draw_on_a_tsne_map_says_it_cannot_place_the_drawing(monkeypatch, mnist_test):
+    """Draw, then choose t-SNE: the page asked t-SNE (which cannot map a new point) where the drawing lands."""
+    import numpy as np
+
+    import ui.draw_canvas
+
+    digit = mnist_test.images[0].numpy().astype(np.float32) / 255.0
+    monkeypatch.setattr(ui.draw_canvas, "draw_canvas", lambda *args, **kwargs: np.kron(digit, np.ones((2, 2))))
+    at = session("mnist-16d-sigma0.3")
+    visit(at, "pages/draw.py")
+    ok(at.radio(key="draw_projection").set_value("tsne").run())
+    assert any("t-SNE map cannot place" in c.value for c in at.caption)
+    ok(at.radio(key="draw_projection").set_value("pca").run())
+    assert any("× marks your drawing" in c.value for c in at.caption)
+
+
+def test_explore_starts_afresh_when_a_model_of_the_same_name_changes_its_latent_size(user_models):
+    """A model saved again under the same name with another latent size: Explore kept the old z (wrong length)."""
+    import torch
+
+    from vae import VAE, VAEConfig, checkpoint
+
+    def save(latent_dim):
+        torch.manual_seed(0)
+        checkpoint.save(user_models / "mine.safetensors", VAE(VAEConfig(latent_dim=latent_dim, hidden=(16,))))
+
+    save(2)
+    at = session("mine")
+    at.slider(key="explore_z1").set_value(1.0).run()
+    save(3)
+    ok(at.run())
+    assert [s.value for s in at.slider if s.key and s.key.startswith("explore_z")] == [0.0, 0.0, 0.0]
+
+
+def test_a_clicked_float32_point_is_clipped_inside_the_sliders_range():
+    """A click on a point beyond the scatter's range (its mean float32) was clipped with np.clip, which rounded the
+    maximum back to float32, 1.5e-9 above the slider's maximum: Streamlit refused the slider value."""
+    import numpy as np
+
+    from ui.latent_view import clip_to
+
+    z = np.array([5.0, -5.0, 0.05], dtype=np.float32)
+    limits = [(-0.1, 0.1)] * 3
+    assert float(np.clip(z[0], *limits[0])) > 0.1  # the old way
+    assert clip_to(z, limits) == [0.1, -0.1, float(np.float32(0.05))]
+    assert all(type(v) is float for v in clip_to(z, limits))

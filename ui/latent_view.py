@@ -65,6 +65,12 @@ def scatter_view(info, key: str) -> ScatterView:
     return ScatterView(coords, means, labels, plots.extent(coords), titles, projection)
 
 
+def clip_to(z, limits) -> list[float]:
+    """z clipped into the sliders' limits, as plain floats: a float32 z clipped against float64 limits rounds back
+    to float32, which can land just above a slider's maximum (Streamlit then refuses the value)."""
+    return [min(max(float(v), float(lo)), float(hi)) for v, (lo, hi) in zip(z, limits)]
+
+
 def clicked(key: str):
     """In a chart's on_select callback: the point just clicked, as (kind, index, x, y), or None.
     kind 0: a data point (index into the means); 1: empty space (the invisible click grid)."""
