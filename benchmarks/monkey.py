@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.browser import chromium, streamlit_server  # noqa: E402
-from tests.session_walk import VIEWPORT, Monkey, page_errors, wait_idle, watch  # noqa: E402
+from tests.session_walk import Monkey, new_session, page_errors, wait_idle  # noqa: E402
 
 
 def open_root(page, url: str) -> None:
@@ -59,10 +59,7 @@ def main() -> int:
     args = parser.parse_args()
     env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp(prefix="monkey-models-")}
     failures: list[tuple[int, str]] = []
-    with streamlit_server(env) as (url, server, _), chromium() as browser:
-        page = browser.new_page(viewport=VIEWPORT)
-        page.set_default_timeout(20_000)
-        watch(page)
+    with streamlit_server(env) as (url, server, _), chromium() as browser, new_session(browser) as page:
         open_root(page, url)
         monkey = Monkey(page, args.seed, timeout=args.timeout)
         start = time.perf_counter()

@@ -17,6 +17,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
+def needs_chromium() -> None:
+    """At the top of a browser test module: skip it, with the reason, where Chromium or Playwright is missing
+    (CI, which installs both, fails instead)."""
+    import shutil
+
+    import pytest
+
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)) or shutil.which("playwright") is None:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI needs {CHROMIUM} and playwright for the browser tests")
+        pytest.skip(f"needs {CHROMIUM} and playwright (see .ci/run)", allow_module_level=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -59,3 +59,22 @@ def app_runs_through_its_entrypoint(monkeypatch):
             PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(app_test, "PagesManager", EntrypointPages)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per browser test module (tests/browser.py)."""
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def server(mnist_dir, tmp_path_factory):
+    """`streamlit run app.py` for one browser test module, on real MNIST, with its own user-models folder."""
+    from tests.browser import streamlit_server
+
+    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}
+    with streamlit_server(env) as (url, _, _):
+        yield url

@@ -5,11 +5,9 @@ and dataset through the sidebar's "Model" selectbox and "Dataset" radio, and the
 what a user sees (an exception box, a heading, a figure). So the walks keep working when the app's
 internals are refactored, and they catch what breaks between pages rather than on one page.
 
-    page = browser.new_page(viewport=VIEWPORT)
-    watch(page)                       # before the first goto: idle tracking, uncaught JS errors
-    page.goto(url); wait_idle(page)
-    goto_page(page, "ELBO decomposition"); check(page, step="open ELBO")
-    Monkey(page, seed=7).run(200)     # random actions, a check after each; replay with the same seed
+    with new_session(browser, url) as page:   # a new tab: idle tracking, uncaught JS errors, opened at url
+        goto_page(page, "ELBO decomposition"); check(page, step="open ELBO")
+        Monkey(page, seed=7).run(200)     # random actions, a check after each; replay with the same seed
 
 Idle: the app has no reliable "running" element on screen (the status widget shows only after half a
 second, and not at all in the minimal toolbar), so `watch` reads Streamlit's own `session_status_changed`
@@ -22,6 +20,7 @@ import random
 import re
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
@@ -79,6 +78,21 @@ def watch(page) -> None:
     _errors[page] = []
     page.add_init_script(WATCH_JS)
     page.on("pageerror", lambda exc: _errors[page].append(str(exc)))
+
+
+@contextmanager
+def new_session(browser, url: str | None = None, timeout: float = 20.0):
+    """A new browser tab (a new Streamlit session) with `watch` installed, opened at `url` and idle; closed after."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(timeout * 1000)
+    watch(page)
+    try:
+        if url is not None:
+            page.goto(url)
+            wait_idle(page, since=0, start_timeout=10)
+        yield page
+    finally:
+        page.close()
 
 
 def page_errors(page) -> list[str]:

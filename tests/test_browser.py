@@ -3,40 +3,27 @@
 Screenshots of every page land in test-artifacts/ (git-ignored). CI installs Chromium; elsewhere
 the test is skipped, with the reason, when Chromium or Playwright is missing.
 """
-import os
 import re
 import urllib.parse
-import shutil
 import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM, ROOT, SCATTER, chromium, click_point, streamlit_server
+from tests.browser import ROOT, SCATTER, click_point, needs_chromium, streamlit_server
+from tests.session_walk import new_session, wait_idle
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)) or shutil.which("playwright") is None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI needs {CHROMIUM} and playwright for the browser tests")
-    pytest.skip(f"needs {CHROMIUM} and playwright (see .ci/run)", allow_module_level=True)
+needs_chromium()
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
-def app(browser, tmp_path_factory, mnist_dir):
-    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}
+def app(browser, server):
+    """(url, page): one tab for the module's tests; each opens its page by URL."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(env) as (url, _, _):
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.set_default_timeout(60_000)
-        yield url, page
-        page.close()
+    with new_session(browser, timeout=60) as page:
+        yield server, page
 
 
 def open_page(page, url, path=""):
@@ -66,11 +53,6 @@ def location(page) -> str:
 
 def z_caption(page) -> str:
     return page.locator("p", has_text=re.compile(r"^z = \(")).inner_text()  # the image caption, not the hover
-
-
-def wait_for_rerun(page):
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"] *')", timeout=60_000)
 
 
 def test_explore_click_a_point_then_empty_space(app):
@@ -183,13 +165,12 @@ def test_models_page_lists_the_shipped_models(app):
 def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mnist_dir, tmp_path):
     """Streamlit's legacy pages/ mode would run pages/elbo.py alone; the app reroutes it through app.py."""
     with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path)}) as (url, _, _):
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.set_default_timeout(60_000)
-        page.goto(f"{url}/elbo")  # the first request this server sees
-        page.get_by_role("heading", name="ELBO decomposition").wait_for()
-        nav = page.get_by_test_id("stSidebarNav")
-        assert wait_until(lambda: "Explore the latent space" in nav.inner_text())
-        assert urllib.parse.urlparse(page.url).path == "/elbo"
+        with new_session(browser, timeout=60) as page:
+            page.goto(f"{url}/elbo")  # the first request this server sees
+            page.get_by_role("heading", name="ELBO decomposition").wait_for()
+            nav = page.get_by_test_id("stSidebarNav")
+            assert wait_until(lambda: "Explore the latent space" in nav.inner_text())
+            assert urllib.parse.urlparse(page.url).path == "/elbo"
 
 
 def test_draw_a_digit_then_it_is_framed_like_mnist_and_encoded(app):
@@ -236,9 +217,7 @@ def test_rate_distortion_page_marks_the_collapse(app):
 
 def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
     url, _ = app
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    try:
-        page.set_default_timeout(60_000)
+    with new_session(browser, timeout=60) as page:
         page.goto(f"{url}/elbo?model=mnist-2d-sigma1.0&elbo_index=7&elbo_sigma=1")
         page.get_by_text("test #7:").wait_for()
         assert "mnist-2d-sigma1.0" in page.get_by_test_id("stSidebar").get_by_role("combobox").input_value()
@@ -248,16 +227,12 @@ def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
         page.get_by_text("test #12:").wait_for()
         assert wait_until(lambda: "elbo_index=12" in location(page)), location(page)
         link = location(page)
-        other = browser.new_page(viewport={"width": 1500, "height": 1100})
-        try:
-            other.set_default_timeout(60_000)
+        with new_session(browser, timeout=60) as other:
             other.goto(link)
             other.get_by_text("test #12:").wait_for()
             assert "mnist-2d-sigma1.0" in other.get_by_test_id("stSidebar").get_by_role("combobox").input_value()
-        finally:
-            other.close()
         # Fashion-MNIST: a sidebar choice, its own models, in the URL too
-        wait_for_rerun(page)
+        wait_idle(page)
         page.get_by_test_id("stSidebar").get_by_text("Fashion-MNIST").click()
         assert wait_until(lambda: "dataset=Fashion-MNIST" in location(page)), location(page)
         assert wait_until(lambda: "fashion-2d-sigma0.3" in page.get_by_test_id("stSidebar").get_by_role("combobox").input_value())
@@ -266,16 +241,12 @@ def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
         page.wait_for_timeout(1500)
         page.screenshot(path=ARTIFACTS / "explore-fashion.png", full_page=True)
         page.locator(".legendtext", has_text="Sneaker").first.wait_for()
-    finally:
-        page.close()
 
 
 def test_a_link_keeps_the_unit_the_grid_size_and_the_pads_dimensions(app, browser):
     """A bits-per-dimension ELBO view reopened in nats; the manifold grid size and the pad's dimensions were lost."""
     url, _ = app
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    try:
-        page.set_default_timeout(60_000)
+    with new_session(browser, timeout=60) as page:
         page.goto(f"{url}/elbo")
         page.get_by_text("bits per dim").click()
         assert wait_until(lambda: "elbo_unit=bits+per+dim" in location(page)), location(page)
@@ -299,8 +270,6 @@ def test_a_link_keeps_the_unit_the_grid_size_and_the_pads_dimensions(app, browse
         assert wait_until(lambda: grid.input_value() == "11"), grid.evaluate("e => e.outerHTML")
         assert wait_until(lambda: "z5" in page.get_by_label("Pad y").inner_text()
                           or page.get_by_label("Pad y").input_value() == "z5")
-    finally:
-        page.close()
 
 
 def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_browser(app):

@@ -6,50 +6,27 @@ box, no uncaught JS error, a heading and a figure, the sidebar's model). A journ
 the first broken step: it collects them all and fails with the list, so one run shows the pattern.
 Skipped, like tests/test_browser.py, when Chromium or Playwright is missing.
 """
-import os
 import re
-import shutil
 import time
 
 import pytest
 
-from tests.browser import CHROMIUM, chromium, streamlit_server
-from tests.session_walk import (PAGES, VIEWPORT, Monkey, check, choose_dataset, choose_model, current_page,
-                                fingerprint, goto_page, runs, sidebar_dataset, sidebar_model, wait_idle, watch)
+from tests.browser import needs_chromium
+from tests.session_walk import (PAGES, Monkey, check, choose_dataset, choose_model, current_page,
+                                fingerprint, goto_page, new_session, runs, sidebar_dataset, sidebar_model, wait_idle)
 
-if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)) or shutil.which("playwright") is None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI needs {CHROMIUM} and playwright for the browser tests")
-    pytest.skip(f"needs {CHROMIUM} and playwright (see .ci/run)", allow_module_level=True)
+needs_chromium()
 
 EXPLORE = "Explore the latent space"
 TITLES = list(PAGES)  # the sidebar's order
 DATASETS = {"MNIST": "mnist-", "Fashion-MNIST": "fashion-"}  # label → its models' prefix
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
-def server(browser, tmp_path_factory, mnist_dir):
-    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}
-    with streamlit_server(env) as (url, _, _):
-        yield url
-
-
 @pytest.fixture
 def session(browser, server):
-    """A fresh browser context (a new Streamlit session) opened at the app's root, idle."""
-    page = browser.new_page(viewport=VIEWPORT)
-    page.set_default_timeout(20_000)
-    watch(page)
-    page.goto(server)
-    wait_idle(page, since=0, start_timeout=10)
-    yield page
-    page.close()
+    """A fresh browser tab (a new Streamlit session) opened at the app's root, idle."""
+    with new_session(browser, server) as page:
+        yield page
 
 
 class Journey:
