@@ -12,7 +12,7 @@ from vae.train import Trainer
 CONFIG = VAEConfig(latent_dim=2, hidden=(64,), batch_size=64, seed=7)
 
 
-@pytest.fixture(params=["exec", "spawn"])  # `python -m vae.live` (POSIX), multiprocessing's spawn (Windows)
+@pytest.fixture(params=["zygote", "spawn"])  # forked by `python -m vae.live.zygote` (POSIX), spawned (Windows)
 def live(mnist_dir, request):
     trainer = LiveTrainer(CONFIG, limit=2000, launcher=request.param)
     yield trainer
@@ -49,7 +49,7 @@ def test_the_training_process_does_not_run_the_servers_main_script(mnist_dir, tm
     try:
         assert trainer.step(steps=2) == 2
         assert not marker.exists(), "the training process ran the server's __main__"
-        assert training_processes(os.getpid()) == [trainer.process.pid]  # `python -m vae.live`, our child
+        assert training_processes(os.getpid()) == [trainer.process.pid]  # a fork of our `python -m vae.live.zygote`
         # and it yields the cores to the server, which renders every session's page
         assert os.getpriority(os.PRIO_PROCESS, trainer.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
     finally:
@@ -142,7 +142,8 @@ def test_one_trainer_driven_from_several_threads_at_once(mnist_dir):
     try:
         trainer.play()
         threads = [threading.Thread(target=hammer, args=(a,)) for a in
-                   (probe, ping, ping, lambda: trainer.update(beta=1.5), lambda: (trainer.pause(), trainer.play()))]
+                   (probe, ping, ping, lambda: trainer.update(beta=1.5), lambda: (trainer.pause(), trainer.play()),
+                    lambda: trainer.step(seconds=0.05))]
         for t in threads:
             t.start()
         for t in threads:
@@ -154,3 +155,71 @@ def test_one_trainer_driven_from_several_threads_at_once(mnist_dir):
         assert trainer.snapshot(probe=False)["step"] > before  # it still trains and answers
     finally:
         trainer.stop()
+
+
+def test_a_late_reply_is_discarded_never_read_as_the_next_answer(live):
+    """A reply that came after its caller stopped waiting was read as the answer to the next request (the
+    Train page then unpickled garbage or showed a step count as a snapshot)."""
+    with pytest.raises(LiveTrainingError, match="did not answer"):
+        live._request("step", timeout=0.05, seconds=1.0)
+    snap = live.snapshot(probe=False)  # the step's late reply (an int) comes first and is thrown away
+    assert isinstance(snap, dict) and snap["step"] > 0
+    assert live._caller.discarded == 1
+    assert live.step(steps=3) == snap["step"] + 3  # and the pipe is in step again
+
+
+def private_mb(pid: int) -> float:
+    """Memory only this process holds (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup), in MB."""
+    from pathlib import Path
+
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+    return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/smaps_rollup"), reason="Linux /proc only")
+def test_a_training_process_shares_torch_and_the_training_split(mnist_dir):
+    """Each child imported torch and copied the training split as floats: ~470 MB of its own per session.
+    Forked from the zygote, a child owns only what it writes (its model, optimiser, batches): the ≤ 150 MB a
+    session may add is mostly what the shared pages cost it."""
+    trainers = [LiveTrainer(CONFIG.replace(seed=s)) for s in (1, 2)]  # the whole 60,000-digit split
+    try:
+        for t in trainers:
+            t.step(steps=50)
+            t.snapshot()
+        own = [private_mb(t.process.pid) for t in trainers]
+        assert max(own) < 60, own  # measured: 18 MB each (128 MB before torch._dynamo was imported in the zygote)
+    finally:
+        for t in trainers:
+            t.stop()
+
+
+def test_a_saved_live_run_says_the_command_that_retrains_it(mnist_dir, tmp_path):
+    """The saved command said `--epochs 10 … # trained live for 7152 steps`: it must retrain what was trained."""
+    import shlex
+
+    from vae.cli import main
+
+    trainer = LiveTrainer(CONFIG.replace(lr=3e-3), limit=2000)
+    try:
+        trainer.update(lr=1e-3, beta=0.5)  # before any step: these are the settings it trains with
+        trainer.step(steps=37)
+        trainer.save(tmp_path / "live.safetensors")
+        trainer.update(beta=2.0)
+        trainer.step(steps=5)
+        trainer.save(tmp_path / "changed.safetensors")
+    finally:
+        trainer.stop()
+    live = checkpoint.load(tmp_path / "live.safetensors")
+    command = live.meta["command"]
+    assert "--steps 37" in command and "--limit 2000" in command and "--lr 0.001" in command and "--beta 0.5" in command
+    argv = shlex.split(command)[3:] + ["--data-dir", str(mnist_dir), "--out", str(tmp_path / "cli.safetensors"),
+                                        "--eval-iw-samples", "0"]
+    assert main(argv[:-4] + ["--steps", "-1", "--out", str(tmp_path / "no.safetensors")]) == 2  # a clear refusal
+    assert main(argv) == 0
+    again = checkpoint.load(tmp_path / "cli.safetensors")
+    for name, tensor in live.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[name], tensor, rtol=0, atol=1e-5)
+    changed = checkpoint.load(tmp_path / "changed.safetensors").meta
+    assert changed["command"].startswith("No single command reproduces this model")
+    assert "from step 37: lr 0.001, β 2" in changed["command"]
+    assert [s["step"] for s in changed["settings"]] == [0, 37]

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(train)
     train.add_argument("--sigma-dec", type=float, default=DEFAULTS.sigma_dec, help="σ_dec of the Gaussian decoder")
     train.add_argument("--beta", type=float, default=DEFAULTS.beta)
+    train.add_argument("--steps", type=int, help="train exactly this many optimiser steps instead of --epochs "
+                       "(a live run's saved command uses it)")
     train.add_argument("--eval-iw-samples", type=int, default=10,
                        help="K for the test-split IWAE figure stored with the checkpoint (0: skip)")
     train.add_argument("--save-test-latents", action="store_true",
@@ -130,6 +132,22 @@ def reproduce_command(config: VAEConfig, limit: int | None = None, save_test_lat
     return " ".join(parts)
 
 
+def live_reproduce_command(config: VAEConfig, settings: list[dict], steps: int, limit: int | None = None) -> str:
+    """The command that retrains a live run, or a plain statement that no single command can.
+
+    `settings`: (step, lr, beta, sigma_dec) at the start and after each change. One entry: the run
+    trained `steps` steps with them, which `python -m vae train ... --steps N` repeats step for step.
+    """
+    if len(settings) > 1:
+        changes = "; ".join(f"from step {s['step']}: lr {s['lr']:g}, β {s['beta']:g}, σ_dec {s['sigma_dec']:g}"
+                            for s in settings)
+        return (f"No single command reproduces this model: its settings changed during its {steps} steps of live "
+                f"training ({changes}).")
+    first = settings[0]
+    config = config.replace(lr=first["lr"], beta=first["beta"], sigma_dec=first["sigma_dec"])
+    return reproduce_command(config, limit) + f" --steps {steps}"
+
+
 def _load(name: str, split: str, args):
     from .data import load_dataset
 
@@ -157,6 +175,9 @@ def cmd_train(args) -> int:
     from .model import resolve_device
     from .train import DivergenceError, Trainer
 
+    if args.steps is not None and args.steps < 0:
+        print(f"error: --steps must be 0 or more, got {args.steps}", file=sys.stderr)
+        return 2
     config = _config(args, sigma_dec=args.sigma_dec, beta=args.beta)
     world, device = init_world(resolve_device(args.device))
     try:
@@ -168,12 +189,15 @@ def cmd_train(args) -> int:
         say(f"training {config.latent_dim}-D {config.likelihood} VAE on {len(train_set):,} examples "
             f"({device}, {world.size} process{'es' if world.size > 1 else ''})", flush=True)
         metrics = {}
+        total = config.epochs * trainer.steps_per_epoch if args.steps is None else args.steps
+        epochs = -(-total // trainer.steps_per_epoch)  # the last one may end early (--steps)
         try:
-            for epoch in range(1, config.epochs + 1):
-                with _progress(trainer.steps_per_epoch, f"epoch {epoch}/{config.epochs}", "step", world.is_main) as bar:
-                    m = trainer.run_epoch(on_progress=lambda part: bar.update(part.steps))
+            for epoch in range(1, epochs + 1):
+                steps = min(trainer.steps_per_epoch, total - trainer.step)
+                with _progress(steps, f"epoch {epoch}/{epochs}", "step", world.is_main) as bar:
+                    m = trainer.run_steps(steps, on_progress=lambda part: bar.update(part.steps))
                 metrics = {"train": m.to_dict()}
-                say(f"epoch {epoch}/{config.epochs}  loss {m.loss:8.2f}  elbo {m.elbo:8.2f}  "
+                say(f"epoch {epoch}/{epochs}  loss {m.loss:8.2f}  elbo {m.elbo:8.2f}  "
                     f"recon {m.reconstruction:8.2f}  kl {m.kl:6.2f}  active {m.active_dims()}/{config.latent_dim}  "
                     f"{m.steps_per_s:6.0f} steps/s  {m.seconds:5.1f} s", flush=True)
                 if world.is_main:  # saved every epoch: an interrupted run keeps its last whole epoch
@@ -186,7 +210,7 @@ def cmd_train(args) -> int:
             say(f"error: {exc}", file=sys.stderr)
             say(f"{args.out} holds the last whole epoch before it." if metrics else "Nothing was saved.", file=sys.stderr)
             return 2
-        if world.is_main and (args.eval_iw_samples > 0 or args.save_test_latents):
+        if world.is_main and (args.eval_iw_samples > 0 or args.save_test_latents or not metrics):
             test = _load(config.dataset, "test", args)
             extras = {}
             if args.eval_iw_samples > 0:

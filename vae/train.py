@@ -75,7 +75,8 @@ class DivergenceError(RuntimeError):
 class Trainer:
     """Owns a model, its optimiser, the training tensor and the random state.
 
-    `data` is the whole training split as one float tensor [N, D] in [0, 1] (see Dataset.to_float).
+    `data` is the whole training split as one tensor [N, D]: floats in [0, 1] (see Dataset.to_float), or the
+    uint8 pixels themselves (a quarter of the memory; each batch is divided by 255 as it is drawn).
     """
 
     def __init__(self, config: VAEConfig, data: torch.Tensor, device: str | torch.device | None = "auto",
@@ -85,7 +86,8 @@ class Trainer:
         self.world = world
         if data.ndim != 2 or data.shape[1] != config.data_dim or data.shape[0] < 1:
             raise ValueError(f"training data must be a non-empty [N, {config.data_dim}] tensor, got {list(data.shape)}")
-        self.data = data.to(self.device, torch.float32)
+        # float32 in [0, 1], or uint8 (0…255) made float batch by batch: x / 255, as Dataset.to_float does
+        self.data = data.to(self.device) if data.dtype == torch.uint8 else data.to(self.device, torch.float32)
         if model is None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(config.seed)
@@ -144,7 +146,8 @@ class Trainer:
             self._position = 0
         idx = self._order[self._position: self._position + self.config.batch_size]
         self._position += idx.shape[0]
-        return self.data[idx]
+        batch = self.data[idx]
+        return batch.float().div_(255.0) if batch.dtype == torch.uint8 else batch
 
     def _checkpoint_state(self) -> dict:
         """Everything a slice changes, copied: weights, optimiser moments, step, data order, generator."""
@@ -220,7 +223,11 @@ class Trainer:
 
     def run_epoch(self, on_progress=None, slice_steps: int = 25) -> TrainMetrics:
         """One pass over the data in slices of `slice_steps`; `on_progress(metrics)` after each slice."""
-        remaining, parts = self.steps_per_epoch, []
+        return self.run_steps(self.steps_per_epoch, on_progress, slice_steps)
+
+    def run_steps(self, steps: int, on_progress=None, slice_steps: int = 25) -> TrainMetrics:
+        """`steps` optimiser steps in slices of `slice_steps`; `on_progress(metrics)` after each slice."""
+        remaining, parts = steps, []
         while remaining > 0:
             parts.append(self.run(min(slice_steps, remaining)))
             remaining -= parts[-1].steps

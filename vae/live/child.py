@@ -1,0 +1,145 @@
+"""In the training process: one run's model and data, and what each command does to them.
+
+The training split stays uint8 (forked from the zygote, its pages are shared with every other
+training process of the server); each batch becomes floats as it is drawn (vae.train.Trainer).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from . import cores
+from .protocol import RECORD_SECONDS
+from ..config import VAEConfig
+from ..data import Dataset
+from ..train import DivergenceError, Trainer, TrainMetrics
+
+CHUNK_SECONDS = 0.1  # training between two looks at the pipe
+PROBE = 1000  # test digits encoded for the live scatter
+RECON = 8  # of which this many are shown with their reconstructions
+THREADS_EVERY = 2.0  # seconds between two looks at how many training processes share the machine
+
+
+class ChildSession:
+    """The run inside the training process; each public method is a command (see protocol.COMMANDS)."""
+
+    def __init__(self, config_dict: dict, train: Dataset, test: Dataset, device: str, limit: int | None = None):
+        self.config = VAEConfig.from_dict(config_dict)
+        self.limit = limit
+        self.train_source, self.train_examples = train.source, len(train)
+        self.test = test
+        self.probe_images = test.subset(PROBE).to_float()
+        self.trainer = Trainer(self.config, train.images.flatten(1), device)  # uint8: floats per batch
+        self.playing, self.message = False, None
+        self.history: list[dict] = []
+        self.settings = [self._settings()]  # (step, lr, β, σ_dec) at the start and after every change
+        self.kl_per_dim: list[float] = []
+        self.pending: list = []
+        self.rate = 0.0
+        self.threads_checked = 0.0
+
+    def _settings(self) -> dict:
+        c = self.trainer.config
+        return {"step": self.trainer.step, "lr": c.lr, "beta": c.beta, "sigma_dec": c.sigma_dec}
+
+    # -- training --------------------------------------------------------------------------------
+    def share_cores(self) -> None:
+        """Every few seconds: as many torch threads as this process's share of the cores."""
+        now = time.monotonic()
+        if now - self.threads_checked < THREADS_EVERY:
+            return
+        self.threads_checked = now
+        threads = cores.fair_threads(cores.siblings(), cores.available_cores())
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+
+    def train_chunk(self, seconds: float = CHUNK_SECONDS) -> None:
+        self.share_cores()
+        steps = max(1, int(self.rate * seconds)) if self.rate > 0 else 2
+        try:
+            metrics = self.trainer.run(steps)
+        except DivergenceError as exc:  # the trainer is back at its last good step: pause and say so
+            self.flush()
+            self.playing = False
+            self.message = f"Paused: {exc}"
+            return
+        self.rate = metrics.steps_per_s
+        self.pending.append(metrics)
+        if sum(m.seconds for m in self.pending) >= RECORD_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        m = TrainMetrics.combine(self.pending)
+        self.pending = []
+        self.history.append({"step": m.step, "epoch": m.epoch, "elbo": m.elbo, "reconstruction": m.reconstruction,
+                             "kl": m.kl, "loss": m.loss, "steps_per_s": m.steps_per_s,
+                             "active_dims": m.active_dims()})
+        self.kl_per_dim = m.kl_per_dim
+
+    # -- commands --------------------------------------------------------------------------------
+    def hello(self):
+        return {"train_examples": self.train_examples, "train_source": self.train_source,
+                "test_source": self.test.source}
+
+    def play(self):
+        self.playing, self.message = True, None
+
+    def pause(self):
+        self.playing = False
+        self.flush()
+
+    def step(self, seconds: float, steps: int | None = None):
+        self.message = None
+        if steps is not None:
+            self.pending.append(self.trainer.run(steps))  # a DivergenceError is the command's answer
+        else:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end and self.message is None:
+                self.train_chunk()
+        self.flush()
+        return self.trainer.step
+
+    def update(self, changes: dict):
+        self.trainer.update(**changes)
+        now = self._settings()
+        if self.settings[-1]["step"] == now["step"]:
+            self.settings[-1] = now  # changed again before any step: only the last value was trained with
+        elif {k: v for k, v in now.items() if k != "step"} != {k: v for k, v in self.settings[-1].items() if k != "step"}:
+            self.settings.append(now)
+
+    def snapshot(self, probe: bool):
+        reply = {"step": self.trainer.step, "epoch": self.trainer.epoch, "playing": self.playing,
+                 "message": self.message, "history": list(self.history), "kl_per_dim": list(self.kl_per_dim),
+                 "config": self.trainer.config.to_dict(), "threads": torch.get_num_threads(),
+                 "settings": list(self.settings)}
+        if probe:
+            from ..latent import decode, encode_dataset
+
+            model = self.trainer.model
+            mu = encode_dataset(model, self.probe_images)[0].numpy()
+            kl = self.kl_per_dim
+            dims = [0, 0] if mu.shape[1] == 1 else (list(np.argsort(kl)[::-1][:2]) if kl else [0, 1])
+            reply.update(coords=mu[:, dims], names=[f"z{d + 1}" for d in dims],
+                         labels=self.test.labels[:PROBE].numpy(),
+                         originals=self.probe_images[:RECON].numpy().reshape(-1, *self.config.image_shape),
+                         recon=decode(model, mu[:RECON]).numpy())
+        return reply
+
+    def stop(self):
+        """Answered, then the loop ends."""
+
+    def save(self, path: str, meta: dict):
+        from .. import checkpoint
+        from ..cli import live_reproduce_command
+        from ..latent import test_latent_extras
+
+        self.flush()
+        extras = test_latent_extras(self.trainer.model, self.test.to_float(), self.test.labels, tsne=False)
+        meta = {"command": live_reproduce_command(self.trainer.config, self.settings, self.trainer.step, self.limit),
+                "steps": self.trainer.step, "data_source": self.train_source, "settings": self.settings, **meta}
+        checkpoint.save(path, self.trainer.model, {"train": self.history[-1] if self.history else {}}, meta, extras)
+        return path
