@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py`."""
 import streamlit as st
 
-from ui import sidebar, training, url_state
+from ui import live_runs, sidebar, url_state
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/explore:", layout="wide")
 
@@ -19,7 +19,7 @@ PAGES = [
 page = st.navigation(PAGES)
 url_state.remember_link()
 sidebar.draw()  # once, here: the pages read the choice with sidebar.chosen_model()
-training.keep_alive()
+live_runs.keep_alive()  # and reattaches a reloaded tab to its live run
 try:
     page.run()
 finally:  # also after a page's st.stop()

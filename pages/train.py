@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import images, plots, sidebar, store, training
+from ui import images, live_runs, plots, sidebar, store
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -32,11 +32,9 @@ def hidden_widths(text: str) -> tuple[int, ...]:
 
 
 def create(config: VAEConfig, limit):
-    if state.get("live_run") is not None:
-        state["live_run"].trainer.stop()
-    state["live_run"] = training.new_run(config, limit)
-    state.update(live_lr=config.lr, live_beta=config.beta, live_sigma=config.sigma_dec, live_playing=False,
-                 live_save_default=f"live-{config.latent_dim}d-{config.likelihood}-seed{config.seed}")
+    if state.get(live_runs.RUN) is not None:
+        live_runs.end(state[live_runs.RUN])
+    live_runs.adopt(live_runs.new_run(config, limit))
 
 
 def command(action, *args, **kwargs):
@@ -57,7 +55,7 @@ def save_run(run) -> None:
     """The Save button's callback: it runs before the next run, so the sidebar lists the new model at once."""
     try:
         with st.spinner("Encoding the test set and saving…"):
-            path = training.save(run, state["live_save_name"])
+            path = live_runs.save(run, state["live_save_name"])
     except (ValueError, OSError, LiveTrainingError) as exc:
         state["live_save_result"] = ("error", f"Not saved: {exc}")
     else:
@@ -125,17 +123,26 @@ def live_view(run) -> None:
     """The controls, the live charts and the save form of a run that has not been stopped."""
     trainer = run.trainer
     config = trainer.config
+    noun = DATASETS[config.dataset].noun
     playing = state.get("live_playing", False)
     buttons = st.columns([1, 1, 1, 1, 4])
 
     # Callbacks: each click runs once, before the page's next run, whatever fragment or rerun is in flight.
+    # The buttons' state is set first: a click that waits for the pipe (behind a Step's half second of
+    # training) must not let the page be drawn with the buttons of before the click.
+    def set_playing(playing: bool):
+        state["live_playing"] = playing
+        try:
+            trainer.play() if playing else trainer.pause()
+        except LiveTrainingError as exc:
+            state["live_playing"] = False
+            st.toast(f"⚠️ {exc}")
+
     def play():
-        command(trainer.play)
-        state["live_playing"] = True
+        set_playing(True)
 
     def pause():
-        command(trainer.pause)
-        state["live_playing"] = False
+        set_playing(False)
 
     def stop():
         pause()
@@ -193,16 +200,15 @@ def live_view(run) -> None:
         names, coords = snap["names"], snap["coords"]
         views = st.columns([2, 3])
         with views[0]:
-            st.caption(f"Latent means of {len(coords):,} test digits ({names[0]}, {names[1]}: the most active dimensions)")
-            x_name, y_name = names[0], names[1] if names[1] != names[0] else f"{names[1]} "
-            st.scatter_chart(pd.DataFrame({x_name: coords[:, 0], y_name: coords[:, 1], "digit": snap["labels"].astype(str)}),
-                             x=x_name, y=y_name, color="digit", height=300)
+            st.caption(f"Latent means of {len(coords):,} test {noun}s ({names[0]}, {names[1]}: the most active "
+                       "dimensions)")
+            st.vega_lite_chart(*plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
         with views[1]:
-            st.caption("Test digits (top) and their reconstructions (bottom)")
-            st.image(images.enlarge(images.strip(snap["originals"]), 3))
-            st.image(images.enlarge(images.strip(snap["recon"]), 3))
+            st.caption(f"Test {noun}s (top) and their reconstructions (bottom)")
+            st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))
+            st.image(images.data_uri(images.enlarge(images.strip(snap["recon"]), 3)))
 
-    refresh = training.REFRESH_PLAYING if playing else training.REFRESH_PAUSED
+    refresh = live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED
     st.fragment(run_every=refresh)(live_panel)()
 
     st.divider()

@@ -201,7 +201,7 @@ def test_stop_then_save_then_a_new_model(sessions, user_models):
 def keep_alive_script():
     import streamlit as st
 
-    from ui import training
+    from ui import live_runs
 
     class Recorder:
         alive = True
@@ -211,13 +211,13 @@ def keep_alive_script():
             self.calls.append(probe)
 
     if "live_run" not in st.session_state:
-        st.session_state["live_run"] = training.LiveRun(Recorder())
-    training.keep_alive()
+        st.session_state["live_run"] = live_runs.LiveRun(Recorder())
+    live_runs.keep_alive()
 
 
 def test_keep_alive_pings_a_live_run_from_any_page():
-    """app.py calls training.keep_alive() on every page: the child's heartbeat while another page is read."""
-    from ui import training
+    """app.py calls live_runs.keep_alive() on every page: the child's heartbeat while another page is read."""
+    from ui import live_runs as training
 
     at = AppTest.from_function(keep_alive_script, default_timeout=60)
     at.run()
@@ -225,7 +225,7 @@ def test_keep_alive_pings_a_live_run_from_any_page():
     assert not at.exception
     assert at.session_state["live_run"].trainer.calls == [False, False]  # cheap pings, no probe
     assert training.KEEP_ALIVE < training.HEARTBEAT_TIMEOUT / 2
-    assert "training.keep_alive()" in (ROOT / "app.py").read_text()
+    assert "live_runs.keep_alive()" in (ROOT / "app.py").read_text()
 
 
 def test_a_bad_save_name_is_refused_with_a_message(sessions, user_models):

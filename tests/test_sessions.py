@@ -213,3 +213,33 @@ def test_a_clicked_float32_point_is_clipped_inside_the_sliders_range():
     assert float(np.clip(z[0], *limits[0])) > 0.1  # the old way
     assert clip_to(z, limits) == [0.1, -0.1, float(np.float32(0.05))]
     assert all(type(v) is float for v in clip_to(z, limits))
+
+
+def test_a_reloaded_tab_reattaches_to_its_run_and_no_other_token_does():
+    """A reload started a new session that had lost the run (the old process lingered until its heartbeat ended).
+    The tab's token (sessionStorage in a browser; set here as the component's value) brings it back."""
+    from ui import live_runs
+
+    at = session()
+    visit(at, "pages/train.py")
+    at.radio(key="train_size").set_value("2,000")
+    ok(at.form_submit_button[0].click().run())
+    run = at.session_state["live_run"]
+    try:
+        run.trainer.step(steps=3)
+        assert live_runs.attach(run.token) is run
+        assert len(run.token) >= 32  # secrets.token_urlsafe(24): 192 random bits
+        for guess in ("", "0", run.token[:-1], run.token + "x", None, 7):
+            assert live_runs.attach(guess) is None
+        reloaded = session()  # a new Streamlit session, as after a reload
+        reloaded.session_state["live_token"] = {"token": run.token}  # what the tab's sessionStorage reports
+        visit(reloaded, "pages/train.py")
+        assert reloaded.session_state["live_run"] is run
+        assert any(m.label == "Step" and m.value == "3" for m in reloaded.metric)
+        stranger = session()
+        stranger.session_state["live_token"] = {"token": "x" * 32}
+        visit(stranger, "pages/train.py")
+        assert "live_run" not in stranger.session_state
+    finally:
+        live_runs.end(run)
+    assert live_runs.attach(run.token) is None  # a stopped run is forgotten

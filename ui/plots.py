@@ -70,14 +70,9 @@ def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
 
 def png_data_uri(image: np.ndarray) -> str:
     """[H, W] floats in [0, 1] → a PNG data URI (cheap for the browser to draw, unlike a heatmap)."""
-    import base64
-    import io
+    from ui.images import data_uri, to_uint8
 
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return data_uri(to_uint8(image))
 
 
 def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, height: int = 520,
@@ -144,13 +139,37 @@ def training_curves(history: list[dict], max_points: int = 200):
     """(long-format frame, Vega-Lite spec) of ELBO, reconstruction and KL against step, in two panels.
 
     A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn.
+    The step axis runs from 0 to the last step (given, so no panel ever has an empty or one-point extent),
+    and a short history is drawn with its points (one point makes no line).
     """
+    import copy
+
     import pandas as pd
 
     frame = pd.DataFrame(history[:: max(1, len(history) // max_points)] + history[-1:])
     long = frame.melt(id_vars="step", value_vars=["elbo", "reconstruction", "kl"], var_name="term", value_name="nats")
     long["panel"] = np.where(long["term"] == "kl", "KL", "ELBO and reconstruction")
-    return long, CURVES_SPEC
+    spec = copy.deepcopy(CURVES_SPEC)
+    spec["encoding"]["x"]["scale"] = {"domain": [0, max(int(history[-1]["step"]), 1)]}
+    if len(history) < 3:
+        spec["mark"]["point"] = True
+    return long, spec
+
+
+def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300):
+    """(frame, Vega-Lite spec): 2-D latent points coloured by class with the one palette (PALETTE) that the
+    Plotly scatters use, classes in their own order in the legend."""
+    import pandas as pd
+
+    classes = [str(c) for c in classes]
+    frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
+    (x0, x1), (y0, y1) = extent(coords)  # given, not computed by Vega: it draws the spec before the data arrives
+    spec = {"mark": {"type": "circle", "size": 14, "opacity": 0.7, "clip": True}, "height": height,
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
+                         "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},
+                         "color": {"field": "class", "type": "nominal", "title": None,
+                                   "scale": {"domain": classes, "range": [PALETTE[i % 10] for i in range(len(classes))]}}}}
+    return frame, spec
 
 
 def _ellipse(mu, sigma, k: float, n: int = 90) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,127 @@
+"""Live training for one browser session: a `vae.live.LiveTrainer` (a training process) in st.session_state.
+
+The page's fragment asks the process for a snapshot about once a second while it plays, and every
+few seconds while it is paused; those requests are the session's heartbeat. When the tab closes
+they stop, and the process ends itself after HEARTBEAT_TIMEOUT seconds. Two tabs are two processes.
+
+A reload starts a new Streamlit session. So that it does not lose the run, each run is registered
+under an unguessable token (`secrets.token_urlsafe`) that only the tab that created it holds (its
+sessionStorage, ui/run_token); the reloaded tab reports it and reattaches. The registry is the one
+structure sessions share: behind a lock, looked up by token only, never listed, emptied of runs
+whose process has ended.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from ui import store
+
+HEARTBEAT_TIMEOUT = 60.0
+REFRESH_PLAYING = 2.0  # seconds between renders while training (each render costs the CPU the child trains on)
+REFRESH_PAUSED = 10.0  # renders while paused keep the child alive
+KEEP_ALIVE = 10.0  # every page of the session pings a live run this often (see keep_alive)
+RUN = "live_run"  # the session's LiveRun in st.session_state
+TOKEN_SENT = "live_token_sent"  # the token the tab has been asked to store (once)
+
+
+@dataclass
+class LiveRun:
+    trainer: object  # vae.live.LiveTrainer
+    stopped: bool = False
+    saved_as: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+
+_runs: dict[str, LiveRun] = {}
+_lock = threading.Lock()
+
+
+def _register(run: LiveRun) -> None:
+    with _lock:
+        for token in [t for t, r in _runs.items() if not r.trainer.alive]:
+            del _runs[token]
+        _runs[run.token] = run
+
+
+def attach(token: str) -> LiveRun | None:
+    """The live run registered under `token`, if its process still runs."""
+    if not isinstance(token, str) or len(token) > 64:
+        return None
+    with _lock:
+        run = _runs.get(token)
+        if run is not None and not run.trainer.alive:
+            del _runs[token]
+            run = None
+    return run
+
+
+def new_run(config, limit: int | None = None) -> LiveRun:
+    from vae.live import LiveTrainer
+
+    run = LiveRun(LiveTrainer(config, limit, heartbeat_timeout=HEARTBEAT_TIMEOUT))
+    _register(run)
+    return run
+
+
+def end(run: LiveRun) -> None:
+    """Stop the run's process and forget its token."""
+    with _lock:
+        _runs.pop(run.token, None)
+    run.trainer.stop()
+
+
+def save(run: LiveRun, name: str):
+    """Save the run's model in the user's folder (the child writes it, with the test-set latents)."""
+    path = store.user_model_path(name)
+    run.trainer.save(path, meta={"trained_in": "app"})
+    run.saved_as = path.stem
+    return path
+
+
+def adopt(run: LiveRun, playing: bool = False) -> None:
+    """Make `run` this session's: its live controls start at the run's settings."""
+    import streamlit as st
+
+    config = run.trainer.snapshot(probe=False)["config"]
+    st.session_state.update({RUN: run, "live_lr": config["lr"], "live_beta": config["beta"],
+                             "live_sigma": config["sigma_dec"], "live_playing": playing,
+                             "live_save_default": f"live-{config['latent_dim']}d-{config['likelihood']}-seed{config['seed']}"})
+
+
+def keep_alive() -> None:
+    """Called by app.py on every page, before the page. Reattaches a reloaded tab to its run; while the session
+    has a live run, pings it every KEEP_ALIVE seconds, so that reading another page does not end the training
+    (closing the tab still does)."""
+    import streamlit as st
+
+    from ui.run_token import run_token
+
+    state = st.session_state
+    run = state.get(RUN)
+    known = run.token if run is not None else None
+    store_token = known if known is not None and state.get(TOKEN_SENT) != known else None
+    with st.sidebar:
+        held = run_token(known, store=store_token)
+    if store_token:
+        state[TOKEN_SENT] = store_token
+    if held is not None:  # a reload (or the tab reopened): this tab's run, if it still trains
+        found = attach(held)
+        if found is not None:
+            try:
+                adopt(found, playing=bool(found.trainer.snapshot(probe=False)["playing"]))
+                state[TOKEN_SENT] = found.token
+                run = found
+            except Exception:  # it ended just now
+                pass
+    if run is None or not run.trainer.alive:
+        return
+
+    def ping():
+        try:
+            run.trainer.snapshot(probe=False)
+        except Exception:  # the run has ended: nothing to keep alive
+            pass
+
+    st.fragment(run_every=KEEP_ALIVE)(ping)()
