@@ -10,6 +10,7 @@ process tree's (RSS summed, and PSS, which counts the pages the processes share 
 peak, and the server's threads.
 
     VAE_DATA_DIR=../shared/datasets python benchmarks/concurrent_sessions.py --sessions 8 --train-seconds 30
+    VAE_DATA_DIR=../shared/datasets python benchmarks/concurrent_sessions.py --sessions 24 --waves 1  # a class
 """
 from __future__ import annotations
 
@@ -169,6 +170,11 @@ def main() -> int:
               "(click → the buttons swap)")
         print(f"  cores in use while training (of {os.cpu_count()}): training processes {w['cores']['training']:.2f}, "
               f"server {w['cores']['server']:.2f}, the rest (the browsers) {w['cores']['other']:.2f}")
+        t = w["training_pss"]
+        print(f"  PSS while training: server and children {t['tree']:.0f} MB (before the wave {w['base_pss']:.0f} MB): "
+              f"{(t['tree'] - w['base_pss']) / args.sessions:.0f} MB per added session; the {t['count']} training "
+              f"processes {t['forks']:.0f} MB ({t['forks'] / max(t['count'], 1):.0f} MB each) and their zygote "
+              f"{t['zygote']:.0f} MB")
         print(f"  training processes while open: {w['live']}; left {w['ended_after']:.0f} s after the tabs closed: "
               f"{w['left']}")
         print(f"  after close: server RSS {w['server']:.0f} MB; server + children RSS {w['tree']:.0f} MB, "
@@ -193,6 +199,7 @@ def _spread(seconds: list[float]) -> str:
 def run_wave(browser, url, pid, args, sampler) -> dict:
     """One class: N sessions train, pause, explore, close; then wait for their training processes to end."""
     contexts, pages = [], []
+    base_pss = sampler.tree_pss()
     for i in range(args.sessions):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
@@ -220,7 +227,11 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
         play_response.append(time.perf_counter() - t0)
     cpu_before, window = cpu_seconds(), time.perf_counter()
     time.sleep(args.train_seconds)
-    cores = cpu_shares(cpu_before, cpu_seconds(), pid, set(training_processes(pid)), time.perf_counter() - window)
+    training = set(training_processes(pid))
+    cores = cpu_shares(cpu_before, cpu_seconds(), pid, training, time.perf_counter() - window)
+    zygotes = {int(_status(p).get("PPid", 0)) for p in training}
+    training_pss = {"tree": sampler.tree_pss(), "forks": sum(pss_mb(p) for p in training),
+                    "zygote": sum(pss_mb(p) for p in zygotes), "count": len(training)}
     rates, pause_response, finished = [], [], 0
     for i, (page, t0) in enumerate(zip(pages, started)):
         page.get_by_role("button", name="Pause", exact=False).click()
@@ -250,7 +261,8 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     ended_after = time.perf_counter() - closed
     left = training_processes(pid)
     time.sleep(2)
-    return {"finished": finished, "rates": rates, "cores": cores, "play_response": play_response,
+    return {"finished": finished, "rates": rates, "cores": cores, "play_response": play_response, "base_pss": base_pss,
+            "training_pss": training_pss,
             "pause_response": pause_response, "pss": sampler.tree_pss(), "live": live, "ended_after": ended_after, "left": len(left),
             "server": rss_mb(pid), "tree": sampler.tree()}
 

@@ -146,7 +146,7 @@ def training_curves(history: list[dict], max_points: int = 200):
 
     import pandas as pd
 
-    frame = pd.DataFrame(history[:: max(1, len(history) // max_points)] + history[-1:])
+    frame = pd.DataFrame(history[:: -(-len(history) // max_points)] + history[-1:])  # ≤ max_points + the last
     long = frame.melt(id_vars="step", value_vars=["elbo", "reconstruction", "kl"], var_name="term", value_name="nats")
     long["panel"] = np.where(long["term"] == "kl", "KL", "ELBO and reconstruction")
     spec = copy.deepcopy(CURVES_SPEC)
