@@ -75,6 +75,9 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     bad.write_bytes(b"\x80\x04K\x01.")
     result = vae("evaluate", bad, check=False)
     assert result.returncode == 2 and "pickle" in result.stderr and "Traceback" not in result.stderr
+    result = vae("evaluate", tmp_path, check=False)  # a folder: was IsADirectoryError's traceback
+    assert result.returncode == 2 and "is a folder" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     result = vae("train", "--sigma-dec", "-1", "--epochs", 1, "--out", tmp_path / "y.safetensors", check=False)
     assert result.returncode == 2 and "sigma_dec" in result.stderr
     ok = tmp_path / "ok.safetensors"

@@ -114,6 +114,8 @@ def from_bytes(data: bytes, device: str | torch.device = "cpu") -> Checkpoint:
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     """Load and validate a checkpoint file."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file (.safetensors)")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -122,5 +124,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
         raise CheckpointError(f"{path}: {size / 2**20:.1f} MiB is over the {MAX_CHECKPOINT_BYTES // 2**20} MiB limit")
     try:
         return from_bytes(path.read_bytes(), device)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror})") from None
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
