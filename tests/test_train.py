@@ -119,3 +119,16 @@ def test_cosine_schedule_and_kl_warmup(digits):
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(trainer.scheduled(9)[0])
     m = trainer.run(1)  # warm-up over: the full β-weighted loss
     assert m.loss == pytest.approx(m.kl - m.reconstruction, rel=1e-6)
+
+
+def test_the_cosine_schedule_ends_at_its_last_epoch_and_the_cli_says_so(digits, tmp_path, mnist_dir):
+    """Past `epochs` the cosine schedule left lr at 0 for every further step, silently."""
+    from vae.cli import main
+
+    trainer = Trainer(SMALL.replace(epochs=2, lr_schedule="cosine"), digits[:640], "cpu")  # T = 20
+    assert trainer.scheduled(25)[0] == 0.0
+    out = tmp_path / "c.safetensors"
+    base = ["train", "--data-dir", str(mnist_dir), "--limit", "256", "--batch-size", "128", "--hidden", "16",
+            "--epochs", "2", "--lr-schedule", "cosine", "--eval-iw-samples", "0", "--out", str(out)]
+    assert main(base + ["--steps", "5"]) == 2 and not out.exists()  # 2 epochs of 2 steps: T = 4
+    assert main(base + ["--steps", "4"]) == 0 and out.exists()

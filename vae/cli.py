@@ -190,6 +190,10 @@ def cmd_train(args) -> int:
             f"({device}, {world.size} process{'es' if world.size > 1 else ''})", flush=True)
         metrics = {}
         total = config.epochs * trainer.steps_per_epoch if args.steps is None else args.steps
+        if config.lr_schedule == "cosine" and total > config.epochs * trainer.steps_per_epoch:
+            raise ValueError(f"the cosine schedule decays lr to 0 over --epochs {config.epochs} "
+                             f"({config.epochs * trainer.steps_per_epoch} steps); --steps {total} goes past its end "
+                             "(raise --epochs)")
         epochs = -(-total // trainer.steps_per_epoch)  # the last one may end early (--steps)
         try:
             for epoch in range(1, epochs + 1):

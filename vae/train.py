@@ -123,7 +123,8 @@ class Trainer:
     def scheduled(self, step: int | None = None) -> tuple[float, float]:
         """(lr_t, β_t) at optimiser step t (default: the next step) under the config's schedule.
 
-        cosine: lr_t = lr · ½(1 + cos(π · min(t, T) / T)), T = epochs · steps per epoch.
+        cosine: lr_t = lr · ½(1 + cos(π · min(t, T) / T)), T = epochs · steps per epoch. The schedule ends at
+        T: a step past it would have lr 0 and change nothing, so `vae train` refuses --steps beyond T.
         KL warm-up: β_t = β · min(1, t / (warmup_epochs · steps per epoch)).
         """
         config, t = self.config, self.step if step is None else step
