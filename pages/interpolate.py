@@ -53,6 +53,10 @@ with left:
     st.plotly_chart(figure, key="interp_scatter", on_select=on_scatter_click, selection_mode="points")
     if not drawable:
         st.caption("Paths are drawn on 2-D and PCA views; a t-SNE map has no place for new points.")
+    elif config.latent_dim == 2:
+        st.caption("In 2-D, slerp's arc swings wide: it keeps the codes' norm, and two codes on opposite sides of "
+                   "the origin are joined by half a circle. Slerp pays off in many dimensions, where the prior's "
+                   "mass lies near the sphere of radius √d and the straight line cuts through its empty middle.")
 model = store.load_model(info).model
 with right:
     for name, path in paths.items():

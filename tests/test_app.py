@@ -98,6 +98,9 @@ def test_interpolate_takes_indices_and_draws_both_paths():
     assert not at.exception
     assert [s.value for s in at.subheader][:2] == ["lerp", "slerp"]
     assert "(#7)" in at.image[0].captions[0]
+    assert any("slerp's arc swings wide" in c.value for c in at.caption)  # a 2-D model: why the arc is wide
+    at = open_page(PAGES[1], "mnist-16d-sigma0.3")
+    assert not any("swings wide" in c.value for c in at.caption)
 
 
 @pytest.fixture

@@ -59,3 +59,20 @@ def test_tsne_projection_and_errors():
         project(points, "umap")
     with pytest.raises(ValueError, match="1-D"):
         project(points[:, :1])
+
+
+@pytest.mark.parametrize("gap", [3e-4, 1.5e-4, 1e-6])
+def test_slerp_between_nearly_opposite_codes_keeps_their_norm(gap):
+    """π − Ω = 3e-4 gave a midpoint of norm 1.84 instead of 3 (arccos in float32); at 1.5e-4 it fell back to lerp
+    through the origin (norm 0)."""
+    import math
+
+    for d in (2, 16):
+        z0 = torch.zeros(d)
+        z0[0] = 3.0
+        z1 = torch.zeros(d)
+        z1[0], z1[1] = 3.0 * math.cos(math.pi - gap), 3.0 * math.sin(math.pi - gap)
+        path = slerp(z0, z1, 5)
+        assert path.dtype == torch.float32
+        torch.testing.assert_close(path[0], z0), torch.testing.assert_close(path[-1], z1)
+        assert path.norm(dim=1).sub(3.0).abs().max() < 1e-3, path.norm(dim=1)

@@ -57,14 +57,18 @@ def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
 def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
     """Spherical path z(t) = sin((1 − t)Ω)/sin Ω · z₀ + sin(tΩ)/sin Ω · z₁, cos Ω = z₀·z₁ / (‖z₀‖‖z₁‖).
 
-    Keeps the path at a norm typical of the prior (White, 2016); falls back to lerp when z₀ ∥ z₁.
+    Keeps the path at a norm typical of the prior (White, 2016). Ω = 2·atan2(‖u₀ − u₁‖, ‖u₀ + u₁‖) for the unit
+    vectors u (accurate near 0 and near π, where arccos of the cosine loses all its digits in float32), and
+    the path is computed in float64. Only where no plane is defined (z₀ ∥ z₁, sin Ω < 1e-12) it is lerp.
     """
-    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm()).clamp_min(1e-12)
-    omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    if omega.abs() < 1e-4 or (math.pi - omega).abs() < 1e-4:
+    a, b = z0.double(), z1.double()
+    u0, u1 = a / a.norm().clamp_min(1e-300), b / b.norm().clamp_min(1e-300)
+    omega = 2 * torch.atan2((u0 - u1).norm(), (u0 + u1).norm())
+    if torch.sin(omega) < 1e-12:
         return lerp(z0, z1, steps)
-    t = torch.linspace(0, 1, steps)[:, None]
-    return (torch.sin((1 - t) * omega) * z0[None] + torch.sin(t * omega) * z1[None]) / torch.sin(omega)
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)[:, None]
+    path = (torch.sin((1 - t) * omega) * a[None] + torch.sin(t * omega) * b[None]) / torch.sin(omega)
+    return path.to(z0.dtype)
 
 
 @dataclass
