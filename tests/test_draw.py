@@ -18,21 +18,35 @@ def blur(image):
     return sum(padded[i: i + 28, j: j + 28] for i in range(3) for j in range(3)) / 9
 
 
+def test_mnist_style_places_the_centre_of_mass_where_mnist_has_it(mnist_train):
+    """The drawing was centred at (13.5, 13.5); MNIST's digits have their centre of mass at (14.00, 14.01)."""
+    from vae.preprocess import MNIST_CENTRE
+
+    x = mnist_train.images.numpy().astype(np.float64)
+    mass, rows = x.sum((1, 2)), np.arange(28)
+    measured = ((x.sum(2) * rows).sum(1) / mass).mean(), ((x.sum(1) * rows).sum(1) / mass).mean()
+    assert np.allclose(measured, MNIST_CENTRE, atol=0.01), measured
+
+
 def test_an_enlarged_shifted_mnist_digit_comes_back_to_itself(mnist_test):
+    from vae.preprocess import MNIST_CENTRE
+
     digits = mnist_test.images[:100].numpy() / 255.0
-    similarities = []
+    similarities, centres = [], []
     for x in digits:
         canvas = np.zeros((150, 150), dtype=np.float32)
         canvas[60:144, 3:87] = np.kron(x, np.ones((3, 3)))  # 3× larger, in the lower-left corner
         y = mnist_style(canvas)
         assert y.shape == (28, 28) and 0 <= y.min() and y.max() <= 1
         r, c = center_of_mass(y)
-        assert abs(r - 13.5) <= 0.75 and abs(c - 13.5) <= 0.75  # centred by its centre of mass
+        centres.append((r, c))
+        assert abs(r - MNIST_CENTRE[0]) <= 0.75 and abs(c - MNIST_CENTRE[1]) <= 0.75  # placed by its centre of mass
         rows, cols = np.flatnonzero((y > 0.1).any(1)), np.flatnonzero((y > 0.1).any(0))
         assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= 21  # fits the 20×20 box (±1 for anti-aliasing)
         bx, by = blur(x), blur(y)  # a one-pixel offset from rounding should not count as a different digit
         similarities.append(float((bx * by).sum() / np.sqrt((bx * bx).sum() * (by * by).sum())))
     assert np.median(similarities) > 0.9 and np.min(similarities) > 0.6
+    assert np.allclose(np.mean(centres, 0), MNIST_CENTRE, atol=0.15), np.mean(centres, 0)  # not 13.5
 
 
 def test_a_thin_stroke_keeps_its_aspect_ratio():

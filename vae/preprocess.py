@@ -1,7 +1,9 @@
 """Make a drawing look like an MNIST digit before it is encoded.
 
 MNIST's digits were size-normalised to fit a 20×20 box (aspect ratio kept, anti-aliased), then
-placed in a 28×28 field so that their centre of mass sits at the centre (LeCun et al.). A digit
+placed in a 28×28 field by their centre of mass (LeCun et al.): measured on the 60,000 training
+digits it sits at (row, column) = (14.00, 14.01) ± 0.29 — not at the field's middle, 13.5 — so a
+drawing is placed there too (MNIST_CENTRE; tests/test_draw.py measures it again). A digit
 drawn large and off-centre on a canvas is far from anything the encoder has seen until it gets
 the same treatment.
 """
@@ -11,6 +13,7 @@ import numpy as np
 
 BOX = 20
 FIELD = 28
+MNIST_CENTRE = (14.00, 14.01)  # mean centre of mass of MNIST's training digits, (row, column), 28×28 pixels
 
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -24,7 +27,8 @@ def mnist_style(image: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     """[H, W] floats in [0, 1] (white ink on black) → [28, 28] floats as MNIST digits are framed.
 
     Crop to the ink's bounding box, scale its longer side to 20 pixels (area-averaged), and paste it
-    into a 28×28 field with its centre of mass at the field's centre. ValueError if there is no ink.
+    into a 28×28 field with its centre of mass where MNIST's digits have theirs (MNIST_CENTRE).
+    ValueError if there is no ink.
     """
     from PIL import Image
 
@@ -43,7 +47,7 @@ def mnist_style(image: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     small = np.asarray(Image.fromarray(crop, mode="F").resize((width, height), resample), dtype=np.float32)
     small = np.clip(small, 0.0, 1.0)
     r, c = center_of_mass(small)
-    top, left = round((FIELD - 1) / 2 - r), round((FIELD - 1) / 2 - c)
+    top, left = round(MNIST_CENTRE[0] - r), round(MNIST_CENTRE[1] - c)
     top, left = min(max(top, 0), FIELD - height), min(max(left, 0), FIELD - width)
     field = np.zeros((FIELD, FIELD), dtype=np.float32)
     field[top: top + height, left: left + width] = small
