@@ -385,6 +385,9 @@ class Monkey:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self.counts[name] = self.counts.get(name, 0) + 1
         if name in MAY_CHANGE_MODEL or self.model is None:
+            # A button may switch the page and the model ("Open in Explore"): the switch is a second script run,
+            # which can begin after a short quiet spell. Read the model once the app has been still a while.
+            wait_idle(self.page, timeout=self.timeout, quiet=1.0)
             self.model = sidebar_model(self.page)
 
     def random_action(self) -> tuple[str, str]:
@@ -468,6 +471,8 @@ class Monkey:
             return f"click slider '{name}' track at {u:.2f}"
         keys = [self.pick(KEYS) for _ in range(self.rng.randint(1, 4))]
         slider.focus()
+        if not slider.evaluate("e => document.activeElement === e"):
+            return None  # e.g. inside a closed expander: the keys would go to whatever had focus (the dataset radio)
         for key in keys:
             self.page.keyboard.press(key)
         return f"slider '{name}' keys {' '.join(keys)}"
