@@ -79,20 +79,24 @@ def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, he
              axis_titles=("z₁", "z₂")) -> go.Figure:
     """The decoded grid drawn in latent coordinates: tile (i, j) centred on (xs[j], ys[i]); ys ascending.
 
+    The picture is a layout image anchored at its top-left corner (x, y) in data coordinates, stretched over
+    its extent: drawn upright in every browser. (A go.Image trace given a `source` takes a fast path in
+    Chromium and Firefox that ignores the sign of dy and drew the grid upside down, every tile flipped.)
     `ranges` (the scatter's axis ranges) keeps the two plots on the same scale.
     """
     rows, cols, h, w = images.shape
     picture = tile(images[::-1], pad=0)  # highest y in the top row of the picture
     step_x = (xs[-1] - xs[0]) / max(cols - 1, 1)
     step_y = (ys[-1] - ys[0]) / max(rows - 1, 1)
-    fig = go.Figure(go.Image(source=png_data_uri(picture), x0=xs[0] - step_x / 2 + step_x / (2 * w), dx=step_x / w,
-                             y0=ys[-1] + step_y / 2 - step_y / (2 * h), dy=-step_y / h, hoverinfo="skip"))
-    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(title=axis_titles[0]),
-                  yaxis=dict(title=axis_titles[1], autorange=True, scaleanchor=None))
-    if ranges is not None:
-        layout["xaxis"]["range"] = list(ranges[0])
-        layout["yaxis"].update(range=list(ranges[1]), autorange=False)
-    fig.update_layout(**layout)
+    left, top = xs[0] - step_x / 2, ys[-1] + step_y / 2
+    fig = go.Figure()
+    fig.add_layout_image(source=png_data_uri(picture), xref="x", yref="y", x=left, y=top, sizex=cols * step_x,
+                         sizey=rows * step_y, xanchor="left", yanchor="top", sizing="stretch", layer="below")
+    if ranges is None:
+        ranges = ((left, left + cols * step_x), (top - rows * step_y, top))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title=axis_titles[0], range=list(ranges[0]), showgrid=False, zeroline=False),
+                      yaxis=dict(title=axis_titles[1], range=list(ranges[1]), showgrid=False, zeroline=False))
     return fig
 
 

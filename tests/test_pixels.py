@@ -1,0 +1,104 @@
+"""Pictures tested by their pixels: a screenshot, a latent point placed through the chart's own axis transform,
+and the patch drawn there compared with the decoder's image computed here (upright, in the right place).
+
+A test of a figure's data did not notice that Chromium drew the manifold grid upside down.
+Skipped, like tests/test_browser.py, when Chromium or Playwright is missing.
+"""
+import io
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.browser import ROOT, needs_chromium
+from tests.session_walk import new_session, wait_idle
+from ui.plots import extent
+from vae import checkpoint
+from vae.latent import decode, project
+
+needs_chromium()
+
+L2P_JS = """([index, points]) => {
+  const gd = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[index];
+  const fl = gd._fullLayout;
+  const box = gd.querySelector('.draglayer .nsewdrag').getBoundingClientRect();
+  return points.map(([x, y]) => [box.left + fl.xaxis.l2p(x), box.top + fl.yaxis.l2p(y)]);
+}"""
+
+
+def screenshot(page) -> np.ndarray:
+    """The viewport as a grey array [H, W] in [0, 1], in CSS pixels."""
+    png = page.screenshot(scale="css")
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float32) / 255.0
+
+
+def patch(shot: np.ndarray, left: float, top: float, right: float, bottom: float, size: int = 28) -> np.ndarray:
+    """The screenshot between two page points, resampled to size × size."""
+    box = [int(round(v)) for v in (left, top, right, bottom)]
+    crop = Image.fromarray((shot[box[1]:box[3], box[0]:box[2]] * 255).astype(np.uint8))
+    return np.asarray(crop.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
+
+
+def manifold_tiles(page, ranges, n: int = 15, index: int = 1, project=None):
+    """For every tile of the manifold grid (plot `index`): (its latent point, the screenshot's patch there).
+
+    The grid is computed here as the page defines it (n × n points spanning the scatter's `ranges`, each
+    tile centred on its point); only the data → pixel transform is the chart's own (Plotly's l2p).
+    """
+    (x0, x1), (y0, y1) = ranges
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    corners = [[[x - half_x, y + half_y], [x + half_x, y - half_y]] for y in ys[::-1] for x in xs]  # top row first
+    pixels = page.evaluate(L2P_JS, [index, [c for pair in corners for c in pair]])
+    shot = screenshot(page)
+    tiles = []
+    for k, y in enumerate(ys[::-1]):
+        for j, x in enumerate(xs):
+            (px0, py0), (px1, py1) = pixels[2 * (k * n + j)], pixels[2 * (k * n + j) + 1]
+            z = np.array([[x, y]]) if project is None else project(np.array([[x, y]]))
+            tiles.append((z[0], patch(shot, px0, py0, px1, py1)))
+    return tiles
+
+
+@contextmanager
+def explore(browser, server, model: str):
+    """A new tab on Explore with `model`, once the manifold grid has been painted."""
+    with new_session(browser, timeout=60) as page:
+        page.goto(f"{server}/?model={model}")
+        wait_idle(page, since=0, start_timeout=10, timeout=60)
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length >= 2")
+        page.wait_for_timeout(1000)  # the image decoded and painted
+        yield page
+
+
+def decoded(model, z: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return decode(model, torch.as_tensor(np.asarray(z), dtype=torch.float32)).numpy().reshape(len(z), 28, 28)
+
+
+@pytest.mark.parametrize("name", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3"])
+def test_the_manifold_grid_is_drawn_upright_and_in_place(browser, server, name):
+    """Chromium drew the grid mirrored top to bottom, every tile upside down: decode(0, −3), an upright 7 at the
+    bottom of the scatter, showed as upside-down 7s near the top. The same on the 16-D model's PCA plane."""
+    saved = checkpoint.load(ROOT / "checkpoints" / f"{name}.safetensors")
+    mu = saved.extras["test_mu"].numpy()
+    plane = None if mu.shape[1] == 2 else project(mu.astype(np.float64), "pca")
+    ranges = extent(mu if plane is None else plane.coords)  # the scatter's ranges, as the page sets them
+    with explore(browser, server, name) as page:
+        tiles = manifold_tiles(page, ranges, project=None if plane is None else plane.to_latent)
+    z = np.stack([t[0] for t in tiles])
+    truth = decoded(saved.model, z)
+    upright = np.median([similarity(p, t) for (_, p), t in zip(tiles, truth)])
+    flipped = np.median([similarity(p, t[::-1]) for (_, p), t in zip(tiles, truth)])
+    n = int(np.sqrt(len(tiles)))
+    mirrored = np.median([similarity(p, truth[(n - 1 - i // n) * n + i % n]) for i, (_, p) in enumerate(tiles)])
+    print(f"{name}: median similarity upright {upright:.3f}, flipped {flipped:.3f}, mirrored place {mirrored:.3f}")
+    assert upright > 0.9, (upright, flipped, mirrored)
+    assert upright > flipped + 0.2 and upright > mirrored + 0.2, (upright, flipped, mirrored)
