@@ -102,3 +102,55 @@ def test_the_manifold_grid_is_drawn_upright_and_in_place(browser, server, name):
     print(f"{name}: median similarity upright {upright:.3f}, flipped {flipped:.3f}, mirrored place {mirrored:.3f}")
     assert upright > 0.9, (upright, flipped, mirrored)
     assert upright > flipped + 0.2 and upright > mirrored + 0.2, (upright, flipped, mirrored)
+
+
+def densest_point(mu: np.ndarray, sample: int = 2000) -> int:
+    """The test digit with the most neighbours within 0.3 (of the first `sample`): where dots pile up."""
+    points = mu[:sample]
+    close = (np.linalg.norm(points[:, None] - points[None], axis=-1) < 0.3).sum(1)
+    return int(np.argmax(close))
+
+
+def test_the_selection_and_z_are_drawn_above_the_points_and_the_plot_keeps_its_width(browser, server):
+    """The selected point's ring and the × of z were SVG traces, drawn under the WebGL layer of 10,000 dots;
+    after a click the legend grew ("selected", "z") and the scatter narrowed, out of line with the grid."""
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    mu = saved.extras["test_mu"].numpy()
+    index = densest_point(mu)
+    with explore(browser, server, "mnist-2d-sigma0.3") as page:
+        width = page.evaluate("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout._size.w")
+        page.goto(f"{server}/?model=mnist-2d-sigma0.3&index={index}&z={mu[index, 0]:.3f},{mu[index, 1]:.3f}")
+        wait_idle(page, since=0, start_timeout=10, timeout=60)
+        page.get_by_text(f"test #{index}:").wait_for()
+        page.wait_for_timeout(1000)
+        after = page.evaluate("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout._size.w")
+        [(px, py)] = page.evaluate(L2P_JS, [0, [[float(mu[index, 0]), float(mu[index, 1])]]])
+        shot = screenshot(page)
+    around = shot[int(py) - 8:int(py) + 9, int(px) - 8:int(px) + 9]
+    assert (around < 0.15).sum() >= 20, f"{(around < 0.15).sum()} near-black pixels where the × and the ring are"
+    assert after == width, (width, after)
+
+
+def test_the_elbo_pages_sigma_labels_sit_beside_their_lines(browser, server):
+    """The "σ = 0.3" and "σ* = 0.197" labels sat at the chart's right edge, away from their lines (log axis)."""
+    with new_session(browser, f"{server}/elbo?model=mnist-2d-sigma0.3", timeout=60) as page:
+        page.get_by_text("σ* =").first.wait_for()
+        page.wait_for_timeout(500)
+        found = page.evaluate("""() => {
+          const out = [];
+          for (const gd of document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')) {
+            const fl = gd._fullLayout;
+            if (!fl.shapes || fl.shapes.length < 2) continue;
+            const box = gd.querySelector('.draglayer .nsewdrag').getBoundingClientRect();
+            const labels = [...gd.querySelectorAll('.annotation')];
+            fl.shapes.forEach((shape, i) => {
+              const x = box.left + fl.xaxis.l2p(fl.xaxis.d2l(shape.x0));
+              const label = labels[i].getBoundingClientRect();
+              out.push([labels[i].textContent, x, label.left, label.right]);
+            });
+          }
+          return out;
+        }""")
+    assert len(found) == 2, found
+    for text, line_x, left, right in found:
+        assert line_x - 2 <= left <= line_x + 12, (text, line_x, left, right)  # just right of its own line

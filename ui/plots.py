@@ -1,6 +1,8 @@
 """Figure builders: data in, Plotly figure out. No model math here."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -43,15 +45,20 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
     for c, name in enumerate(names):  # legend entries only: one WebGL trace draws far faster than ten
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                  marker=dict(size=8, color=PALETTE[c % 10])))
+    # Overlays are WebGL traces too, added after the points: Plotly draws its WebGL layer above the SVG one, so
+    # an SVG overlay lay under the 10,000 dots. Only the paths have legend entries (they are always there):
+    # a legend that grows after a click narrows the plot, and it no longer lines up with the manifold grid.
     for (name, path), dash in zip((paths or {}).items(), ("solid", "dot", "dash")):
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
-                                 line=dict(color="black", width=2, dash=dash), marker=dict(size=5, color="black")))
+        fig.add_trace(go.Scattergl(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
+                                   line=dict(color="black", width=2, dash=dash), marker=dict(size=5, color="black")))
     if selected is not None:
-        fig.add_trace(go.Scatter(x=[coords[selected, 0]], y=[coords[selected, 1]], mode="markers", name="selected",
-                                 marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
+        fig.add_trace(go.Scattergl(x=[coords[selected, 0]], y=[coords[selected, 1]], mode="markers", name="selected",
+                                   showlegend=False, hoverinfo="skip",
+                                   marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=3))))
     if marker is not None:
-        fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="z",
-                                 marker=dict(size=14, symbol="x", color="black")))
+        fig.add_trace(go.Scattergl(x=[marker[0]], y=[marker[1]], mode="markers", name="z", showlegend=False,
+                                   hoverinfo="skip", marker=dict(size=14, symbol="x", color="black",
+                                                                 line=dict(color="white", width=1))))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(itemsizing="constant"),
                       xaxis=dict(range=[x0, x1], title=axis_titles[0]), dragmode="pan",
                       yaxis=dict(range=[y0, y1], title=axis_titles[1], scaleanchor=None), clickmode="event+select")
@@ -120,9 +127,14 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
     values = np.concatenate([np.asarray(y)[window] for y in curves.values()])
     low, high = float(values.min()), float(values.max())
     pad = 0.08 * (high - low or 1.0)
-    fig.add_vline(x=current, line=dict(color="black", width=2), annotation_text=f"σ = {current:.3g}")
-    fig.add_vline(x=star, line=dict(color="crimson", dash="dash"), annotation_text=f"σ* = {star:.3g}",
-                  annotation_position="bottom right")
+    # Labels as annotations beside their lines: add_vline's own annotation lands at x = σ on the log axis, where
+    # Plotly reads annotation x as log10(σ): at the chart's right edge, away from its line.
+    fig.add_vline(x=current, line=dict(color="black", width=2))
+    fig.add_vline(x=star, line=dict(color="crimson", dash="dash"))
+    fig.add_annotation(x=math.log10(current), y=1, yref="paper", text=f"σ = {current:.3g}", showarrow=False,
+                       xanchor="left", yanchor="top", xshift=4)
+    fig.add_annotation(x=math.log10(star), y=0, yref="paper", text=f"σ* = {star:.3g}", showarrow=False,
+                       xanchor="left", yanchor="bottom", xshift=4, font=dict(color="crimson"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="σ_dec"),
                       yaxis=dict(title=unit, range=[low - pad, high + pad]))
     return fig
