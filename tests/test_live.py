@@ -31,8 +31,10 @@ def test_the_child_takes_the_same_steps_as_the_trainer_in_process(live, mnist_di
     assert saved.meta["steps"] == 30 and saved.extras["test_mu"].shape == (10_000, 2)
 
 
-def test_the_training_process_does_not_run_the_servers_main_script(mnist_dir, tmp_path, monkeypatch):
-    """Inside Streamlit, `__main__` is the app script: a child must not run it (900 MB and seconds of CPU each)."""
+@pytest.mark.parametrize("launcher", ["zygote", "spawn"])
+def test_the_training_process_does_not_run_the_servers_main_script(mnist_dir, tmp_path, monkeypatch, launcher):
+    """Inside Streamlit, `__main__` is the app script: a child must not run it (900 MB and seconds of CPU each;
+    under AppTest, the last script run, which failed in a bare child)."""
     import os
     import sys
     import types
@@ -45,10 +47,12 @@ def test_the_training_process_does_not_run_the_servers_main_script(mnist_dir, tm
     fake_main = types.ModuleType("__main__")
     fake_main.__file__ = str(script)  # what Streamlit's script runner installs for each run
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    trainer = LiveTrainer(CONFIG, limit=500)
+    trainer = LiveTrainer(CONFIG, limit=500, launcher=launcher)
     try:
         assert trainer.step(steps=2) == 2
         assert not marker.exists(), "the training process ran the server's __main__"
+        if launcher == "spawn":
+            return
         assert training_processes(os.getpid()) == [trainer.process.pid]  # a fork of our `python -m vae.live.zygote`
         # and it yields the cores to the server, which renders every session's page
         assert os.getpriority(os.PRIO_PROCESS, trainer.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)

@@ -25,5 +25,5 @@ def run_token(known: str | None, store: str | None = None, forget: bool = False)
     # scalars only: Streamlit sniffs lists and dicts given to a component for dataframes (importing pandas)
     result = _component()(data={"known": known or "", "store": store or "", "forget": forget}, key="live_token",
                           default={"token": None}, on_token_change=lambda: None)
-    token = result.token
+    token = getattr(result, "token", None)  # no value at all where no browser runs it (bare mode)
     return token if token and token != known else None

@@ -146,11 +146,24 @@ class SpawnedProcess:
         pass
 
 
+_main_lock = threading.Lock()
+
+
 def launch_spawned(arguments: dict):
+    """multiprocessing's spawn, told of no `__main__` to re-run: inside Streamlit it is the app script (or,
+    under AppTest, whatever script ran last), and the child would run it before training."""
+    import types
+
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     process = context.Process(target=_spawned_main, args=(theirs, arguments), daemon=True, name="vae-live-training")
-    process.start()
+    with _main_lock:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__, no __spec__: nothing to re-run
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = main
     theirs.close()
     return ours, SpawnedProcess(process)
 
