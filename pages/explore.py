@@ -53,7 +53,9 @@ def on_scatter_click() -> None:
 
 
 def on_slider(i: int) -> None:
-    state["explore_point"][i] = float(state[f"explore_z{i}"])
+    point = state["explore_point"]
+    if i < len(point):  # a slider of the previous model (more dimensions) can report once more: ignore it
+        point[i] = float(state[f"explore_z{i}"])
 
 
 def on_pad_release() -> None:
@@ -132,7 +134,9 @@ with st.expander("Server-side decoding (sliders)", expanded=d == 1):
     inner_left, inner_right = st.columns([1, 2])
     with inner_right:
         for i in range(d):
-            state[f"explore_z{i}"] = float(z[i])  # the sliders show the session's z (set before they are drawn)
+            # the sliders show the session's z, set before they are drawn, from the float64 list: float32 z can
+            # round a slider's maximum up past it (StreamlitValueAboveMaxError on a 1-D model's End key)
+            state[f"explore_z{i}"] = state["explore_point"][i]
             st.slider(f"z{i + 1}", float(limits[i][0]), float(limits[i][1]), step=0.01, key=f"explore_z{i}",
                       on_change=on_slider, args=(i,))
     with inner_left:

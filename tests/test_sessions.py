@@ -243,3 +243,21 @@ def test_a_reloaded_tab_reattaches_to_its_run_and_no_other_token_does():
     finally:
         live_runs.end(run)
     assert live_runs.attach(run.token) is None  # a stopped run is forgotten
+
+
+def test_a_slider_at_its_maximum_keeps_it_exactly(user_models):
+    """The monkey (seed 12, step 1843): End on a 1-D model's z1 slider raised StreamlitValueAboveMaxError — the
+    slider was set back from z in float32, which rounded 4.3065660156250045 up to 4.30656623840332."""
+    import torch
+
+    from vae import VAE, VAEConfig, checkpoint
+
+    torch.manual_seed(0)
+    checkpoint.save(user_models / "one-d.safetensors", VAE(VAEConfig(latent_dim=1, hidden=(16,))))
+    at = session("one-d")
+    slider = at.slider(key="explore_z0")
+    for value in (slider.max, slider.min):
+        ok(at.slider(key="explore_z0").set_value(value).run())
+        assert at.slider(key="explore_z0").value == value
+        ok(at.run())
+        assert at.slider(key="explore_z0").value == value
