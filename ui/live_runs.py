@@ -80,13 +80,14 @@ def save(run: LiveRun, name: str):
     return path
 
 
-def adopt(run: LiveRun, playing: bool = False) -> None:
-    """Make `run` this session's: its live controls start at the run's settings."""
+def adopt(run: LiveRun) -> None:
+    """Make `run` this session's: its live controls start at the run's settings and its playing state."""
     import streamlit as st
 
-    config = run.trainer.snapshot(probe=False)["config"]
+    snap = run.trainer.snapshot(probe=False)
+    config = snap["config"]
     st.session_state.update({RUN: run, "live_lr": config["lr"], "live_beta": config["beta"],
-                             "live_sigma": config["sigma_dec"], "live_playing": playing,
+                             "live_sigma": config["sigma_dec"], "live_playing": bool(snap["playing"]),
                              "live_save_default": f"live-{config['latent_dim']}d-{config['likelihood']}-seed{config['seed']}"})
 
 
@@ -110,7 +111,7 @@ def keep_alive() -> None:
         found = attach(held)
         if found is not None:
             try:
-                adopt(found, playing=bool(found.trainer.snapshot(probe=False)["playing"]))
+                adopt(found)
                 state[TOKEN_SENT] = found.token
                 run = found
             except Exception:  # it ended just now
