@@ -1,5 +1,4 @@
 """Draw your own digit: scaled and centred like MNIST, encoded — where it lands, how it comes back, its ELBO."""
-import numpy as np
 import streamlit as st
 
 from ui import images, plots, store

@@ -33,30 +33,33 @@ unit = top[2].radio("Unit", ["nats per image", "bits per dim"], key="elbo_unit",
 
 sweep = store.sigma_sweep_for(info, index)
 i = store.SIGMA_GRID.index(sigma)
-convert = (lambda v: v) if unit == "nats per image" else sweep.to_bits
-terms = {"−‖x − x̂‖² / 2σ²": sweep.squared_error, "−(D/2)·log 2πσ²": sweep.constant, "−KL": -sweep.kl,
-         "ELBO": sweep.elbo}
-values = {name: (float(convert(v[i, 0])), float(convert(v[i, 1:].mean()))) for name, v in terms.items()}
-recon = float(convert(sweep.reconstruction[i, 0]))
+in_nats = unit == "nats per image"
+terms = sweep.in_nats() if in_nats else sweep.in_bits()
+values = {name: (float(v[i, 0]), float(v[i, 1:].mean())) for name, v in terms.parts.items()}
+digits = 2 if in_nats else 4  # a KL of 15 nats is 0.0276 bits/dim: two decimals would read 0.03
+if not in_nats:
+    top[2].caption("Bits per dimension of 8-bit pixels, (−log p + D·ln 256)/(D·ln 2): costs, lower is better.")
 
 m = st.columns(5)
-m[0].metric(f"Reconstruction term (this {noun})", f"{recon:.2f}")
-m[1].metric("KL term", f"{float(convert(sweep.kl[i, 0])):.2f}")
-m[2].metric(f"ELBO (this {noun})", f"{values['ELBO'][0]:.2f}")
+m[0].metric(f"Reconstruction term (this {noun})" if in_nats else f"Reconstruction cost (this {noun})",
+            f"{terms.reconstruction[i, 0]:.{digits}f}")
+m[1].metric("KL term" if in_nats else "KL cost", f"{terms.kl[i, 0]:.{digits}f}")
+m[2].metric(f"ELBO (this {noun})" if in_nats else f"−ELBO, bits/dim (this {noun})", f"{terms.total[i, 0]:.{digits}f}")
 m[3].metric(f"σ* for this {noun}", f"{sweep.sigma_star[0]:.3f}")
 m[4].metric("equivalent β = 2σ²", f"{sweep.betas()[i]:.4g}")
+axis = unit if in_nats else "bits per dim, 8-bit (lower is better)"
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(plots.grouped_bars(values, unit), key="elbo_bars")
+    st.plotly_chart(plots.grouped_bars(values, axis, f"this {noun}", digits), key="elbo_bars")
 with right:
     x = test.images[index].numpy() / 255.0
     st.image(images.enlarge(images.to_uint8(x), 5), caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
 
-curves = {f"ELBO, this {noun}": convert(sweep.elbo[:, 0]), "ELBO, batch mean": convert(sweep.elbo[:, 1:].mean(1)),
-          "reconstruction, batch mean": convert(sweep.reconstruction[:, 1:].mean(1)),
-          "KL, batch mean": convert(sweep.kl[:, 1:].mean(1))}
-st.plotly_chart(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, unit), key="elbo_curves")
+total = "ELBO" if in_nats else "−ELBO"
+curves = {f"{total}, this {noun}": terms.total[:, 0], f"{total}, batch mean": terms.total[:, 1:].mean(1),
+          "reconstruction, batch mean": terms.reconstruction[:, 1:].mean(1), "KL, batch mean": terms.kl[:, 1:].mean(1)}
+st.plotly_chart(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, axis), key="elbo_curves")
 st.markdown(
     f"""
 **Reading it.** log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2)·log(2πσ²). A small σ makes the squared-error term

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui import sidebar, store
 from vae import catalog
+from vae.units import LABELS as BITS_LABELS, bits_per_dim
 
 sidebar.chosen_model(required=False)
 st.header("Models")
@@ -38,6 +39,7 @@ honest = [i for i in infos if i.config.binarize and i.metrics.get("test", {}).ge
 if honest:
     st.subheader("Honest likelihood")
     rows = [{"model": i.name, "test NLL (nats)": -i.metrics["test"]["log_px_iwae"],
+             "bits/dim (binary pixels)": bits_per_dim(i.metrics["test"]["log_px_iwae"], i.config)[1],
              "K": i.metrics["test"]["iw_samples"], "ELBO": i.metrics["test"]["elbo"],
              "active units": i.metrics["test"].get("active_dims")} for i in honest]
     best = min(rows, key=lambda r: r["test NLL (nats)"])
@@ -57,10 +59,20 @@ def row(info):
     return {"name": info.name, "owner": store.origin(info), "dataset": c.dataset, "latent dim": c.latent_dim,
             "decoder": c.likelihood, "σ_dec": c.sigma_dec if c.likelihood == "gaussian" else None,
             "hidden": ",".join(map(str, c.hidden)), "test ELBO": test.get("elbo"),
-            "IWAE log p(x)": test.get("log_px_iwae"), "size (KB)": round(info.path.stat().st_size / 1024)}
+            "IWAE log p(x)": test.get("log_px_iwae"), **bits_columns(info.config, test),
+            "size (KB)": round(info.path.stat().st_size / 1024)}
+
+
+def bits_columns(config, test) -> dict:
+    """The test bits/dim in the column of its kind: 8-bit pixels (Gaussian) or binary pixels (binarised Bernoulli)."""
+    figure = bits_per_dim(test["log_px_iwae"], config) if "log_px_iwae" in test else None
+    return {label: figure[1] if figure and figure[0] == key else None for key, label in BITS_LABELS.items()}
 
 
 st.dataframe(pd.DataFrame([row(i) for i in infos]), hide_index=True, width="stretch")
+st.caption("bits/dim: −log p(x) in bits per pixel, lower is better; for 8-bit pixels (Gaussian decoders: a "
+           "density, each grey level a 1/256-wide bin) (−log p(x) + D·ln 256)/(D·ln 2), for binary pixels "
+           "−log p(x)/(D·ln 2).")
 st.caption(f"Your models live in `{store.user_dir()}` (set VAE_USER_MODELS_DIR to move them). "
            "Choose any model in the sidebar to open it on the other pages.")
 

@@ -82,7 +82,7 @@ if run is not None and not run.stopped and not run.trainer.alive:
 
 if run is None or run.stopped:
     if run is not None and run.trainer.alive:
-        st.info(f"This run is stopped. " + (f"It is saved as **{run.saved_as}**." if run.saved_as else
+        st.info("This run is stopped. " + (f"It is saved as **{run.saved_as}**." if run.saved_as else
                 "Save it now if you want to keep it: a new model replaces it."))
         save_form(run)
     # The form's settings (the seed among them) live in the URL: a shared link opens the same recipe.

@@ -1,4 +1,5 @@
 """The Streamlit app through AppTest: every page renders on the shipped models; the widgets do what they say."""
+import math
 import pickle
 import time
 
@@ -88,8 +89,13 @@ def test_elbo_sigma_slider_moves_the_reconstruction_term_and_not_the_kl():
     assert metric(at, "Reconstruction term (this digit)") != recon
     assert metric(at, "KL term") == kl
     assert metric(at, "equivalent β = 2σ²") == "2"
+    elbo = float(metric(at, "ELBO (this digit)"))
     at.radio(key="elbo_unit").set_value("bits per dim").run()
-    assert metric(at, "KL term") != kl
+    nats_per_bit = 784 * math.log(2)
+    # 8-bit pixels' bits/dim, costs: KL / (D ln 2) with four decimals (two read 0.01), −ELBO = 8 − ELBO / (D ln 2)
+    assert float(metric(at, "KL cost")) == pytest.approx(float(kl) / nats_per_bit, abs=1e-4)
+    assert float(metric(at, "−ELBO, bits/dim (this digit)")) == pytest.approx(8 - elbo / nats_per_bit, abs=1e-4)
+    assert len(metric(at, "KL cost").split(".")[1]) == 4
 
 
 def test_interpolate_takes_indices_and_draws_both_paths():

@@ -1,5 +1,6 @@
 """The command line as a user runs it: real subprocesses on the real data."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -28,13 +29,15 @@ def test_train_one_epoch_then_evaluate_on_the_real_test_split(tmp_path, mnist_di
               "--out", out, "--eval-iw-samples", 0)
     assert "epoch 1/1" in run.stdout and "steps/s" in run.stdout and "on 60,000 examples" in run.stdout
     result = json.loads(vae("evaluate", out, "--data-dir", mnist_dir, "--iw-samples", 50, "--json").stdout)
-    for key in ("elbo", "reconstruction", "kl", "log_px_iwae", "bits_per_dim"):
+    for key in ("elbo", "reconstruction", "kl", "log_px_iwae", "bits_per_dim_8bit"):
         assert isinstance(result[key], float)
     assert result["n"] == 10_000 and result["split"] == "test"
     assert result["elbo"] <= result["log_px_iwae"]
     assert result["reconstruction"] == pytest.approx(result["squared_error"] + result["constant"])
     assert result["elbo"] == pytest.approx(result["reconstruction"] - result["kl"])
-    assert result["bits_per_dim"] == pytest.approx(-result["log_px_iwae"] / (784 * 0.6931471805599453))
+    # 8-bit pixels: (−log p(x) + D ln 256) / (D ln 2) = 8 − log p(x) / (D ln 2); the model beats 8 bits a pixel
+    assert result["bits_per_dim_8bit"] == pytest.approx(8 - result["log_px_iwae"] / (784 * 0.6931471805599453))
+    assert "bits_per_dim_binary" not in result and "bits_per_dim" not in result
     assert result["elbo"] > 0  # a trained σ=0.3 model beats the density of N(0.5, σ²I)... by a wide margin
     ckpt = checkpoint.load(out)
     assert ckpt.metrics["train"]["steps"] == 469
@@ -50,6 +53,10 @@ def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir)
     assert ckpt.metrics["test"]["n"] == 10_000 and ckpt.metrics["test"]["elbo"] <= ckpt.metrics["test"]["log_px_iwae"]
     text = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 200, "--iw-samples", 5).stdout
     assert "log_px_iwae" in text and "n = 200" in text
+    assert "bits_per_dim_binary" in text and "bits/dim (binary pixels), lower is better" in text
+    test = ckpt.metrics["test"]
+    assert test["bits_per_dim_binary"] == pytest.approx(-test["log_px_iwae"] / (784 * math.log(2)))
+    assert "bits_per_dim_8bit" not in test
     info = json.loads(vae("info", out).stdout)
     assert info["config"]["latent_dim"] == 8 and "--binarize" in info["meta"]["command"]
 

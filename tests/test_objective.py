@@ -6,7 +6,8 @@ import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae import VAE, VAEConfig
-from vae.objective import (bernoulli_log_likelihood, bits_per_dim, elbo, gaussian_log_likelihood,
+from vae.units import bits_per_dim_8bit, bits_per_dim_binary
+from vae.objective import (bernoulli_log_likelihood, elbo, gaussian_log_likelihood,
                            gaussian_log_normalizer, iwae_log_px, kl_gaussians, kl_per_dimension,
                            kl_to_standard_normal, log_normal_diag, log_standard_normal)
 
@@ -152,6 +153,38 @@ def test_iwae_with_one_sample_is_an_unbiased_elbo_estimate(small_model):
     assert (abs(k1.mean(0) - analytic) < 5 * k1.std(0) / math.sqrt(2000) + 1e-3).all()
 
 
-def test_bits_per_dim():
-    assert bits_per_dim(-784 * math.log(2), 784) == pytest.approx(1.0)
-    torch.testing.assert_close(bits_per_dim(torch.tensor([-100.0]), 784), torch.tensor([100 / (784 * math.log(2))]))
+def test_bits_per_dim_of_8_bit_images_is_minus_log2_of_each_grey_levels_bin():
+    # Independent: a 1-D Gaussian density on [0, 1]; the probability of the 1/256-wide bin holding x, by its CDF.
+    normal = torch.distributions.Normal(torch.tensor(0.5, dtype=torch.float64), 0.1)
+    for level in (60, 128, 170):
+        low, high = torch.tensor(level / 256, dtype=torch.float64), torch.tensor((level + 1) / 256, dtype=torch.float64)
+        bin_bits = -math.log2(normal.cdf(high) - normal.cdf(low))
+        density_at_centre = normal.log_prob((low + high) / 2).item()
+        assert bits_per_dim_8bit(density_at_centre, 1) == pytest.approx(bin_bits, abs=1e-3)  # flat across a bin
+    assert bits_per_dim_8bit(0.0, 784) == pytest.approx(8.0)  # the uniform density: 8 bits for 256 levels
+    assert bits_per_dim_8bit(46.5, 784) == pytest.approx(7.914, abs=1e-3)  # the figure: lower is better
+    torch.testing.assert_close(bits_per_dim_8bit(torch.tensor([0.0, -784 * math.log(2)]), 784),
+                               torch.tensor([8.0, 9.0]))
+
+
+def test_bits_per_dim_of_binary_images():
+    assert bits_per_dim_binary(784 * math.log(0.5), 784) == pytest.approx(1.0)  # a fair coin per pixel
+    assert bits_per_dim_binary(-86.76, 784) == pytest.approx(0.1597, abs=1e-4)
+
+
+def test_the_elbo_pages_bits_are_the_same_terms_as_costs_adding_up_to_the_8_bit_bound():
+    from vae.decomposition import sigma_sweep
+
+    model = VAE(VAEConfig(latent_dim=2, hidden=(32,)))
+    x = torch.rand(5, 784)
+    sweep = sigma_sweep(model, x, [0.1, 0.3, 1.0], samples=4)
+    nats, bits = sweep.in_nats(), sweep.in_bits()
+    per_bit = 784 * math.log(2)
+    parts = list(bits.parts.values())
+    # costs: −(log-likelihood terms) / (D ln 2); the 8 bits a pixel of the 256 bins join the constant
+    torch.testing.assert_close(torch.tensor(parts[0]), torch.tensor(-sweep.squared_error / per_bit))
+    torch.testing.assert_close(torch.tensor(parts[1]), torch.tensor(-sweep.constant / per_bit + 8))
+    torch.testing.assert_close(torch.tensor(bits.kl), torch.tensor(sweep.kl / per_bit))
+    torch.testing.assert_close(torch.tensor(parts[0] + parts[1] + parts[2]), torch.tensor(parts[3]))
+    torch.testing.assert_close(torch.tensor(bits.total), torch.tensor(8 - nats.total / per_bit))
+    torch.testing.assert_close(torch.tensor(nats.reconstruction - nats.kl), torch.tensor(nats.total))

@@ -19,3 +19,24 @@ def test_the_module_table_names_every_module_of_the_library():
     modules = {p.stem for p in (ROOT / "vae").glob("*.py") if not p.stem.startswith("__")}
     packages = {p.parent.name for p in (ROOT / "vae").glob("*/__init__.py")}
     assert modules | packages <= listed, sorted((modules | packages) - listed)
+
+
+def test_the_checkpoint_table_quotes_each_shipped_models_stored_figures():
+    """Each row's ELBO, IWAE log p(x) and bits/dim against the checkpoint's own metrics (the 8-bit standard)."""
+    from vae import catalog
+    from vae.units import bits_per_dim
+
+    rows = re.findall(r"^\| ([\w.-]+)(?: \(default\))? \| \d+ \| [^|]+ \| ([−\d.]+) \| ([−\d.]+)[^|]* \| ([\d.]+) \((8-bit|binary)\) \|$",
+                      (ROOT / "README.md").read_text(), flags=re.M)
+    shipped = {i.name: i for i in catalog.list_checkpoints(ROOT / "checkpoints")}
+    assert sorted(name for name, *_ in rows) == sorted(shipped)
+    number = lambda text: float(text.replace("−", "-"))  # noqa: E731
+    for name, elbo, log_px, bits, kind in rows:
+        info = shipped[name]
+        test = info.metrics["test"]
+        key, value = bits_per_dim(test["log_px_iwae"], info.config)
+        assert test[key] == value and key == {"8-bit": "bits_per_dim_8bit", "binary": "bits_per_dim_binary"}[kind]
+        assert "bits_per_dim" not in test  # the old key: −log p(x)/(D ln 2) of a density, −0.086 for the default
+        assert number(elbo) == round(test["elbo"], 1)
+        assert abs(number(log_px) - test["log_px_iwae"]) < 0.051
+        assert number(bits) == round(value, 3)

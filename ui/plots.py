@@ -107,13 +107,14 @@ def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, he
     return fig
 
 
-def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, height: int = 340) -> go.Figure:
-    """Bars per term for two series (this digit, the batch mean)."""
+def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, first: str = "this digit", digits: int = 2,
+                 height: int = 340) -> go.Figure:
+    """Bars per term for two series (`first`: one example; the test batch's mean), labelled to `digits` decimals."""
     names = list(terms)
-    fig = go.Figure([go.Bar(name="this digit", x=names, y=[terms[n][0] for n in names],
-                            text=[f"{terms[n][0]:.2f}" for n in names], textposition="outside"),
+    fig = go.Figure([go.Bar(name=first, x=names, y=[terms[n][0] for n in names],
+                            text=[f"{terms[n][0]:.{digits}f}" for n in names], textposition="outside"),
                      go.Bar(name="test batch (mean)", x=names, y=[terms[n][1] for n in names],
-                            text=[f"{terms[n][1]:.2f}" for n in names], textposition="outside")])
+                            text=[f"{terms[n][1]:.{digits}f}" for n in names], textposition="outside")])
     fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=unit)
     return fig
 

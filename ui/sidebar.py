@@ -11,6 +11,7 @@ import streamlit as st
 
 from ui import shell, store
 from vae.data import DATASETS
+from vae.units import LABELS as BITS_LABELS, bits_per_dim
 
 MODEL_KEY = "model"
 DATASET_KEY = "dataset"
@@ -75,8 +76,10 @@ def draw() -> None:
             st.markdown(f"Reproduce with:\n\n`{info.meta['command']}`")
     test = info.metrics.get("test")
     if test:
+        figure = bits_per_dim(test["log_px_iwae"], info.config)
         st.sidebar.caption(f"Test ELBO {test['elbo']:.1f} · IWAE log p(x) ≥ {test['log_px_iwae']:.1f} nats "
-                           f"(K={test['iw_samples']:,})")
+                           f"(K={test['iw_samples']:,})"
+                           + (f" · {figure[1]:.3f} {BITS_LABELS[figure[0]]}, lower is better" if figure else ""))
 
 
 def chosen_model(required: bool = True):

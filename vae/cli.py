@@ -172,6 +172,7 @@ def cmd_train(args) -> int:
     from . import checkpoint
     from .distributed import close_world, init_world
     from .evaluate import evaluate
+    from .units import LABELS as BITS_LABELS
     from .model import resolve_device
     from .train import DivergenceError, Trainer
 
@@ -221,8 +222,8 @@ def cmd_train(args) -> int:
                 metrics["test"] = evaluate(trainer.model, test.to_float(device), iw_samples=args.eval_iw_samples)
                 metrics["test"]["data_source"] = test.source
                 t = metrics["test"]
-                say(f"test: elbo {t['elbo']:.2f}  log p(x) ≥ {t['log_px_iwae']:.2f} (IWAE, K={args.eval_iw_samples})  "
-                    f"{t['bits_per_dim']:.3f} bits/dim")
+                say(f"test: elbo {t['elbo']:.2f}  log p(x) ≥ {t['log_px_iwae']:.2f} nats (IWAE, K={args.eval_iw_samples})"
+                    + "".join(f"  {t[key]:.3f} {label}" for key, label in BITS_LABELS.items() if key in t))
             if args.save_test_latents:
                 from .latent import test_latent_extras
 
@@ -273,6 +274,7 @@ def cmd_sweep(args) -> int:
 def cmd_evaluate(args) -> int:
     from . import checkpoint
     from .evaluate import evaluate
+    from .units import LABELS as BITS_LABELS
     from .model import resolve_device
 
     if args.save and (args.limit is not None or args.sigma_dec is not None):
@@ -302,10 +304,13 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        for key in ("elbo", "reconstruction", "squared_error", "constant", "kl", "log_px_iwae", "gap", "bits_per_dim"):
-            print(f"{key:>15}  {result[key]:12.4f}")
-        print(f"{'active dims':>15}  {result['active_dims']}/{ckpt.config.latent_dim}   "
-              f"(n = {result['n']:,}, K = {result['iw_samples']}, nats per image)")
+        for key in ("elbo", "reconstruction", "squared_error", "constant", "kl", "log_px_iwae", "gap"):
+            print(f"{key:>19}  {result[key]:12.4f}  nats per image")
+        for key, label in BITS_LABELS.items():
+            if key in result:
+                print(f"{key:>19}  {result[key]:12.4f}  {label}, lower is better")
+        print(f"{'active dims':>19}  {result['active_dims']}/{ckpt.config.latent_dim}   "
+              f"(n = {result['n']:,}, K = {result['iw_samples']})")
     return 0
 
 

@@ -7,13 +7,24 @@ import numpy as np
 import torch
 
 from .model import reparameterize
-from .objective import (beta_equivalent, bits_per_dim, gaussian_log_normalizer, gaussian_squared_error_term,
-                        kl_to_standard_normal, optimal_sigma_dec)
+from .objective import (beta_equivalent, gaussian_log_normalizer, gaussian_squared_error_term, kl_to_standard_normal,
+                        optimal_sigma_dec)
+from .units import EIGHT_BIT_NATS, bits_per_dim_8bit, nats_to_bits_per_dim
+
+
+@dataclass
+class Terms:
+    """The ELBO's parts in one unit, arrays [len(sigmas), batch]: `parts` (three terms and their sum, for bars)."""
+
+    parts: dict[str, np.ndarray]
+    reconstruction: np.ndarray
+    kl: np.ndarray
+    total: np.ndarray
 
 
 @dataclass
 class SigmaSweep:
-    """Per σ in `sigmas` and per example: arrays [len(sigmas), batch] in nats (bits: `to_bits`)."""
+    """Per σ in `sigmas` and per example: arrays [len(sigmas), batch] in nats (bits: `in_bits`)."""
 
     sigmas: np.ndarray
     squared_error: np.ndarray  # −‖x − x̂‖²/(2σ²), averaged over the z samples
@@ -31,9 +42,23 @@ class SigmaSweep:
     def elbo(self) -> np.ndarray:
         return self.reconstruction - self.kl
 
-    def to_bits(self, nats: np.ndarray) -> np.ndarray:
-        """Nats per image → bits per dimension (sign kept: a term of −x nats is −x/(D ln 2) bits)."""
-        return -bits_per_dim(nats, self.data_dim)
+    def in_nats(self) -> "Terms":
+        """The ELBO's terms with the log-likelihood's sign (higher is better), nats per image."""
+        parts = {"−‖x − x̂‖² / 2σ²": self.squared_error, "−(D/2)·log 2πσ²": self.constant, "−KL": -self.kl,
+                 "ELBO": self.elbo}
+        return Terms(parts, self.reconstruction, self.kl, self.elbo)
+
+    def in_bits(self) -> "Terms":
+        """The same terms as costs in bits per dimension of 8-bit pixels (lower is better); they add up to
+        −ELBO in bits/dim, `bits_per_dim_8bit(ELBO)`, an upper bound on the model's bits/dim. The 8-bit
+        bins' D·ln 256 joins the normalising constant."""
+        d = self.data_dim
+        squared = nats_to_bits_per_dim(-self.squared_error, d)
+        constant = nats_to_bits_per_dim(-self.constant + d * EIGHT_BIT_NATS, d)
+        kl = nats_to_bits_per_dim(self.kl, d)
+        parts = {"‖x − x̂‖² / 2σ²": squared, "(D/2)·log 2πσ² + D·ln 256": constant, "KL": kl,
+                 "−ELBO": bits_per_dim_8bit(self.elbo, d)}
+        return Terms(parts, squared + constant, kl, parts["−ELBO"])
 
     def betas(self) -> np.ndarray:
         return np.array([beta_equivalent(s) for s in self.sigmas])

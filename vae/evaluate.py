@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from .objective import bits_per_dim, elbo, iwae_log_px
+from .objective import elbo, iwae_log_px
+from .units import bits_per_dim
 
 
 def binarize_fixed(data: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -15,7 +16,8 @@ def binarize_fixed(data: torch.Tensor, seed: int = 0) -> torch.Tensor:
 @torch.no_grad()
 def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, sigma_dec: float | None = None,
              batch_size: int | None = None, on_progress=None) -> dict:
-    """Means per example over `data` ([N, D] floats in [0, 1]): ELBO, its parts, IWAE log p(x), bits/dim.
+    """Means per example over `data` ([N, D] floats in [0, 1]): ELBO, its parts, IWAE log p(x), and bits/dim
+    from it where the likelihood is normalised (`bits_per_dim`).
 
     Models trained with dynamic binarisation are scored on a fixed binarisation of `data` (seed
     `seed`). `on_progress(done, total)` is called after each batch.
@@ -45,7 +47,9 @@ def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, si
         if on_progress is not None:
             on_progress(min(start + batch_size, n), n)
     result = {key: value / n for key, value in totals.items()}
-    result["bits_per_dim"] = bits_per_dim(result["log_px_iwae"], d)
+    figure = bits_per_dim(result["log_px_iwae"], config)
+    if figure is not None:
+        result[figure[0]] = figure[1]
     result["gap"] = result["log_px_iwae"] - result["elbo"]
     result["kl_per_dim"] = (kl_dims / n).tolist()
     result["active_dims"] = sum(k > 0.01 for k in result["kl_per_dim"])

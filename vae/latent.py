@@ -1,7 +1,6 @@
 """The latent space: encode a dataset, decode a grid, interpolate, project to 2-D."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

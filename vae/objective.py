@@ -170,8 +170,3 @@ def beta_equivalent(sigma_dec: float) -> float:
     −ELBO = ‖x − x̂‖²/(2σ²) + KL + const = (1/(2σ²))·(‖x − x̂‖² + 2σ²·KL) + const.
     """
     return 2 * sigma_dec**2
-
-
-def bits_per_dim(log_px: torch.Tensor | float, data_dim: int) -> torch.Tensor | float:
-    """−log p(x) / (D · ln 2): nats per image turned into bits per pixel."""
-    return -log_px / (data_dim * math.log(2))
