@@ -154,3 +154,22 @@ def test_the_elbo_pages_sigma_labels_sit_beside_their_lines(browser, server):
     assert len(found) == 2, found
     for text, line_x, left, right in found:
         assert line_x - 2 <= left <= line_x + 12, (text, line_x, left, right)  # just right of its own line
+
+
+def test_the_collapse_note_covers_no_models_label_and_every_label_is_inside_the_plot(browser, server):
+    """The "posterior collapse" arrow came down from above across the "σ=2" label; "σ=3" was cut at the edge."""
+    with new_session(browser, f"{server}/rate_distortion", timeout=60) as page:
+        page.get_by_text("posterior collapse").first.wait_for()
+        page.wait_for_timeout(500)
+        boxes = page.evaluate("""() => {
+          const gd = document.querySelector('[data-testid=stMain] .js-plotly-plot');
+          const rect = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+          return {labels: [...gd.querySelectorAll('.textpoint text')].map(e => [e.textContent, rect(e)]),
+                  note: [...gd.querySelectorAll('.annotation-text-g, .annotation-arrow-g')].map(rect),
+                  plot: rect(gd.querySelector('.draglayer .nsewdrag'))};
+        }""")
+    assert len(boxes["labels"]) == 10 and len(boxes["note"]) == 2, boxes
+    overlap = lambda a, b: min(a[2], b[2]) - max(a[0], b[0]) > 0 and min(a[3], b[3]) - max(a[1], b[1]) > 0  # noqa: E731
+    for text, label in boxes["labels"]:
+        assert not any(overlap(label, note) for note in boxes["note"]), (text, label, boxes["note"])
+        assert boxes["plot"][0] <= label[0] and label[2] <= boxes["plot"][2], (text, label, boxes["plot"])

@@ -232,11 +232,17 @@ def rate_distortion(points: list[dict], parameter: str, selected: str | None = N
                     line=dict(color="#1f77b4", width=2)),
         hovertemplate="%{text}<br>distortion %{x:.2f}<br>rate %{y:.2f} nats<br>active units %{meta}<extra></extra>",
         meta=active))
+    # Room for the labels at the right and for the collapse note under the points at rate 0: an arrow from
+    # above lay across the "σ=2" label, and the last label was cut at the right edge.
+    x_span, top = max(distortion) - min(distortion) or 1.0, max(rate) or 1.0
+    x_range = [min(distortion) - 0.04 * x_span, max(distortion) + 0.12 * x_span]
+    y_range = [-0.16 * top, 1.08 * top]
     if collapse is not None:
         fig.add_annotation(x=distortion[[p["value"] for p in points].index(collapse)], y=0, text="posterior collapse",
-                           showarrow=True, arrowhead=2, ay=-40)
+                           showarrow=True, arrowhead=2, ax=0, ay=34, yanchor="top")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
-                      xaxis=dict(title="distortion E‖x − x̂‖² (test)"), yaxis=dict(title="rate KL(q‖p) in nats (test)"))
+                      xaxis=dict(title="distortion E‖x − x̂‖² (test)", range=x_range),
+                      yaxis=dict(title="rate KL(q‖p) in nats (test)", range=y_range))
     return fig
 
 
