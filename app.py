@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui import live_runs, sidebar, url_state
 
-st.set_page_config(page_title="VAE Latent Explorer", page_icon=":material/explore:", layout="wide")
+st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore the latent space", icon=":material/scatter_plot:", default=True, url_path="explore"),
