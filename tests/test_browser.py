@@ -289,6 +289,10 @@ def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_brows
     box = slider.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
     assert float(slider.input_value()) > 3
+    # each slider shows its value (z3 … z16 showed none)
+    assert slider.evaluate("e => e.nextElementSibling.textContent") == f"{float(slider.input_value()):.2f}"
+    assert sliders.nth(0).evaluate("e => e.closest('label').innerText").startswith("z3")
+    assert all(o for o in page.locator("div.sliders output").all_inner_texts())
     assert wait_until(lambda: digit.evaluate("c => c.toDataURL()") != before)
     assert page.evaluate("() => window.__vaePadStats.frames") > frames
     page.screenshot(path=ARTIFACTS / "explore-pad-16d.png", full_page=True)

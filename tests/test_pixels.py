@@ -173,3 +173,48 @@ def test_the_collapse_note_covers_no_models_label_and_every_label_is_inside_the_
     for text, label in boxes["labels"]:
         assert not any(overlap(label, note) for note in boxes["note"]), (text, label, boxes["note"])
         assert boxes["plot"][0] <= label[0] and label[2] <= boxes["plot"][2], (text, label, boxes["plot"])
+
+
+def canvas_image(page, locator, size: int = 28) -> np.ndarray:
+    """A canvas as the screen shows it, resampled to size × size grey values in [0, 1]."""
+    box = locator.bounding_box()
+    return patch(screenshot(page), box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"], size)
+
+
+def test_the_pad_moves_with_the_keyboard_and_draws_the_decoders_image_upright(browser, server):
+    """Arrow keys, Enter and Space did nothing on the focused pad. Each step is 1/50 of the pad (Shift: 1/5), the
+    position is written out for screen readers, and the decoded image is the decoder's, upright, at that z."""
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    (x0, x1), (y0, y1) = extent(saved.extras["test_mu"].numpy())
+    with explore(browser, server, "mnist-2d-sigma0.3") as page:
+        pad, digit = page.locator("canvas.pad"), page.locator("canvas.digit")
+        pad.wait_for()
+        pad.scroll_into_view_if_needed()
+        z_of = lambda: np.array(pad.evaluate("c => Array.from(c.closest('.vae-pad').__ui.z)"), dtype=np.float64)  # noqa: E731
+        start = z_of()
+        pad.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Shift+ArrowUp")
+        page.keyboard.press("ArrowDown")
+        moved = z_of()
+        np.testing.assert_allclose(moved - start, [5 * (x1 - x0) / 50, (y1 - y0) / 5 - (y1 - y0) / 50], atol=1e-5)
+        position = page.locator("div.position")
+        assert position.get_attribute("role") == "status" and position.get_attribute("aria-live") == "polite"
+        assert position.inner_text() == f"z1 = {moved[0]:.2f} (across), z2 = {moved[1]:.2f} (up)"
+        assert pad.get_attribute("aria-describedby") == position.get_attribute("id")
+        page.wait_for_timeout(300)
+        drawn = canvas_image(page, digit)
+        for _ in range(200):  # Shift+ArrowLeft past the pad's left edge: z stops there
+            page.keyboard.press("Shift+ArrowLeft")
+        assert z_of()[0] == pytest.approx(x0, abs=1e-5)
+        page.keyboard.press("Enter")  # applied at once: Python's z follows (the server-side caption)
+        page.get_by_text("Server-side decoding (sliders)").click()
+        caption = page.locator("p", has_text="z = (")
+        expected = f"z = ({x0:.2f}, {moved[1]:.2f})"
+        page.wait_for_function("t => [...document.querySelectorAll('p')].some(p => p.innerText === t)", arg=expected)
+        assert caption.first.inner_text() == expected
+    truth = decoded(saved.model, moved[None])[0]
+    upright, flipped = similarity(drawn, truth), similarity(drawn, truth[::-1])
+    print(f"pad image: similarity upright {upright:.3f}, flipped {flipped:.3f}")
+    assert upright > 0.95 and upright > flipped + 0.2, (upright, flipped)

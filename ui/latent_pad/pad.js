@@ -26,16 +26,20 @@ function ensureModel(data, setTriggerValue) {
 function build(root) {
   root.innerHTML = `
     <div class="pad-row">
-      <canvas class="pad" width="380" height="380" tabindex="0" aria-label="latent pad"></canvas>
+      <canvas class="pad" width="380" height="380" tabindex="0" role="application"
+        aria-roledescription="latent pad" aria-describedby="${root.__id}-position"></canvas>
       <div class="side">
-        <canvas class="digit" width="224" height="224" aria-label="decoded digit"></canvas>
+        <canvas class="digit" width="224" height="224" role="img" aria-label="decoded image"></canvas>
         <div class="readout"></div>
+        <div class="position" id="${root.__id}-position" role="status" aria-live="polite"></div>
+        <div class="hint">Drag, or focus the pad and use the arrow keys (Shift: larger steps); Enter or Space applies z.</div>
         <div class="sliders"></div>
       </div>
     </div>`;
   return {
     pad: root.querySelector(".pad"), digit: root.querySelector(".digit"),
-    readout: root.querySelector(".readout"), sliders: root.querySelector(".sliders"),
+    readout: root.querySelector(".readout"), position: root.querySelector(".position"),
+    sliders: root.querySelector(".sliders"),
     small: Object.assign(document.createElement("canvas"), { width: 28, height: 28 }),
     background: document.createElement("canvas"),
   };
@@ -46,6 +50,7 @@ export default function (component) {
   const data = JSON.parse(component.data.json);  // one string: see latent_pad() in __init__.py
   const root = parentElement.querySelector(".vae-pad") || parentElement.appendChild(
     Object.assign(document.createElement("div"), { className: "vae-pad" }));
+  root.__id = root.__id || `vae-pad-${Math.random().toString(36).slice(2)}`;
   const ui = root.__ui || (root.__ui = build(root));
   const model = ensureModel(data, setTriggerValue);
   if (!model) return;
@@ -104,6 +109,7 @@ export default function (component) {
     p.moveTo(px, py - 11); p.lineTo(px, py + 11); p.stroke();
     ui.readout.textContent = "z = (" + Array.from(z.slice(0, 4), (v) => v.toFixed(2)).join(", ") +
       (z.length > 4 ? ", …)" : ")");
+    ui.position.textContent = `z${dx + 1} = ${z[dx].toFixed(2)} (across), z${dy + 1} = ${z[dy].toFixed(2)} (up)`;
   }
 
   let pending = false;
@@ -122,14 +128,18 @@ export default function (component) {
       const input = Object.assign(document.createElement("input"), { type: "range", min: -4, max: 4, step: 0.01 });
       input.dataset.dim = i;
       label.appendChild(input);
+      label.appendChild(document.createElement("output"));
       ui.sliders.appendChild(label);
     }
     ui.layoutKey = layoutKey;
   }
   ui.sliders.querySelectorAll("input").forEach((input) => {
     const i = Number(input.dataset.dim);
+    const shown = input.nextElementSibling;  // the slider's value, beside it
+    const show = () => { shown.textContent = Number(input.value).toFixed(2); };
     input.value = z[i];
-    input.oninput = () => { z[i] = Number(input.value); schedule(); };
+    show();
+    input.oninput = () => { z[i] = Number(input.value); show(); schedule(); };
     input.onchange = send;
   });
 
@@ -147,5 +157,28 @@ export default function (component) {
   };
   ui.pad.onpointermove = (event) => { if (dragging) move(event); };
   ui.pad.onpointerup = (event) => { if (dragging) { dragging = false; move(event); send(); } };
+
+  // The keyboard: arrow keys move z by 1/50 of the pad (Shift: 1/5), within the pad; z goes back to Python
+  // when the keys rest for a moment, or at once on Enter or Space.
+  const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+  const clamp = (v, a, b) => Math.min(Math.max(v, Math.min(a, b)), Math.max(a, b));
+  ui.pad.setAttribute("aria-label", `latent pad of z${dx + 1} and z${dy + 1}: arrow keys move z, Shift for larger ` +
+    "steps, Enter or Space applies it");
+  ui.pad.onkeydown = (event) => {
+    if (event.key in ARROWS) {
+      event.preventDefault();
+      const [sx, sy] = ARROWS[event.key];
+      const step = event.shiftKey ? 1 / 5 : 1 / 50;
+      z[dx] = clamp(z[dx] + sx * step * (x1 - x0), x0, x1);
+      z[dy] = clamp(z[dy] + sy * step * (y1 - y0), y0, y1);
+      clearTimeout(ui.keyTimer);
+      ui.keyTimer = setTimeout(send, 600);
+      schedule();
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      clearTimeout(ui.keyTimer);
+      send();
+    }
+  };
   draw();
 }
