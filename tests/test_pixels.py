@@ -218,3 +218,131 @@ def test_the_pad_moves_with_the_keyboard_and_draws_the_decoders_image_upright(br
     upright, flipped = similarity(drawn, truth), similarity(drawn, truth[::-1])
     print(f"pad image: similarity upright {upright:.3f}, flipped {flipped:.3f}")
     assert upright > 0.95 and upright > flipped + 0.2, (upright, flipped)
+
+
+def shown_image(page, caption: str):
+    """The screen's pixels of the st.image whose caption starts with `caption` (grey [H, W] in [0, 1])."""
+    image = page.locator("[data-testid=stImage]").filter(has_text=caption).locator("img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    box = image.bounding_box()
+    shot = screenshot(page)
+    return shot[int(round(box["y"])):int(round(box["y"] + box["height"])),
+                int(round(box["x"])):int(round(box["x"] + box["width"]))]
+
+
+def resized(pixels: np.ndarray, size: int = 28) -> np.ndarray:
+    crop = Image.fromarray((pixels * 255).astype(np.uint8))
+    return np.asarray(crop.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
+
+
+def assert_upright(name: str, drawn: np.ndarray, truth: np.ndarray, least: float = 0.95) -> None:
+    upright, flipped = similarity(drawn, truth), similarity(drawn, truth[::-1])
+    print(f"{name}: similarity upright {upright:.3f}, flipped {flipped:.3f}")
+    assert upright > least and upright > flipped + 0.2, (name, upright, flipped)
+
+
+def test_a_click_in_empty_space_decodes_that_z_upright(browser, server):
+    """Explore's server-side image for a clicked point of the click grid: decode(z) at the point clicked."""
+    from tests.browser import click_point
+
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    with explore(browser, server, "mnist-2d-sigma0.3") as page:
+        page.get_by_text("Server-side decoding (sliders)").click()
+        grid = 40 * 8 + 30  # a point of the invisible click grid (curve 0), right of centre and low
+        x, y = page.evaluate(f"() => {{ const t = document.querySelector('[data-testid=stMain] .js-plotly-plot')"
+                             f"._fullData[0]; return [t.x[{grid}], t.y[{grid}]]; }}")
+        click_point(page, curve=0, index=grid)
+        page.get_by_text(f"z = ({x:.2f}, {y:.2f})").wait_for()
+        page.wait_for_timeout(500)
+        drawn = resized(shown_image(page, f"z = ({x:.2f}, {y:.2f})"))
+    assert_upright("click-to-decode", drawn, decoded(saved.model, np.array([[x, y]]))[0])
+
+
+def test_the_interpolation_strips_are_the_decoded_paths_from_a_to_b(browser, server):
+    """Each frame of the lerp and slerp strips against decode(path[k]) computed here, upright and in order."""
+    from vae.latent import lerp, slerp
+
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    mu = saved.extras["test_mu"].float()
+    a, b, steps = 3, 11, 8
+    with new_session(browser, f"{server}/interpolate?model=mnist-2d-sigma0.3&interp_a={a}&interp_b={b}"
+                              f"&interp_steps={steps}", timeout=60) as page:
+        page.get_by_role("heading", name="slerp").wait_for()
+        page.wait_for_timeout(500)
+        images_ = page.locator("[data-testid=stImage]").filter(has_text=f"(#{a}) → ")
+        assert images_.count() == 2
+        strips = {}
+        for k, name in enumerate(("lerp", "slerp")):
+            image = images_.nth(k).locator("img")
+            image.scroll_into_view_if_needed()
+            box = image.bounding_box()
+            shot = screenshot(page)
+            strips[name] = shot[int(round(box["y"])):int(round(box["y"] + box["height"])),
+                                int(round(box["x"])):int(round(box["x"] + box["width"]))]
+    for name, path in (("lerp", lerp(mu[a], mu[b], steps)), ("slerp", slerp(mu[a], mu[b], steps))):
+        truth = decoded(saved.model, path.numpy())
+        strip = strips[name]
+        unit = strip.shape[1] / (steps * 30 - 2)  # frames of 28 columns with 2-column gaps
+        frames = [resized(strip[:, int(round(k * 30 * unit)):int(round((k * 30 + 28) * unit))]) for k in range(steps)]
+        upright = [similarity(f, t) for f, t in zip(frames, truth)]
+        flipped = [similarity(f, t[::-1]) for f, t in zip(frames, truth)]
+        print(f"{name}: similarity per frame upright {np.round(upright, 3)}, flipped {np.round(flipped, 3)}")
+        assert min(upright) > 0.9 and np.mean(upright) > np.mean(flipped) + 0.15, (name, upright, flipped)
+        in_order = np.mean([similarity(f, t) for f, t in zip(frames, truth)])
+        reversed_ = np.mean([similarity(f, t) for f, t in zip(frames, truth[::-1])])
+        assert in_order > reversed_ + 0.1, (name, in_order, reversed_)  # A on the left, B on the right
+
+
+def test_the_posteriors_q_ellipses_are_centred_on_the_encoders_mean(browser, server):
+    """The crimson 1σ/2σ ellipses and × of q(z|x), found by colour on the screen, centred where the chart's own
+    transform puts μ = encode(x) computed here."""
+    from vae.data import load_dataset
+
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    test = load_dataset("mnist", "test")
+    index = 4
+    with torch.no_grad():
+        mu = saved.model.encode(test.images[index:index + 1].flatten(1).float() / 255)[0][0].numpy()
+    with new_session(browser, f"{server}/posterior?model=mnist-2d-sigma0.3&posterior_index={index}", timeout=60) as page:
+        page.get_by_text("log p(x), grid integral").wait_for()
+        plot = page.locator("[data-testid=stMain] .js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+        [(px, py)] = page.evaluate(L2P_JS, [0, [[float(mu[0]), float(mu[1])]]])
+        [(mx, my)] = page.evaluate(L2P_JS, [0, [[float(mu[0]), -float(mu[1])]]])
+        area = page.evaluate("() => { const b = document.querySelector('[data-testid=stMain] .js-plotly-plot "
+                             ".draglayer .nsewdrag').getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }")
+        rgb = np.asarray(Image.open(io.BytesIO(page.screenshot(scale="css"))).convert("RGB"), dtype=np.float32)
+    left, top, right, bottom = (int(round(v)) for v in area)
+    inside = rgb[top:bottom, left:right]
+    crimson = (inside[..., 0] > 150) & (inside[..., 1] < 90) & (inside[..., 2] < 110)
+    rows, cols = np.nonzero(crimson)
+    assert len(rows) > 100, len(rows)
+    cx, cy = left + cols.mean(), top + rows.mean()
+    print(f"q ellipse centre ({cx:.1f}, {cy:.1f}) px, μ at ({px:.1f}, {py:.1f}), mirrored μ at ({mx:.1f}, {my:.1f})")
+    assert abs(cx - px) < 4 and abs(cy - py) < 4, ((cx, cy), (px, py))
+
+
+def test_the_draw_pages_reconstruction_is_decode_of_the_drawings_mean(browser, server):
+    """The framed drawing as shown, encoded here; the shown reconstruction against decode(μ), upright."""
+    saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    with new_session(browser, f"{server}/draw?model=mnist-2d-sigma0.3", timeout=60) as page:
+        canvas = page.locator("canvas.ink")
+        canvas.wait_for()
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 70, box["y"] + 60)  # a "7": a bar, then a long diagonal down to the left
+        page.mouse.down()
+        for i in range(1, 21):
+            page.mouse.move(box["x"] + 70 + 7 * i, box["y"] + 60, steps=2)
+        for i in range(1, 26):
+            page.mouse.move(box["x"] + 210 - 4 * i, box["y"] + 60 + 7 * i, steps=2)
+        page.mouse.up()
+        page.get_by_text("its reconstruction").wait_for()
+        page.wait_for_timeout(500)
+        framed = resized(shown_image(page, "your drawing, as MNIST frames it"))
+        shown = resized(shown_image(page, "its reconstruction"))
+    with torch.no_grad():
+        mu = saved.model.encode(torch.from_numpy(framed).reshape(1, -1))[0].numpy()
+    assert framed[:10].mean() > framed[18:].mean() * 0.5  # the 7's bar is at the top of the framed input
+    assert_upright("draw reconstruction", shown, decoded(saved.model, mu)[0])
