@@ -79,6 +79,7 @@ def test_explore_with_tsne_on_the_16d_model():
     at.radio(key="explore_projection").set_value("tsne").run()
     assert not at.exception
     assert any("t-SNE cannot be inverted" in i.value for i in at.info)
+    assert "explore_grid_n" not in [s.key for s in at.slider]  # no grid-size slider where there is no grid
 
 
 def test_elbo_sigma_slider_moves_the_reconstruction_term_and_not_the_kl():

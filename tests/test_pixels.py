@@ -83,7 +83,7 @@ def decoded(model, z: np.ndarray) -> np.ndarray:
         return decode(model, torch.as_tensor(np.asarray(z), dtype=torch.float32)).numpy().reshape(len(z), 28, 28)
 
 
-@pytest.mark.parametrize("name", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3"])
+@pytest.mark.parametrize("name", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3"])
 def test_the_manifold_grid_is_drawn_upright_and_in_place(browser, server, name):
     """Chromium drew the grid mirrored top to bottom, every tile upside down: decode(0, −3), an upright 7 at the
     bottom of the scatter, showed as upside-down 7s near the top. The same on the 16-D model's PCA plane."""
