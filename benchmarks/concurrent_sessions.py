@@ -224,21 +224,21 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     started = []
     for i, page in enumerate(pages):
         try:
-            page.get_by_role("button", name="Play", exact=False).wait_for()
+            page.get_by_role("radio", name="Play", exact=True).wait_for()
         except Exception:
             page.screenshot(path=f"/tmp/concurrent-session-{i}.png", full_page=True)
-            print(f"session {i} shows no Play button: {page.locator('main').inner_text()[:500]!r}", file=sys.stderr)
+            print(f"session {i} shows no Play control: {page.locator('main').inner_text()[:500]!r}", file=sys.stderr)
             raise
     for page in pages:
-        page.get_by_role("button", name="Play", exact=False).click()
+        page.get_by_role("radio", name="Play", exact=True).click()
         started.append(time.perf_counter())
-    play_response, broken = [], {}  # click → the page shows it playing (Pause enabled)
+    play_response, broken = [], {}  # click → the page shows it playing (Step disabled: the server ran with it playing)
     for i, (page, t0) in enumerate(zip(pages, started)):
         try:
-            expect(page.get_by_role("button", name="Pause", exact=False)).to_be_enabled(timeout=180_000)
+            expect(page.get_by_role("button", name="Step", exact=False)).to_be_disabled(timeout=180_000)
             play_response.append(time.perf_counter() - t0)
         except Exception:
-            broken[i] = report(page, i, "180 s after Play, Pause is still disabled")
+            broken[i] = report(page, i, "180 s after Play, the page still shows it paused")
     cpu_before, window = cpu_seconds(), time.perf_counter()
     time.sleep(args.train_seconds)
     training = set(training_processes(pid))
@@ -250,14 +250,14 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     for i, (page, t0) in enumerate(zip(pages, started)):
         if i in broken:
             continue
-        page.get_by_role("button", name="Pause", exact=False).click()
+        page.get_by_role("radio", name="Pause", exact=True).click()
         clicked = time.perf_counter()
         try:
-            expect(page.get_by_role("button", name="Play", exact=False)).to_be_enabled(timeout=180_000)
+            expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=180_000)
             pause_response.append(time.perf_counter() - clicked)
             rates.append(int(fresh_metric(page, "Step").replace(",", "")) / (clicked - t0))
         except Exception:
-            broken[i] = report(page, i, "180 s after Pause, Play is still disabled")
+            broken[i] = report(page, i, "180 s after Pause, the page still shows it playing")
     for i, page in enumerate(pages):  # explore in the same session: the sidebar's navigation, then a click on a digit
         if i in broken:
             continue

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.browser import chromium, streamlit_server  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 def cli_window(trainer, seconds: float) -> float:
@@ -39,14 +40,14 @@ def step_count(page) -> int:
 
 
 def browser_window(page, seconds: float, warmup: float) -> float:
-    page.get_by_role("button", name="Play", exact=False).click()
-    page.get_by_role("button", name="Pause", exact=False).wait_for()
+    page.get_by_role("radio", name="Play", exact=True).click()
+    expect(page.get_by_role("button", name="Step", exact=False)).to_be_disabled(timeout=60_000)  # playing
     time.sleep(warmup)
     s0, t0 = step_count(page), time.perf_counter()
     time.sleep(seconds)
     s1, t1 = step_count(page), time.perf_counter()
-    page.get_by_role("button", name="Pause", exact=False).click()
-    page.get_by_role("button", name="Play", exact=False).wait_for()
+    page.get_by_role("radio", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=60_000)  # paused
     time.sleep(1.5)  # the last slice lands before (a) starts
     return (s1 - s0) / (t1 - t0)
 
@@ -74,7 +75,7 @@ def main():
         page.set_default_timeout(120_000)
         page.goto(url + "/train")
         page.get_by_role("button", name="Create model").click()  # the defaults: 2-D, hidden 256, σ 0.3, all digits
-        page.get_by_role("button", name="Play", exact=False).wait_for()
+        page.get_by_role("radio", name="Play", exact=True).wait_for()
         for r in range(1, args.rounds + 1):
             cli.append(cli_window(trainer, args.seconds))
             ui.append(browser_window(page, args.seconds, args.warmup))

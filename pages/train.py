@@ -37,6 +37,10 @@ def create(config: VAEConfig, limit):
     live_runs.adopt(live_runs.new_run(config, limit))
 
 
+PLAY, PAUSE = "Play", "Pause"
+MODE_LABELS = {PLAY: ":material/play_arrow: Play", PAUSE: ":material/pause: Pause"}
+
+
 def command(action, *args, **kwargs):
     """Send a command to the training process; a refusal becomes a message, not a traceback."""
     try:
@@ -125,11 +129,11 @@ def live_view(run) -> None:
     config = trainer.config
     noun = DATASETS[config.dataset].noun
     playing = state.get("live_playing", False)
-    buttons = st.columns([1, 1, 1, 1, 4])
+    buttons = st.columns([2, 1, 1, 4])
 
-    # Callbacks: each click runs once, before the page's next run, whatever fragment or rerun is in flight.
-    # The buttons' state is set first: a click that waits for the pipe (behind a Step's half second of
-    # training) must not let the page be drawn with the buttons of before the click.
+    # Callbacks: each runs once, before the page's next run, whatever fragment or rerun is in flight. The state is
+    # set first: a change that waits for the pipe (behind a Step's half second of training) must not let the page
+    # be drawn with the controls of before it.
     def set_playing(playing: bool):
         state["live_playing"] = playing
         try:
@@ -138,27 +142,24 @@ def live_view(run) -> None:
             state["live_playing"] = False
             st.toast(f"⚠️ {exc}")
 
-    def play():
-        set_playing(True)
-
-    def pause():
-        set_playing(False)
-
     def stop():
-        pause()
+        set_playing(False)
         run.stopped = True
 
-    buttons[0].button("Play", icon=":material/play_arrow:", disabled=playing, type="primary", key="live_play",
-                      on_click=play)
-    buttons[1].button("Pause", icon=":material/pause:", disabled=not playing, key="live_pause", on_click=pause)
-    buttons[2].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step",
+    # Play / Pause is one two-way control holding a value, not two buttons: a button's click is a one-off trigger,
+    # and Streamlit 1.67 drops a trigger when another rerun (a slider moved) arrives before the click's run began
+    # (seen under load: Play clicked, then β moved, and the page stayed paused). A value travels with every rerun.
+    state["live_mode"] = PLAY if playing else PAUSE
+    buttons[0].segmented_control("Training", [PLAY, PAUSE], required=True, key="live_mode", format_func=MODE_LABELS.get,
+                                 on_change=lambda: set_playing(state["live_mode"] == PLAY), label_visibility="collapsed")
+    buttons[1].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step",
                       help="train half a second, then stop", on_click=command, args=(trainer.step,))
-    buttons[3].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model",
+    buttons[2].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model",
                       on_click=stop)
     if trainer.ready["train_source"] == "shipped sample":
         st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
                    "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")
-    buttons[4].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
+    buttons[3].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
                        f"{config.batch_size}, {trainer.ready['train_examples']:,} training digits, seed {config.seed}")
 
     sliders = st.columns(3)

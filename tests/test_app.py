@@ -144,7 +144,7 @@ def create_and_play(sessions, seed: int = 0, lr: float = 1e-3) -> AppTest:
     at.form_submit_button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert metric(at, "Step") == "0"
-    at.button(key="live_play").click().run()
+    at.segmented_control(key="live_mode").set_value("Play").run()
     rerun_until(at, lambda a: step_of(a) > 0)
     assert step_of(at) > 0
     return at
@@ -155,7 +155,7 @@ def test_train_live_play_then_pause_advances_the_step_counter(sessions):
     first = step_of(at)
     rerun_until(at, lambda a: step_of(a) > first)
     assert step_of(at) > first  # it trains between renders
-    at.button(key="live_pause").click().run()
+    at.segmented_control(key="live_mode").set_value("Pause").run()
     time.sleep(0.5)
     paused = step_of(at.run())
     time.sleep(1.0)
@@ -166,7 +166,7 @@ def test_train_live_play_then_pause_advances_the_step_counter(sessions):
 
 def test_train_live_settings_change_without_a_reset(sessions):
     at = create_and_play(sessions)
-    at.button(key="live_pause").click().run()
+    at.segmented_control(key="live_mode").set_value("Pause").run()
     trainer = at.session_state["live_run"].trainer
     step = trainer.snapshot(probe=False)["step"]
     at.select_slider(key="live_lr").set_value(1e-4).run()
@@ -187,7 +187,7 @@ def test_two_sessions_train_two_independent_models(sessions):
 
 def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, user_models):
     at = create_and_play(sessions)
-    at.button(key="live_pause").click().run()
+    at.segmented_control(key="live_mode").set_value("Pause").run()
     at.text_input(key="live_save_name").set_value("my-first-vae")
     at.form_submit_button[-1].click().run()
     assert not at.exception

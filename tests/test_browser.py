@@ -134,8 +134,8 @@ def test_train_live_play_chart_advances_then_pause(app):
     open_page(page, url, "train")
     page.get_by_text("2,000", exact=True).click()
     page.get_by_role("button", name="Create model").click()
-    page.get_by_role("button", name="Play", exact=False).wait_for()
-    page.get_by_role("button", name="Play", exact=False).click()
+    page.get_by_role("radio", name="Play", exact=True).wait_for()
+    page.get_by_role("radio", name="Play", exact=True).click()
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetric]')]"
                            ".some(e => e.innerText.startsWith('Step') && !/Step\\s+0$/.test(e.innerText))")
     first = step_count(page)
@@ -146,8 +146,8 @@ def test_train_live_play_chart_advances_then_pause(app):
     page.get_by_text("ELBO and reconstruction").wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
-    page.get_by_role("button", name="Pause", exact=False).click()
-    expect(page.get_by_role("button", name="Play", exact=False)).to_be_enabled(timeout=30_000)  # Pause taken
+    page.get_by_role("radio", name="Pause", exact=True).click()
+    expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=30_000)  # Pause taken
     page.wait_for_timeout(1500)  # the slice in flight when Pause was pressed completes and is shown
     paused = step_count(page)
     page.wait_for_timeout(3000)

@@ -32,12 +32,17 @@ def create_model(page):
     before = runs(page)
     main.get_by_role("button", name="Create model").click()
     wait_idle(page, since=before, timeout=120)
-    expect(main.get_by_role("button", name="Play")).to_be_enabled(timeout=60_000)
+    expect(mode(main, "Play")).to_be_enabled(timeout=60_000)
     return main
 
 
 def button(main, name: str):
     return main.get_by_role("button", name=re.compile(rf"{name}$"))
+
+
+def mode(main, name: str):
+    """An option of the Train page's Play / Pause control (a radio group: the checked one is what it does)."""
+    return main.get_by_role("radiogroup", name="Training").get_by_role("radio", name=name, exact=True)
 
 
 def test_clicks_and_slider_moves_while_training_leave_it_training(browser, server):
@@ -49,7 +54,7 @@ def test_clicks_and_slider_moves_while_training_leave_it_training(browser, serve
         page.on("console", lambda message: console.append(message.text))
         main = create_model(page)
         for _ in range(3):
-            button(main, "Play").click()
+            mode(main, "Play").click()
             beta = main.get_by_role("slider", name=re.compile("β"))
             beta.focus()
             for _ in range(3):
@@ -57,13 +62,14 @@ def test_clicks_and_slider_moves_while_training_leave_it_training(browser, serve
             sigma = main.get_by_role("slider", name=re.compile("σ_dec"))
             sigma.focus()
             page.keyboard.press("ArrowLeft")
-            button(main, "Pause").click()
-            button(main, "Play").click()
-            button(main, "Pause").click()
+            expect(mode(main, "Play")).to_be_checked(timeout=30_000)  # the Play survived the slider moves after it
+            mode(main, "Pause").click()
+            mode(main, "Play").click()
+            mode(main, "Pause").click()
             button(main, "Step").click()
         wait_idle(page, timeout=60)
         check(page, step="clicks and slider moves while training")
-        button(main, "Play").click()
+        mode(main, "Play").click()
         first = wait_for_steps_beyond(page, step_count(page))
         assert wait_for_steps_beyond(page, first) > first  # it still trains
         check(page, step="playing after the clicks")
@@ -79,11 +85,11 @@ def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, serv
         main = create_model(page)
         button(main, "Step").click()
         trained = wait_for_steps_beyond(page, 0)
-        button(main, "Play").click()
+        mode(main, "Play").click()
         page.reload()
         wait_idle(page, since=0, start_timeout=10, timeout=60)
         main = page.get_by_test_id("stMain")
-        expect(button(main, "Pause")).to_be_enabled(timeout=30_000)  # playing, as it was before the reload
+        expect(mode(main, "Play")).to_be_checked(timeout=30_000)  # playing, as it was before the reload
         assert wait_for_steps_beyond(page, trained) > trained
         beta = main.get_by_test_id("stSlider").filter(has_text="β (KL weight)")
         assert "1.00" in beta.inner_text(), beta.inner_text()  # the live controls show the run's settings
@@ -92,5 +98,5 @@ def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, serv
             other_main = other.get_by_test_id("stMain")
             expect(other_main.get_by_role("button", name="Create model")).to_be_visible()
             other.wait_for_timeout(2000)  # time for a token, were there one to report
-            assert step_count(other) == -1 and not button(other_main, "Pause").count()
+            assert step_count(other) == -1 and not mode(other_main, "Pause").count()
         button(main, "Stop").click()
