@@ -37,8 +37,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0):
-    """Start `streamlit run app.py` on 127.0.0.1; yields (url, process, seconds until healthy).
+def streamlit_server(env: dict | None = None, timeout: float = 60.0, script: str = "serve.py"):
+    """Start `streamlit run serve.py` (the README's command; `script="app.py"` for the plain app) on 127.0.0.1;
+    yields (url, process, seconds until healthy).
 
     The server's output (and its training processes', which inherit it) goes to a file, `process.log_path`:
     a pipe nobody reads fills after 64 KB, and then whoever writes next (the server, or a training process
@@ -47,7 +48,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
     port = free_port()
     start = time.perf_counter()
     log = tempfile.NamedTemporaryFile("w+", prefix="streamlit-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=dict(os.environ, VAE_OFFLINE="1", **(env or {})),
                             stdout=log, stderr=subprocess.STDOUT, text=True)

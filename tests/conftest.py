@@ -72,7 +72,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(mnist_dir, tmp_path_factory):
-    """`streamlit run app.py` for one browser test module, on real MNIST, with its own user-models folder."""
+    """`streamlit run serve.py` for one browser test module, on real MNIST, with its own user-models folder."""
     from tests.browser import streamlit_server
 
     env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}

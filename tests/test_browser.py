@@ -298,19 +298,23 @@ def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_brows
     page.screenshot(path=ARTIFACTS / "explore-pad-16d.png", full_page=True)
 
 
-def test_nothing_is_requested_from_outside_the_machine(browser, server):
-    """The favicon (page_icon=":material/explore:") was fetched from fonts.gstatic.com. Each page opened by its
-    own link, as a shared link is, with every request and failed request recorded."""
+def test_nothing_is_requested_from_outside_the_machine_and_nothing_fails(browser, server):
+    """The favicon (page_icon=":material/explore:") was fetched from fonts.gstatic.com, and a page opened by its own
+    link asked for /<page>/_stcore/health and /<page>/_stcore/host-config (two 404s) before finding the server at /
+    (serve.py now tells the page where the server is). Each page opened by its own link, as a shared link is, with
+    every request and every failed response recorded."""
     host = urllib.parse.urlsplit(server).netloc
-    outside = []
+    outside, failed = [], []
     for path in ("", "interpolate", "elbo", "posterior", "rate_distortion", "draw", "train", "models"):
         with new_session(browser, timeout=60) as page:
             page.on("request", lambda r: outside.append((path, r.url))
                     if urllib.parse.urlsplit(r.url).scheme not in ("data", "blob")
                     and urllib.parse.urlsplit(r.url).netloc != host else None)
+            page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
             page.goto(f"{server}/{path}")
             wait_idle(page, since=0, start_timeout=10, timeout=60)
             page.wait_for_timeout(500)
             favicon = page.evaluate("() => document.querySelector(\"link[rel='shortcut icon']\")?.href || ''")
             assert favicon.startswith(("data:", server)), favicon  # a headless browser may never fetch it
     assert not outside, outside
+    assert not failed, failed
