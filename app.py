@@ -8,7 +8,9 @@ st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="w
 PAGES = [
     st.Page("pages/explore.py", title="Explore the latent space", icon=":material/scatter_plot:", default=True, url_path="explore"),
     st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", url_path="generate"),
     st.Page("pages/elbo.py", title="ELBO decomposition", icon=":material/balance:", url_path="elbo"),
+    st.Page("pages/sampling.py", title="The reparameterisation", icon=":material/casino:", url_path="reparameterisation"),
     st.Page("pages/posterior.py", title="True posterior vs q", icon=":material/blur_on:", url_path="posterior"),
     st.Page("pages/rate_distortion.py", title="Rate–distortion", icon=":material/show_chart:", url_path="rate_distortion"),
     st.Page("pages/draw.py", title="Draw a digit", icon=":material/draw:", url_path="draw"),

@@ -29,6 +29,7 @@ from vae.preprocess import mnist_style  # noqa: E402
 from vae.probe import encode_one  # noqa: E402
 
 x = mnist_style(drawing)
+state["draw_framed"] = x  # for the reparameterisation page, which can score "your drawing"
 model = store.load_model(info).model
 probe = encode_one(model, x)
 with middle:

@@ -4,12 +4,22 @@ import streamlit as st
 
 from ui import images, plots, store
 from ui.sidebar import chosen_model, data_notice
+from ui.sweep_view import trained_at_each_sigma
 from vae.data import DATASETS
 
 info = chosen_model()
 config = info.config
 noun = DATASETS[config.dataset].noun
 st.header("ELBO decomposition")
+MODES = ["this model: σ_dec changed alone", "a model trained at each σ_dec"]
+mode = st.radio("What moves with σ_dec", MODES, key="elbo_mode", bind="query-params", persist_state="session",
+                horizontal=True, help="This model's decoder scored at other σ_dec values (its KL cannot move), or the "
+                                      "shipped sweep: a model trained at each σ_dec, so both terms move.")
+if mode == MODES[1]:
+    trained_at_each_sigma()
+    st.stop()
+st.caption("**Mode: this model, σ_dec changed alone.** The encoder and decoder stay as trained; only the σ_dec "
+           "that scores the reconstruction moves, so the KL term stays where it is.")
 if config.likelihood != "gaussian":
     st.info("This model has a Bernoulli decoder: there is no σ_dec to move. Choose a Gaussian model in the "
             "sidebar to see the reconstruction term, the constant and the KL trade places as σ_dec changes.")

@@ -224,7 +224,9 @@ class Expect:
 PAGES = {
     "Explore the latent space": Expect(),
     "Interpolate": Expect(),
+    "Generate": Expect(),
     "ELBO decomposition": Expect(instead=("Bernoulli decoder",)),
+    "The reparameterisation": Expect(),
     "True posterior vs q": Expect(instead=("needs a 2-D model",)),
     "Rate–distortion": Expect(model_dependent=False),
     "Draw a digit": Expect(instead=("Draw on the black square.",), model_dependent=False),  # until one draws

@@ -11,6 +11,7 @@ from tests.conftest import ROOT
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
+         "pages/generate.py", "pages/sampling.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))

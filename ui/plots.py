@@ -23,10 +23,12 @@ def extent(coords: np.ndarray, pad: float = 0.05) -> tuple[tuple[float, float], 
 
 def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, selected: int | None = None,
                    marker: tuple[float, float] | None = None, paths: dict[str, np.ndarray] | None = None,
-                   axis_titles=("z₁", "z₂"), height: int = 520, opacity: float = 0.55) -> go.Figure:
+                   axis_titles=("z₁", "z₂"), height: int = 520, opacity: float = 0.55,
+                   samples: np.ndarray | None = None, curves: dict[str, np.ndarray] | None = None) -> go.Figure:
     """WebGL scatter of latent points coloured by class; an invisible grid makes empty space clickable.
 
     Every point's customdata is [kind, index]: kind 0 for a data point (index into coords), 1 for a grid point.
+    `samples` ([M, 2]) are drawn as white dots ringed in black, `curves` (name → [n, 2]) as crimson outlines.
     (numpy arrays travel as typed arrays, fast to send; a clicked point's customdata then comes back as a dict.)
     """
     fig = go.Figure()
@@ -51,6 +53,13 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
     for (name, path), dash in zip((paths or {}).items(), ("solid", "dot", "dash")):
         fig.add_trace(go.Scattergl(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=name,
                                    line=dict(color="black", width=2, dash=dash), marker=dict(size=5, color="black")))
+    for (name, curve), dash in zip((curves or {}).items(), ("solid", "dash", "dot")):
+        fig.add_trace(go.Scattergl(x=curve[:, 0], y=curve[:, 1], mode="lines", name=name, hoverinfo="skip",
+                                   line=dict(color="crimson", width=2, dash=dash)))
+    if samples is not None:
+        fig.add_trace(go.Scattergl(x=samples[:, 0], y=samples[:, 1], mode="markers", name="samples",
+                                   hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>sample</extra>",
+                                   marker=dict(size=7, color="white", line=dict(color="black", width=1.5))))
     if selected is not None:
         fig.add_trace(go.Scattergl(x=[coords[selected, 0]], y=[coords[selected, 1]], mode="markers", name="selected",
                                    showlegend=False, hoverinfo="skip",
@@ -214,6 +223,43 @@ def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       xaxis=dict(title="z₁", range=[xs[0], xs[-1]]),
                       yaxis=dict(title="z₂", range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1))
+    return fig
+
+
+def spread_against_samples(spread: dict[int, float], current: int, height: int = 300) -> go.Figure:
+    """The Monte-Carlo estimate's standard deviation against L (log–log), with the 1/√L line through L = 1."""
+    sizes = np.array(sorted(spread), dtype=np.float64)
+    values = np.array([spread[int(s)] for s in sizes])
+    fig = go.Figure([go.Scatter(x=sizes, y=values, mode="lines+markers", name="measured spread"),
+                     go.Scatter(x=sizes, y=values[0] / np.sqrt(sizes / sizes[0]), mode="lines", name="∝ 1/√L",
+                                line=dict(dash="dash", color="grey"))])
+    fig.add_vline(x=current, line=dict(color="black", width=1))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1),
+                      xaxis=dict(type="log", title="L, samples of ε"),
+                      yaxis=dict(type="log", title="std of (1/L) Σ log p(x|z⁽ˡ⁾), nats"))
+    return fig
+
+
+def sweep_terms(values, test_reconstruction, test_kl, reconstruction, kl, current: float, collapse: float | None,
+                height: int = 340) -> go.Figure:
+    """Reconstruction term and KL against the σ_dec each model was trained at (two panels, log x): the test set's
+    stored figures and one image's, the current σ and the collapse marked."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(1, 2, subplot_titles=("reconstruction E_q[log p(x|z)]", "KL(q ‖ p(z))"))
+    for col, (test, mine) in enumerate(((test_reconstruction, reconstruction), (test_kl, kl)), start=1):
+        fig.add_trace(go.Scatter(x=values, y=test, mode="lines+markers", name="test set", legendgroup="test",
+                                 showlegend=col == 1, line=dict(color="#1f77b4")), 1, col)
+        fig.add_trace(go.Scatter(x=values, y=mine, mode="lines+markers", name="this image", legendgroup="mine",
+                                 showlegend=col == 1, line=dict(color="#ff7f0e", dash="dot")), 1, col)
+        fig.add_vline(x=current, line=dict(color="black", width=2), row=1, col=col)
+        if collapse is not None:
+            fig.add_vline(x=collapse, line=dict(color="crimson", dash="dash"), row=1, col=col)
+    if collapse is not None:
+        fig.add_annotation(x=math.log10(collapse), y=1, xref="x2", yref="paper", text="collapse", showarrow=False,
+                           xanchor="left", yanchor="top", xshift=3, font=dict(color="crimson"))
+    fig.update_xaxes(type="log", title="σ_dec the model was trained at")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
 
 

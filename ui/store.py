@@ -185,3 +185,32 @@ def _posterior(path: str, stamp: float, name: str, index: int, sigma: float):
 def true_posterior_for(info: catalog.CheckpointInfo, index: int, sigma: float):
     """p(z|x) on a grid, q(z|x), log p(x), ELBO and KL(q ‖ p(z|x)) for test digit `index` at σ_dec (2-D models)."""
     return _posterior(str(info.path), _stamp(info.path), info.config.dataset, index, sigma)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _spread(path: str, stamp: float, name: str, index: int) -> dict[int, float]:
+    from vae.generate import estimate_spread
+
+    _, images = dataset(name, "test")
+    return estimate_spread(_load_model(path, stamp).model, images[index])
+
+
+def estimate_spread_for(info: catalog.CheckpointInfo, index: int) -> dict[int, float]:
+    """The Monte-Carlo reconstruction term's spread against L for test image `index` (vae.generate.estimate_spread)."""
+    return _spread(str(info.path), _stamp(info.path), info.config.dataset, index)
+
+
+@st.cache_data(show_spinner="Scoring the image under each model of the sweep…", max_entries=32)
+def _member_terms(folder: str, stamp: float, index: int) -> list[dict]:
+    from vae import checkpoint
+    from vae.sweep import load_results, member_terms
+
+    results = load_results(folder)
+    _, images = dataset(results["config"]["dataset"], "test")
+    return [dict(member_terms(checkpoint.load(Path(folder) / f"{p['name']}.safetensors").model, images[index]),
+                 value=p["value"]) for p in results["points"]]
+
+
+def sweep_member_terms(folder: Path, index: int) -> list[dict]:
+    """Test image `index` under every model of a sweep, each at its own σ_dec (vae.sweep.member_terms), in sweep order."""
+    return _member_terms(str(folder), _stamp(folder / "sweep.json"), index)

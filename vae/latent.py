@@ -91,6 +91,21 @@ class Projection:
             raise ValueError(f"a {self.method} projection cannot be inverted; use PCA")
         return self.mean + np.asarray(coords, dtype=np.float64) @ self.components
 
+    def gaussian(self, mu, sigma) -> tuple[np.ndarray, np.ndarray]:
+        """N(μ, diag σ²) seen on the plane (PCA only): mean (μ − mean)·Cᵀ and covariance C·diag(σ²)·Cᵀ."""
+        components = self.components
+        if components is None:
+            raise ValueError(f"a {self.method} projection has no image of a Gaussian; use PCA")
+        sigma = np.asarray(sigma, dtype=np.float64)
+        return self.from_latent(np.asarray(mu)[None])[0], (components * sigma**2) @ components.T
+
+
+def ellipse(mean, cov, k: float, n: int = 90) -> np.ndarray:
+    """The k-σ contour of a 2-D Gaussian N(mean, cov), [n, 2]: mean + k·L·(cos t, sin t) with L·Lᵀ = cov."""
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)], 1)
+    return np.asarray(mean, dtype=np.float64) + k * circle @ np.linalg.cholesky(np.asarray(cov, dtype=np.float64)).T
+
 
 def project(points, method: str = "pca", seed: int = 0) -> Projection:
     """Project latent points [N, d] to 2-D with PCA or t-SNE (scikit-learn, imported here, lazily)."""

@@ -101,3 +101,23 @@ def collapse_value(results: dict) -> float | None:
     """The smallest swept value at which no latent unit is active (the posterior has collapsed), or None."""
     collapsed = [p["value"] for p in results["points"] if p["active_dims"] == 0]
     return min(collapsed) if collapsed else None
+
+
+def reconstruction_term(point: dict) -> float:
+    """A member's stored E_q[log p(x|z)] on the test split: ELBO = E_q[log p(x|z)] − KL, so ELBO + rate."""
+    return point["elbo"] + point["rate"]
+
+
+def member_terms(model, x, samples: int = 64, seed: int = 0) -> dict:
+    """One image under one member at its own σ_dec: reconstruction term, KL, ELBO (L = `samples` draws, fixed seed)
+    and its reconstruction decode(μ) as a [D] array."""
+    import torch
+
+    from .objective import elbo
+
+    x = x.reshape(1, -1).to(model.device)
+    with torch.no_grad():
+        parts = elbo(model, x, samples=samples, generator=torch.Generator(x.device).manual_seed(seed))
+        image = model.decode(model.encode(x)[0])[0].cpu().numpy()
+    return {"reconstruction": parts.reconstruction.item(), "kl": parts.kl.item(), "elbo": parts.elbo.item(),
+            "image": image}

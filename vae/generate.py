@@ -1,0 +1,110 @@
+"""Generation, and the sampling the ELBO is made of: prior samples, the reparameterisation with its
+Monte-Carlo reconstruction term, and latent traversals."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .model import reparameterize
+from .objective import kl_to_standard_normal, log_likelihood
+
+
+def prior_codes(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """z ~ N(0, τ²I): `n` codes from the prior at temperature τ (τ = 1 is p(z) itself), [n, latent_dim]."""
+    generator = torch.Generator().manual_seed(seed)
+    return temperature * torch.randn(n, latent_dim, generator=generator)
+
+
+@torch.no_grad()
+def images_from_codes(model, z: torch.Tensor, draw: bool = False, seed: int = 0) -> torch.Tensor:
+    """The mean of p(x|z), decode(z), or with `draw` one sample x ~ p(x|z), [n, D] in [0, 1]:
+
+    Gaussian: x = decode(z) + σ_dec·ε, ε ~ N(0, I), clipped to [0, 1] for display;
+    Bernoulli: x_d ~ Bernoulli(decode(z)_d).
+    """
+    mean = model.decode(z.to(model.device)).cpu()
+    if not draw:
+        return mean
+    generator = torch.Generator().manual_seed(seed)
+    if model.config.likelihood == "bernoulli":
+        return torch.bernoulli(mean, generator=generator)
+    noise = torch.randn(mean.shape, generator=generator)
+    return (mean + model.config.sigma_dec * noise).clamp(0, 1)
+
+
+@dataclass
+class MonteCarloELBO:
+    """One image's ELBO estimated the way it is trained: L draws z⁽ˡ⁾ = μ + σ ⊙ ε⁽ˡ⁾ (arrays, float64)."""
+
+    mu: np.ndarray  # [d]
+    sigma: np.ndarray  # [d]
+    eps: np.ndarray  # [L, d]
+    z: np.ndarray  # [L, d]
+    log_px_given_z: np.ndarray  # [L]: log p(x|z⁽ˡ⁾), nats
+    images: np.ndarray  # [L, D]: decode(z⁽ˡ⁾)
+    kl: float  # KL(q(z|x) ‖ p(z)), closed form
+
+    @property
+    def reconstruction(self) -> float:
+        """(1/L) Σₗ log p(x|z⁽ˡ⁾): the Monte-Carlo estimate of E_q[log p(x|z)]."""
+        return float(self.log_px_given_z.mean())
+
+    @property
+    def elbo(self) -> float:
+        """(1/L) Σₗ log p(x|z⁽ˡ⁾) − KL(q(z|x) ‖ p(z))."""
+        return self.reconstruction - self.kl
+
+
+@torch.no_grad()
+def monte_carlo_elbo(model, x: torch.Tensor, samples: int = 8, seed: int = 0,
+                     eps: torch.Tensor | None = None) -> MonteCarloELBO:
+    """The reparameterisation for one image x ([D] or [1, D] in [0, 1]): z⁽ˡ⁾ = μ + σ ⊙ ε⁽ˡ⁾, ε⁽ˡ⁾ ~ N(0, I),
+    each decoded and scored by log p(x|z⁽ˡ⁾). `eps` ([L, d]) fixes the noise; else L = `samples` draws (`seed`)."""
+    x = x.reshape(1, -1).to(model.device)
+    mu, logvar = model.encode(x)
+    if eps is None:
+        eps = torch.randn(samples, mu.shape[-1], generator=torch.Generator().manual_seed(seed))
+    eps = eps.to(mu)
+    z = reparameterize(mu, logvar, eps=eps[:, None, :])  # [L, 1, d]
+    logits = model.decode_logits(z)
+    config = model.config
+    scores = log_likelihood(x, logits, config.likelihood, config.sigma_dec)[:, 0]
+    as_numpy = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    return MonteCarloELBO(as_numpy(mu[0]), as_numpy(torch.exp(0.5 * logvar[0])), as_numpy(eps), as_numpy(z[:, 0]),
+                          as_numpy(scores), as_numpy(torch.sigmoid(logits[:, 0])),
+                          float(kl_to_standard_normal(mu, logvar)[0]))
+
+
+@torch.no_grad()
+def estimate_spread(model, x: torch.Tensor, sample_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 200,
+                    seed: int = 0) -> dict[int, float]:
+    """The standard deviation, over `repeats` fresh draws, of the L-sample estimate (1/L) Σₗ log p(x|z⁽ˡ⁾) for each L:
+    Var = Var[log p(x|z)] / L, so the spread falls as 1/√L."""
+    x = x.reshape(1, -1).to(model.device)
+    mu, logvar = model.encode(x)
+    generator = torch.Generator().manual_seed(seed)
+    config = model.config
+    spread = {}
+    for size in sample_sizes:
+        eps = torch.randn(size * repeats, 1, mu.shape[-1], generator=generator).to(mu)
+        scores = log_likelihood(x, model.decode_logits(reparameterize(mu, logvar, eps=eps)), config.likelihood,
+                                config.sigma_dec)[:, 0]
+        spread[size] = float(scores.reshape(repeats, size).double().mean(1).std())
+    return spread
+
+
+def dimensions_by_kl(kl_per_dim) -> list[int]:
+    """Latent dimensions ordered by their KL, largest first: the active ones lead, the collapsed ones trail."""
+    return [int(i) for i in np.argsort(-np.asarray(kl_per_dim, dtype=np.float64), kind="stable")]
+
+
+@torch.no_grad()
+def traversal(model, base: torch.Tensor, dims, values) -> torch.Tensor:
+    """Row r, column c: decode(z) with z = `base` except z[dims[r]] = values[c]; [len(dims), len(values), D]."""
+    values = torch.as_tensor(np.asarray(values, dtype=np.float32))
+    z = base.reshape(1, 1, -1).repeat(len(dims), len(values), 1).to(torch.float32)
+    for row, dim in enumerate(dims):
+        z[row, :, dim] = values
+    return model.decode(z.to(model.device)).cpu()
