@@ -104,3 +104,17 @@ def click_point(page, curve: int, index: int, plot_index: int = 0) -> None:
     """Click the `index`-th point of trace `curve` of the `plot_index`-th Plotly chart on the page."""
     x, y = page.evaluate(POINT_ON_SCREEN, [plot_index, curve, index])
     page.mouse.click(x, y)
+
+
+def draw_a_seven(page) -> None:
+    """On the Draw page's canvas, a "7": a bar along the top, then a long diagonal down to the left."""
+    canvas = page.locator("canvas.ink")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 70, box["y"] + 60)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(box["x"] + 70 + 7 * i, box["y"] + 60, steps=2)
+    for i in range(1, 26):
+        page.mouse.move(box["x"] + 210 - 4 * i, box["y"] + 60 + 7 * i, steps=2)
+    page.mouse.up()

@@ -11,7 +11,6 @@ import pickle
 import struct
 import zipfile
 
-import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest

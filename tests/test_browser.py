@@ -10,7 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ROOT, SCATTER, click_point, needs_chromium, streamlit_server
+from tests.browser import ROOT, SCATTER, click_point, draw_a_seven, needs_chromium, streamlit_server
 from tests.session_walk import new_session, wait_idle
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -176,17 +176,7 @@ def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mn
 def test_draw_a_digit_then_it_is_framed_like_mnist_and_encoded(app):
     url, page = app
     open_page(page, url, "draw")
-    canvas = page.locator("canvas.ink")
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    # a "7": a bar along the top, then a long diagonal down to the left
-    page.mouse.move(box["x"] + 70, box["y"] + 60)
-    page.mouse.down()
-    for i in range(1, 21):
-        page.mouse.move(box["x"] + 70 + 7 * i, box["y"] + 60, steps=2)
-    for i in range(1, 26):
-        page.mouse.move(box["x"] + 210 - 4 * i, box["y"] + 60 + 7 * i, steps=2)
-    page.mouse.up()
+    draw_a_seven(page)
     page.get_by_text("your drawing, as MNIST frames it").wait_for()
     page.get_by_text("its reconstruction").wait_for()
     elbo = float(metric(page, "ELBO").replace(",", ""))

@@ -4,7 +4,7 @@ import numpy as np
 
 from tests.browser import ROOT, needs_chromium
 from tests.session_walk import new_session
-from tests.test_pixels import assert_upright, decoded, resized, shown_image
+from tests.test_pixels import assert_upright, decoded, resized, shown_image, strip_frames
 from vae import checkpoint
 from vae.generate import monte_carlo_elbo, prior_codes
 
@@ -90,8 +90,7 @@ def test_a_traversal_row_is_the_decoder_with_one_dimension_moved(browser, server
         shot = screenshot(page)
         strip = shot[int(round(box["y"])):int(round(box["y"] + box["height"])),
                      int(round(box["x"])):int(round(box["x"] + box["width"]))]
-    unit = strip.shape[1] / (9 * 30 - 2)
-    frames = [resized(strip[:, int(round(k * 30 * unit)):int(round((k * 30 + 28) * unit))]) for k in range(9)]
+    frames = strip_frames(strip, 9)
     upright = [float(np.corrcoef(f.ravel(), t.ravel())[0, 1]) for f, t in zip(frames, truth)]
     flipped = [float(np.corrcoef(f.ravel(), t[::-1].ravel())[0, 1]) for f, t in zip(frames, truth)]
     print(f"traversal of z{first + 1}: upright {np.round(upright, 3)}, flipped {np.round(flipped, 3)}")

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.browser import ROOT, needs_chromium
+from tests.browser import ROOT, draw_a_seven, needs_chromium
 from tests.session_walk import new_session, wait_idle
 from ui.plots import extent
 from vae import checkpoint
@@ -236,6 +236,14 @@ def resized(pixels: np.ndarray, size: int = 28) -> np.ndarray:
     return np.asarray(crop.resize((size, size), Image.BILINEAR), dtype=np.float32) / 255.0
 
 
+def strip_frames(strip: np.ndarray, n: int, gap: int = 2) -> list[np.ndarray]:
+    """A row of n 28-pixel-wide frames with `gap`-pixel gaps (ui.images.strip, any enlargement), cut back into its
+    frames, each 28 × 28."""
+    unit = strip.shape[1] / (n * (28 + gap) - gap)
+    return [resized(strip[:, int(round(k * (28 + gap) * unit)):int(round((k * (28 + gap) + 28) * unit))])
+            for k in range(n)]
+
+
 def assert_upright(name: str, drawn: np.ndarray, truth: np.ndarray, least: float = 0.95) -> None:
     upright, flipped = similarity(drawn, truth), similarity(drawn, truth[::-1])
     print(f"{name}: similarity upright {upright:.3f}, flipped {flipped:.3f}")
@@ -282,9 +290,7 @@ def test_the_interpolation_strips_are_the_decoded_paths_from_a_to_b(browser, ser
                                 int(round(box["x"])):int(round(box["x"] + box["width"]))]
     for name, path in (("lerp", lerp(mu[a], mu[b], steps)), ("slerp", slerp(mu[a], mu[b], steps))):
         truth = decoded(saved.model, path.numpy())
-        strip = strips[name]
-        unit = strip.shape[1] / (steps * 30 - 2)  # frames of 28 columns with 2-column gaps
-        frames = [resized(strip[:, int(round(k * 30 * unit)):int(round((k * 30 + 28) * unit))]) for k in range(steps)]
+        frames = strip_frames(strips[name], steps)
         upright = [similarity(f, t) for f, t in zip(frames, truth)]
         flipped = [similarity(f, t[::-1]) for f, t in zip(frames, truth)]
         print(f"{name}: similarity per frame upright {np.round(upright, 3)}, flipped {np.round(flipped, 3)}")
@@ -328,16 +334,7 @@ def test_the_draw_pages_reconstruction_is_decode_of_the_drawings_mean(browser, s
     """The framed drawing as shown, encoded here; the shown reconstruction against decode(μ), upright."""
     saved = checkpoint.load(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
     with new_session(browser, f"{server}/draw?model=mnist-2d-sigma0.3", timeout=60) as page:
-        canvas = page.locator("canvas.ink")
-        canvas.wait_for()
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + 70, box["y"] + 60)  # a "7": a bar, then a long diagonal down to the left
-        page.mouse.down()
-        for i in range(1, 21):
-            page.mouse.move(box["x"] + 70 + 7 * i, box["y"] + 60, steps=2)
-        for i in range(1, 26):
-            page.mouse.move(box["x"] + 210 - 4 * i, box["y"] + 60 + 7 * i, steps=2)
-        page.mouse.up()
+        draw_a_seven(page)
         page.get_by_text("its reconstruction").wait_for()
         page.wait_for_timeout(500)
         framed = resized(shown_image(page, "your drawing, as MNIST frames it"))
