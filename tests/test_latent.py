@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae.latent import decode, decode_grid, encode_dataset, grid_points, lerp, project, slerp
+from vae.latent import decode, decode_grid, ellipse, encode_dataset, grid_points, lerp, project, slerp
 
 
 def test_encode_dataset_in_batches_equals_one_pass(small_model):
@@ -76,3 +76,28 @@ def test_slerp_between_nearly_opposite_codes_keeps_their_norm(gap):
         assert path.dtype == torch.float32
         torch.testing.assert_close(path[0], z0), torch.testing.assert_close(path[-1], z1)
         assert path.norm(dim=1).sub(3.0).abs().max() < 1e-3, path.norm(dim=1)
+
+
+def test_qs_ellipse_on_the_pca_plane_holds_its_share_of_projected_samples():
+    """Projection.gaussian and ellipse: N(μ, diag σ²) in 6-D seen on a PCA plane; of samples drawn in 6-D and
+    projected, 1 − e^(−k²/2) fall inside the k-σ ellipse (39 % at 1σ, 86 % at 2σ)."""
+    rng = np.random.default_rng(0)
+    plane = project(rng.normal(size=(500, 6)) * np.arange(1, 7), "pca")
+    mu, sigma = rng.normal(size=6), rng.uniform(0.1, 1.0, 6)
+    centre, cov = plane.gaussian(mu, sigma)
+    points = plane.from_latent(mu + sigma * rng.normal(size=(20_000, 6)))
+    np.testing.assert_allclose(np.cov(points.T), cov, rtol=0.05, atol=0.01)
+    np.testing.assert_allclose(points.mean(0), centre, atol=0.03)
+    for k, share in ((1, 1 - np.exp(-0.5)), (2, 1 - np.exp(-2))):
+        outline = ellipse(centre, cov, k, n=400)
+        inside = _inside(points, outline)
+        assert abs(inside - share) < 0.015, (k, inside, share)
+
+
+def _inside(points: np.ndarray, polygon: np.ndarray) -> float:
+    """The share of points inside a closed polygon (even–odd rule), computed without the ellipse's equation."""
+    x, y = points[:, 0:1], points[:, 1:2]
+    x0, y0 = polygon[:-1, 0], polygon[:-1, 1]
+    x1, y1 = polygon[1:, 0], polygon[1:, 1]
+    crosses = ((y0 > y) != (y1 > y)) & (x < (x1 - x0) * (y - y0) / (y1 - y0 + 1e-300) + x0)
+    return float((crosses.sum(1) % 2 == 1).mean())
