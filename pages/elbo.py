@@ -16,7 +16,7 @@ mode = st.radio("What moves with σ_dec", MODES, key="elbo_mode", bind="query-pa
                 horizontal=True, help="This model's decoder scored at other σ_dec values (its KL cannot move), or the "
                                       "shipped sweep: a model trained at each σ_dec, so both terms move.")
 if mode == MODES[1]:
-    trained_at_each_sigma()
+    trained_at_each_sigma(config.dataset)
     st.stop()
 st.caption("**Mode: this model, σ_dec changed alone.** The encoder and decoder stay as trained; only the σ_dec "
            "that scores the reconstruction moves, so the KL term stays where it is.")

@@ -99,3 +99,11 @@ def test_the_sweep_mode_shows_each_members_stored_figures_and_both_terms_move():
     assert kls[0] > 40 and kls[-1] < 0.5  # about 80 nats → 0 over the sweep, for one digit too
     at.radio(key="elbo_mode").set_value("this model: σ_dec changed alone").run()
     assert not at.exception and metric(at, "KL term")
+
+
+def test_the_sweep_mode_on_a_fashion_model_says_the_sweep_is_of_mnist_models():
+    at = open_page(ELBO, "fashion-2d-sigma0.3")
+    at.radio(key="elbo_mode").set_value("a model trained at each σ_dec").run()
+    assert not at.exception
+    assert any("not of the FashionMNIST model chosen" in i.value for i in at.info)
+    assert metric(at, "Test KL")  # the MNIST sweep's figures, drawn

@@ -21,9 +21,10 @@ def sigma_sweep_folder() -> Path | None:
     return None
 
 
-def trained_at_each_sigma() -> None:
+def trained_at_each_sigma(chosen_dataset: str) -> None:
     """Slider over the sweep's σ_dec values: the chosen test image's terms under the model trained at that σ, the
-    test set's stored terms of every member, and the image's reconstruction by each."""
+    test set's stored terms of every member, and the image's reconstruction by each. `chosen_dataset`: the
+    sidebar model's, named when the sweep was trained on another."""
     folder = sigma_sweep_folder()
     if folder is None:
         st.info("No sweep over σ_dec is shipped in checkpoints/sweeps/: this mode needs one (see the README).")
@@ -36,7 +37,9 @@ def trained_at_each_sigma() -> None:
     st.info(f"**Mode: a model trained at each σ_dec.** Each σ_dec below is its own model ({len(points)} models of the "
             f"shipped sweep `{folder.name}`: {config['latent_dim']}-D latent, {config['epochs']} epochs on "
             f"{dataset.folder}), so the reconstruction term *and* the KL move: a large σ_dec lets the model stop "
-            "using its code.")
+            "using its code." + ("" if chosen_dataset == config["dataset"] else
+                                 f" (The sweep is of {dataset.folder} models, not of the {DATASETS[chosen_dataset].folder} "
+                                 "model chosen in the sidebar.)"))
     test, _ = store.dataset(config["dataset"], "test")
     top = st.columns([2, 1])
     labels = [f"{v:g}" for v in values]  # strings: a link's "2" matches the option, not 2.0 against 2
