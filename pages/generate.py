@@ -66,6 +66,7 @@ if config.latent_dim > 2:
     test, _ = store.dataset(config.dataset, "test")
     data_notice(test)
     from vae.generate import dimensions_by_kl, traversal  # noqa: E402
+    from vae.sweep import ACTIVE_THRESHOLD  # noqa: E402
 
     index = int(st.number_input(f"Hold the other dimensions at this test {noun}'s μ", 0, len(test) - 1, 0,
                                 key="generate_index", bind="query-params", persist_state="session"))
@@ -82,7 +83,7 @@ if config.latent_dim > 2:
             kl_per_dim = kl_per_dimension(*model.encode(x))[0].tolist()
         source = f"KL of test #{index}"
     order = dimensions_by_kl(kl_per_dim)
-    inactive = [d for d in order if kl_per_dim[d] <= 0.01]
+    inactive = [d for d in order if kl_per_dim[d] <= ACTIVE_THRESHOLD]
     hidden = inactive[3:]  # three inactive rows show what "inactive" looks like; more repeat it
     order = [d for d in order if d not in hidden]
     values = np.linspace(-3, 3, 9)
@@ -92,8 +93,8 @@ if config.latent_dim > 2:
                "is about 0 is unused by the model (collapsed): its row does not change.")
     for dim, row in zip(order, rows):
         label, strip = st.columns([1, 6], vertical_alignment="center")
-        label.markdown(f"**z{dim + 1}**  \nKL {kl_per_dim[dim]:.2f}" + ("  \n*inactive*" if kl_per_dim[dim] <= 0.01 else ""))
+        label.markdown(f"**z{dim + 1}**  \nKL {kl_per_dim[dim]:.2f}" + ("  \n*inactive*" if dim in inactive else ""))
         strip.image(images.enlarge(images.strip(row), 2), caption=None)
     if hidden:
-        st.caption(f"{len(hidden)} more inactive dimensions (KL ≤ 0.01) not shown: "
+        st.caption(f"{len(hidden)} more inactive dimensions (KL ≤ {ACTIVE_THRESHOLD:g}) not shown: "
                    + ", ".join(f"z{d + 1}" for d in sorted(hidden)) + ".")

@@ -40,8 +40,9 @@ from vae.generate import estimate_spread, monte_carlo_elbo  # noqa: E402  (torch
 import torch  # noqa: E402
 
 x = drawing if source == "your drawing" else test.images[index].numpy() / 255.0
+x_tensor = torch.from_numpy(np.asarray(x, dtype=np.float32))
 model = store.load_model(info).model
-mc = monte_carlo_elbo(model, torch.from_numpy(np.asarray(x, dtype=np.float32)), samples, seed)
+mc = monte_carlo_elbo(model, x_tensor, samples, seed)
 
 m = st.columns(4)
 m[0].metric(f"(1/L) Σ log p(x|z⁽ˡ⁾), L = {samples}", f"{mc.reconstruction:.2f}")
@@ -87,8 +88,7 @@ for k in range(shown):
                          caption=f"z⁽{k + 1}⁾: {mc.log_px_given_z[k]:.1f}")
 
 st.subheader("How the estimate's spread falls with L")
-spread = store.estimate_spread_for(info, index) if source != "your drawing" else \
-    estimate_spread(model, torch.from_numpy(np.asarray(x, dtype=np.float32)))
+spread = store.estimate_spread_for(info, index) if source != "your drawing" else estimate_spread(model, x_tensor)
 st.plotly_chart(plots.spread_against_samples(spread, samples), key="sampling_spread")
 st.caption("The standard deviation of (1/L) Σ log p(x|z⁽ˡ⁾) over 200 fresh draws of ε, for each L: it falls as "
            "1/√L (dashed), because the L scores are independent. One sample is enough for an unbiased gradient; "

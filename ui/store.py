@@ -202,13 +202,13 @@ def estimate_spread_for(info: catalog.CheckpointInfo, index: int) -> dict[int, f
 
 @st.cache_data(show_spinner="Scoring the image under each model of the sweep…", max_entries=32)
 def _member_terms(folder: str, stamp: float, index: int) -> list[dict]:
-    from vae import checkpoint
     from vae.sweep import load_results, member_terms
 
     results = load_results(folder)
     _, images = dataset(results["config"]["dataset"], "test")
-    return [dict(member_terms(checkpoint.load(Path(folder) / f"{p['name']}.safetensors").model, images[index]),
-                 value=p["value"]) for p in results["points"]]
+    paths = [Path(folder) / f"{p['name']}.safetensors" for p in results["points"]]
+    return [dict(member_terms(_load_model(str(path), _stamp(path)).model, images[index]), value=p["value"])
+            for path, p in zip(paths, results["points"])]
 
 
 def sweep_member_terms(folder: Path, index: int) -> list[dict]:

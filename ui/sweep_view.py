@@ -10,14 +10,15 @@ from vae.data import DATASETS
 from vae.sweep import collapse_value, load_results, reconstruction_term
 
 
-def sigma_sweep_folder() -> Path | None:
-    """The first shipped sweep over σ_dec, or None."""
+def sigma_sweep() -> tuple[Path, dict] | None:
+    """The first shipped sweep over σ_dec, as (its folder, its sweep.json), or None."""
     for folder in store.sweep_dirs():
         try:
-            if load_results(folder)["parameter"] == "sigma_dec":
-                return folder
+            results = load_results(folder)
         except ValueError:
             continue
+        if results["parameter"] == "sigma_dec":
+            return folder, results
     return None
 
 
@@ -25,11 +26,11 @@ def trained_at_each_sigma(chosen_dataset: str) -> None:
     """Slider over the sweep's σ_dec values: the chosen test image's terms under the model trained at that σ, the
     test set's stored terms of every member, and the image's reconstruction by each. `chosen_dataset`: the
     sidebar model's, named when the sweep was trained on another."""
-    folder = sigma_sweep_folder()
-    if folder is None:
+    found = sigma_sweep()
+    if found is None:
         st.info("No sweep over σ_dec is shipped in checkpoints/sweeps/: this mode needs one (see the README).")
         return
-    results = load_results(folder)
+    folder, results = found
     points, config = results["points"], results["config"]
     dataset = DATASETS[config["dataset"]]
     values = [p["value"] for p in points]
