@@ -4,7 +4,7 @@ import numpy as np
 
 from tests.browser import ROOT, needs_chromium
 from tests.session_walk import new_session
-from tests.test_pixels import assert_upright, decoded, resized, shown_image, strip_frames
+from tests.test_pixels import assert_upright, decoded, image_pixels, resized, shown_image, similarity, strip_frames
 from vae import checkpoint
 from vae.generate import monte_carlo_elbo, prior_codes
 
@@ -33,8 +33,8 @@ def test_the_prior_samples_are_the_decoders_images_of_the_seeded_codes(browser, 
         page.screenshot(path=ARTIFACTS / "generate.png", full_page=True)
     truth = decoded(saved.model, prior_codes(48, 2, 0.8, seed=5).numpy())
     drawn = tiles(grid, 6, 8)
-    upright = [float(np.corrcoef(d.ravel(), t.ravel())[0, 1]) for d, t in zip(drawn, truth)]
-    flipped = [float(np.corrcoef(d.ravel(), t[::-1].ravel())[0, 1]) for d, t in zip(drawn, truth)]
+    upright = [similarity(d, t) for d, t in zip(drawn, truth)]
+    flipped = [similarity(d, t[::-1]) for d, t in zip(drawn, truth)]
     print(f"prior samples: median similarity upright {np.median(upright):.3f}, flipped {np.median(flipped):.3f}")
     assert np.median(upright) > 0.95 and np.median(upright) > np.median(flipped) + 0.2
 
@@ -82,16 +82,9 @@ def test_a_traversal_row_is_the_decoder_with_one_dimension_moved(browser, server
         page.get_by_text("Latent traversals").wait_for()
         page.get_by_text(f"z{first + 1}", exact=True).first.wait_for()
         page.wait_for_timeout(800)
-        row = page.locator("[data-testid=stMain] [data-testid=stImage] img").nth(1)  # 0 is the samples' grid
-        row.scroll_into_view_if_needed()
-        box = row.bounding_box()
-        from tests.test_pixels import screenshot
-
-        shot = screenshot(page)
-        strip = shot[int(round(box["y"])):int(round(box["y"] + box["height"])),
-                     int(round(box["x"])):int(round(box["x"] + box["width"]))]
+        strip = image_pixels(page, page.locator("[data-testid=stMain] [data-testid=stImage] img").nth(1))  # 0: the grid
     frames = strip_frames(strip, 9)
-    upright = [float(np.corrcoef(f.ravel(), t.ravel())[0, 1]) for f, t in zip(frames, truth)]
-    flipped = [float(np.corrcoef(f.ravel(), t[::-1].ravel())[0, 1]) for f, t in zip(frames, truth)]
+    upright = [similarity(f, t) for f, t in zip(frames, truth)]
+    flipped = [similarity(f, t[::-1]) for f, t in zip(frames, truth)]
     print(f"traversal of z{first + 1}: upright {np.round(upright, 3)}, flipped {np.round(flipped, 3)}")
     assert min(upright) > 0.8 and np.mean(upright) > 0.95 and np.mean(upright) > np.mean(flipped) + 0.3
