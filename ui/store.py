@@ -182,6 +182,22 @@ def _posterior(path: str, stamp: float, name: str, index: int, sigma: float):
                           iw_samples=POSTERIOR_IW_SAMPLES)
 
 
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _gap(path: str, stamp: float, name: str, index: int, sigma: float) -> float:
+    from vae.posterior import posterior_gap
+
+    _, images = dataset(name, "test")
+    return posterior_gap(_load_model(path, stamp).model, images[index], sigma)
+
+
+def posterior_gap_for(info: catalog.CheckpointInfo, index: int, sigma: float) -> float:
+    """KL(q ‖ p(z|x)) by quadrature for test image `index` at σ_dec (vae.posterior.posterior_gap), cached per σ."""
+    return _gap(str(info.path), _stamp(info.path), info.config.dataset, index, float(sigma))
+
+
+GAP_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the σ_dec values of the posterior page's gap curve
+
+
 def true_posterior_for(info: catalog.CheckpointInfo, index: int, sigma: float):
     """p(z|x) on a grid, q(z|x), log p(x), ELBO and KL(q ‖ p(z|x)) for test digit `index` at σ_dec (2-D models)."""
     return _posterior(str(info.path), _stamp(info.path), info.config.dataset, index, sigma)

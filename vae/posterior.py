@@ -5,9 +5,11 @@ For d = 2 the evidence is an integral we can do by brute force:
 and the posterior is p(z|x) = p_θ(x|z) p(z) / p(x). Then the ELBO's gap is visible twice:
     log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)),
 the left side from the grid integral and a Monte-Carlo ELBO, the right side by quadrature of
-q · (log q − log p(z|x)) over a second grid fitted to q. The grid is fitted to each digit (a coarse
-window over the prior, then a fine one around where p(z|x) and q live, refined once more when it
-shrinks), so that the narrow posteriors of small σ_dec are resolved.
+q · (log q − log p(z|x)) over a second grid fitted to q. The evidence grid is fitted to where p(z|x)
+lives (a coarse look over the prior's window, then fine windows around the posterior's mass) and
+refined until halving its cells moves log p(x) by less than `EVIDENCE_TOLERANCE`, so that the narrow
+posteriors of small σ_dec get as many cells as the broad ones. The figure's window holds both the
+posterior and q's ±4σ box; where q is small in it, `q_window` holds the posterior again on q's own grid.
 """
 from __future__ import annotations
 
@@ -21,23 +23,30 @@ from .objective import elbo, iwae_log_px, log_likelihood, log_normal_diag, log_s
 
 COARSE_SPAN = 6.0  # the first pass looks over [−6, 6]², where p(z) holds all but 1e-8 of its mass
 MASS_CUTOFF = 18.0  # the fine window keeps cells whose log density is within this many nats of the peak
+EVIDENCE_TOLERANCE = 0.01  # nats: the evidence grid is refined until halving its cells moves log p(x) by less
+MAX_CELLS_PER_SIDE = 1601  # the finest evidence grid tried
 
 
 @dataclass
 class PosteriorGrid:
     """One digit's posterior on a grid: axes, log densities [ny, nx] (row i ↔ ys[i]) and the figures."""
 
-    xs: np.ndarray
+    xs: np.ndarray  # the figure's window: the posterior's mass and q's ±4σ box
     ys: np.ndarray
-    log_posterior: np.ndarray  # log p(z|x) = log p(x|z) + log p(z) − log p(x)
+    log_posterior: np.ndarray  # log p(z|x) = log p(x|z) + log p(z) − log p(x) on (xs, ys)
     mu: np.ndarray  # q's mean [2]
     sigma: np.ndarray  # q's standard deviations [2]
-    log_px_grid: float  # log p(x) by quadrature
+    log_px_grid: float  # log p(x) by quadrature on the evidence grid
     log_px_iwae: float  # importance-sampled log p(x), an independent estimate
     elbo: float  # Monte-Carlo ELBO (analytic KL)
     kl_q_posterior_grid: float  # KL(q ‖ p(z|x)) by quadrature
     posterior_mean: np.ndarray
     sigma_dec: float
+    q_xs: np.ndarray | None = None  # q's own grid (±5σ around μ) and log p(z|x) on it: the zoom onto q
+    q_ys: np.ndarray | None = None
+    q_log_posterior: np.ndarray | None = None
+    evidence_cells: int = 0  # cells per side of the evidence grid that met the tolerance
+    evidence_change: float = 0.0  # |Δ log p(x)| of its last halving of the cells (< EVIDENCE_TOLERANCE)
 
     @property
     def gap(self) -> float:
@@ -82,22 +91,55 @@ def grid_kl(log_q: torch.Tensor, log_p: torch.Tensor, cell_area: float) -> float
     return float((torch.exp(log_q) * (log_q - log_p)).sum() * cell_area)
 
 
-def _window(xs, ys, log_density: torch.Tensor, mu, sigma, q_sigmas: float = 4.0):
-    """The box holding the cells within MASS_CUTOFF nats of the peak, joined with q's ±4σ box, padded by a cell."""
+def _mass_window(xs, ys, log_density: torch.Tensor):
+    """The box holding the cells within MASS_CUTOFF nats of the peak, padded by a cell on each side."""
     grid = log_density.reshape(len(ys), len(xs))
     keep = grid > grid.max() - MASS_CUTOFF
     cols, rows = keep.any(0).nonzero().squeeze(1), keep.any(1).nonzero().squeeze(1)
     step_x, step_y = float(xs[1] - xs[0]), float(ys[1] - ys[0])
-    x0 = min(float(xs[cols.min()]) - step_x, mu[0] - q_sigmas * sigma[0])
-    x1 = max(float(xs[cols.max()]) + step_x, mu[0] + q_sigmas * sigma[0])
-    y0 = min(float(ys[rows.min()]) - step_y, mu[1] - q_sigmas * sigma[1])
-    y1 = max(float(ys[rows.max()]) + step_y, mu[1] + q_sigmas * sigma[1])
-    return (x0, x1), (y0, y1)
+    return ((float(xs[cols.min()]) - step_x, float(xs[cols.max()]) + step_x),
+            (float(ys[rows.min()]) - step_y, float(ys[rows.max()]) + step_y))
+
+
+def _with_q(window, mu, sigma, q_sigmas: float = 4.0):
+    """`window` joined with q's ±`q_sigmas`σ box."""
+    (x0, x1), (y0, y1) = window
+    return ((min(x0, mu[0] - q_sigmas * sigma[0]), max(x1, mu[0] + q_sigmas * sigma[0])),
+            (min(y0, mu[1] - q_sigmas * sigma[1]), max(y1, mu[1] + q_sigmas * sigma[1])))
 
 
 def _area(window) -> float:
     (x0, x1), (y0, y1) = window
     return (x1 - x0) * (y1 - y0)
+
+
+def evidence_grid(model, x: torch.Tensor, sigma: float, tolerance: float = EVIDENCE_TOLERANCE, start: int = 101):
+    """log p(x) by quadrature on a grid fitted to the posterior's mass and refined until it converges.
+
+    A coarse look over [−6, 6]², then windows of `start` cells per side around the cells within MASS_CUTOFF nats
+    of the peak, shrunk while they shrink; then the cells are halved until log p(x) moves by less than
+    `tolerance` (the finer sum is kept). Returns (log p(x), xs, ys, z, log joint on z, cells per side, |Δ| of
+    the last halving).
+    """
+    span = (-COARSE_SPAN, COARSE_SPAN)
+    xs, ys, z = latent_grid(span, span, 121)
+    window = _mass_window(xs, ys, log_joint(model, x, z, sigma))
+    for _ in range(4):  # shrink onto the posterior's mass
+        xs, ys, z = latent_grid(*window, start)
+        joint = log_joint(model, x, z, sigma)
+        tighter = _mass_window(xs, ys, joint)
+        if _area(tighter) > 0.5 * _area(window):
+            break
+        window = tighter
+    cells, change = start, math.inf
+    log_px = grid_log_evidence(joint, float((xs[1] - xs[0]) * (ys[1] - ys[0])))
+    while change >= tolerance and 2 * cells - 1 <= MAX_CELLS_PER_SIDE:
+        cells = 2 * cells - 1  # every old grid point kept, one new between each pair
+        xs, ys, z = latent_grid(*window, cells)
+        joint = log_joint(model, x, z, sigma)
+        fine = grid_log_evidence(joint, float((xs[1] - xs[0]) * (ys[1] - ys[0])))
+        change, log_px = abs(fine - log_px), fine
+    return log_px, xs, ys, z, joint, cells, change
 
 
 @torch.no_grad()
@@ -114,29 +156,48 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
     x = x.reshape(1, -1).to(model.device, torch.float32)
     mu_t, logvar_t = model.encode(x)
     mu, std = mu_t[0].double().cpu(), torch.exp(0.5 * logvar_t[0]).double().cpu()
-    # Pass 1: a coarse look over the prior's window, to find where p(z|x) lives.
-    span = (-COARSE_SPAN, COARSE_SPAN)
-    xs, ys, z = latent_grid(span, span, 121)
-    window = _window(xs, ys, log_joint(model, x[0], z, sigma), mu.numpy(), std.numpy())
-    # Pass 2 (and a third when the window shrinks a lot): the fine grid over that window.
-    for _ in range(2):
-        xs, ys, z = latent_grid(*window, n)
-        joint = log_joint(model, x[0], z, sigma)
-        tighter = _window(xs, ys, joint, mu.numpy(), std.numpy())
-        if _area(tighter) > 0.5 * _area(window):
-            break
-        window = tighter
-    cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
-    log_px = grid_log_evidence(joint, cell)
-    log_post = joint - log_px
-    post = torch.exp(log_post) * cell
+    log_px, exs, eys, ez, ejoint, cells, change = evidence_grid(model, x[0], sigma)
+    e_cell = float((exs[1] - exs[0]) * (eys[1] - eys[0]))
+    posterior_mean = (torch.exp(ejoint - log_px)[:, None] * ez).sum(0) * e_cell
+    # The figure: the posterior's mass and q's ±4σ box, at n cells per side.
+    window = _with_q(_mass_window(exs, eys, ejoint), mu.numpy(), std.numpy())
+    xs, ys, z = latent_grid(*window, n)
+    log_post = log_joint(model, x[0], z, sigma) - log_px
     # KL(q ‖ p(z|x)) weighs by q: integrate it on a grid fitted to q (±5σ), with the evidence from above.
     qx, qy, zq = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
     q_cell = float((qx[1] - qx[0]) * (qy[1] - qy[0]))
-    kl_grid = grid_kl(log_normal_diag(zq, mu, 2 * torch.log(std)), log_joint(model, x[0], zq, sigma) - log_px, q_cell)
+    q_log_post = log_joint(model, x[0], zq, sigma) - log_px
+    kl_grid = grid_kl(log_normal_diag(zq, mu, 2 * torch.log(std)), q_log_post, q_cell)
     generator = torch.Generator(model.device).manual_seed(seed)
     mc_elbo = float(elbo(model, x, samples=mc_samples, sigma_dec=sigma, generator=generator).elbo[0])
     iwae = float(iwae_log_px(model, x, iw_samples, sigma, generator)[0])
-    return PosteriorGrid(xs.numpy(), ys.numpy(), log_post.reshape(n, n).numpy(),
-                         mu.numpy(), std.numpy(), log_px, iwae, mc_elbo, kl_grid,
-                         (post[:, None] * z).sum(0).numpy(), sigma)
+    return PosteriorGrid(xs.numpy(), ys.numpy(), log_post.reshape(n, n).numpy(), mu.numpy(), std.numpy(), log_px,
+                         iwae, mc_elbo, kl_grid, posterior_mean.numpy(), sigma, qx.numpy(), qy.numpy(),
+                         q_log_post.reshape(n, n).numpy(), cells, change)
+
+
+@torch.no_grad()
+def posterior_gap(model, x: torch.Tensor, sigma_dec: float, n: int = 101) -> float:
+    """The ELBO's gap log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)), by quadrature alone (no Monte Carlo):
+    log p(x) from the converged evidence grid, the KL on an n×n grid over q's ±5σ box."""
+    if model.config.latent_dim != 2:
+        raise ValueError(f"the grid posterior needs a 2-D latent space, this model has {model.config.latent_dim}")
+    model.eval()
+    x = x.reshape(1, -1).to(model.device, torch.float32)
+    mu_t, logvar_t = model.encode(x)
+    mu, std = mu_t[0].double().cpu(), torch.exp(0.5 * logvar_t[0]).double().cpu()
+    log_px = evidence_grid(model, x[0], sigma_dec)[0]
+    qx, qy, zq = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
+    q_cell = float((qx[1] - qx[0]) * (qy[1] - qy[0]))
+    return grid_kl(log_normal_diag(zq, mu, 2 * torch.log(std)), log_joint(model, x[0], zq, sigma_dec) - log_px,
+                   q_cell)
+
+
+def smallest_gap(sigmas, gaps) -> tuple[float, bool]:
+    """(the σ_dec of the smallest gap, whether the gap grows steadily on both sides of it) for gaps measured at
+    increasing σ_dec values."""
+    gaps = list(gaps)
+    best = min(range(len(gaps)), key=gaps.__getitem__)
+    steady = all(gaps[i] > gaps[i + 1] for i in range(best)) and all(
+        gaps[i + 1] > gaps[i] for i in range(best, len(gaps) - 1))
+    return float(sigmas[best]), steady
