@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import charts, images, metrics, plots, store
 from ui.sidebar import chosen_model, data_notice
 from ui.sweep_view import trained_at_each_sigma
 from vae.data import DATASETS
@@ -16,7 +16,7 @@ mode = st.radio("What moves with σ_dec", MODES, key="elbo_mode", bind="query-pa
                 horizontal=True, help="This model's decoder scored at other σ_dec values (its KL cannot move), or the "
                                       "shipped sweep: a model trained at each σ_dec, so both terms move.")
 if mode == MODES[1]:
-    trained_at_each_sigma(config.dataset)
+    trained_at_each_sigma(info)
     st.stop()
 st.caption("**Mode: this model, σ_dec changed alone.** The encoder and decoder stay as trained; only the σ_dec "
            "that scores the reconstruction moves, so the KL term stays where it is.")
@@ -50,26 +50,32 @@ digits = 2 if in_nats else 4  # a KL of 15 nats is 0.0276 bits/dim: two decimals
 if not in_nats:
     top[2].caption("Bits per dimension of 8-bit pixels, (−log p + D·ln 256)/(D·ln 2): costs, lower is better.")
 
-m = st.columns(5)
-m[0].metric(f"Reconstruction term (this {noun})" if in_nats else f"Reconstruction cost (this {noun})",
-            f"{terms.reconstruction[i, 0]:.{digits}f}")
-m[1].metric("KL term" if in_nats else "KL cost", f"{terms.kl[i, 0]:.{digits}f}")
-m[2].metric(f"ELBO (this {noun})" if in_nats else f"−ELBO, bits/dim (this {noun})", f"{terms.total[i, 0]:.{digits}f}")
-m[3].metric(f"σ* for this {noun}", f"{sweep.sigma_star[0]:.3f}")
-m[4].metric("equivalent β = 2σ²", f"{sweep.betas()[i]:.4g}")
+metrics.row([
+    (f"Reconstruction term (this {noun})" if in_nats else f"Reconstruction cost (this {noun})",
+     f"{terms.reconstruction[i, 0]:.{digits}f}"),
+    ("KL term" if in_nats else "KL cost", f"{terms.kl[i, 0]:.{digits}f}"),
+    (f"ELBO (this {noun})" if in_nats else f"−ELBO, bits/dim (this {noun})", f"{terms.total[i, 0]:.{digits}f}"),
+    (f"σ* for this {noun}", f"{sweep.sigma_star[0]:.3f}"),
+    ("equivalent β = 2σ²", f"{sweep.betas()[i]:.4g}")])
 axis = unit if in_nats else "bits per dim, 8-bit (lower is better)"
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(plots.grouped_bars(values, axis, f"this {noun}", digits), key="elbo_bars")
+    charts.show(plots.grouped_bars(values, axis, f"this {noun}", digits),
+                f"{info.name} · test #{index} and the batch of {store.BATCH} · σ_dec = {sigma:g}", key="elbo_bars")
 with right:
     x = test.images[index].numpy() / 255.0
-    st.image(images.enlarge(images.to_uint8(x), 5), caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
+    st.image(images.data_uri(images.enlarge(images.to_uint8(x), 5)), caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
 
 total = "ELBO" if in_nats else "−ELBO"
-curves = {f"{total}, this {noun}": terms.total[:, 0], f"{total}, batch mean": terms.total[:, 1:].mean(1),
-          "reconstruction, batch mean": terms.reconstruction[:, 1:].mean(1), "KL, batch mean": terms.kl[:, 1:].mean(1)}
-st.plotly_chart(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, axis), key="elbo_curves")
+# The reconstruction term's two parts, not their sum: for a 2-D model the KL is a few nats, and the sum ran under
+# the ELBO's line over the whole axis (one of four lines could not be seen).
+curves = {f"{total}, this {noun}": terms.total[:, 0], f"{total}, batch mean": terms.total[:, 1:].mean(1)}
+curves.update({name if "log 2πσ²" in name else f"{name}, batch mean": values[:, 1:].mean(1)
+               for name, values in terms.parts.items() if name != total})
+charts.show(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, axis),
+            f"{info.name} · the ELBO's terms against σ_dec · test #{index} and the batch of {store.BATCH}",
+            key="elbo_curves")
 st.markdown(
     f"""
 **Reading it.** log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2)·log(2πσ²). A small σ makes the squared-error term

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import charts, images, plots, store
 from ui.latent_view import scatter_view
 from ui.sidebar import chosen_model, data_notice
 from vae.data import DATASETS
@@ -14,9 +14,9 @@ noun = dataset.noun
 gaussian = config.likelihood == "gaussian"
 state = st.session_state
 st.header(f"Generate new {noun}s from the prior")
-st.caption(f"A VAE is a generative model: draw z ~ N(0, τ²I) and decode it. τ = 1 is the prior the model was "
-           f"trained against; a lower temperature stays near the prior's centre, where {noun}s are typical.")
-
+st.caption("A VAE is a generative model: draw z ~ N(0, τ²I) and decode it. τ = 1 is the prior the model was "
+           "trained against; a lower temperature τ draws from a narrower Gaussian, so the samples look more alike "
+           "and more typical, and a higher one more varied and stranger.")
 
 def resample() -> None:
     state["generate_seed"] = int(state.get("generate_seed", 0)) + 1
@@ -39,7 +39,7 @@ if draw:
                "probabilities: a draw sets every pixel independently — noise the likelihood assumes, not structure "
                "the model learnt.")
 
-from vae.generate import images_from_codes, prior_codes  # noqa: E402  (torch: after the controls)
+from vae.generate import images_from_codes, prior_codes, prior_radius  # noqa: E402  (torch: after the controls)
 
 ROWS, COLS = 6, 8
 model = store.load_model(info).model
@@ -48,15 +48,21 @@ pictures = images_from_codes(model, z, draw=draw, seed=seed).numpy().reshape(ROW
 
 left, right = st.columns([1, 1])
 with left:
-    st.image(images.enlarge(images.to_uint8(plots.tile(pictures, pad=1)), 3), width="stretch",
+    st.image(images.data_uri(images.enlarge(images.to_uint8(plots.tile(pictures, pad=1)), 3)), width="stretch",
              caption=f"{ROWS * COLS} samples, τ = {temperature:g}, seed {seed}")
+    norms = z.norm(dim=1).numpy()
+    st.caption(f"Their codes lie at a distance {norms.mean():.2f} ± {norms.std():.2f} from the prior's centre, "
+               f"near √d·τ = {prior_radius(config.latent_dim, float(temperature)):.2f} (d = {config.latent_dim}): "
+               "z ~ N(0, τ²I) concentrates on a shell of that radius, not at the centre, and the shell grows "
+               "thinner relative to its radius as d grows.")
 with right:
     view = scatter_view(info, "generate")
     placed = view.invertible and config.latent_dim > 1
     figure = plots.latent_scatter(view.coords, view.labels, dataset.classes, view.ranges,
                                   samples=view.to_plot(z.numpy()) if placed else None,
                                   axis_titles=view.axis_titles, height=440, opacity=0.3)
-    st.plotly_chart(figure, key="generate_scatter")
+    charts.show(figure, f"{info.name} · {ROWS * COLS} prior samples (τ = {temperature:g}, seed {seed})",
+                key="generate_scatter")
     st.caption("White dots: the samples' z" + (" projected onto the PCA plane" if config.latent_dim > 2 else "")
                + ", over the test set's codes." if placed else
                "A t-SNE map has no place for new points: choose PCA to see where the samples fall.")
@@ -94,7 +100,7 @@ if config.latent_dim > 2:
     for dim, row in zip(order, rows):
         label, strip = st.columns([1, 6], vertical_alignment="center")
         label.markdown(f"**z{dim + 1}**  \nKL {kl_per_dim[dim]:.2f}" + ("  \n*inactive*" if dim in inactive else ""))
-        strip.image(images.enlarge(images.strip(row), 2), caption=None)
+        strip.image(images.data_uri(images.enlarge(images.strip(row), 2)), caption=None)
     if hidden:
         st.caption(f"{len(hidden)} more inactive dimensions (KL ≤ {ACTIVE_THRESHOLD:g}) not shown: "
                    + ", ".join(f"z{d + 1}" for d in sorted(hidden)) + ".")

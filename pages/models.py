@@ -71,8 +71,8 @@ def bits_columns(config, test) -> dict:
 
 st.dataframe(pd.DataFrame([row(i) for i in infos]), hide_index=True, width="stretch")
 st.caption("bits/dim: −log p(x) in bits per pixel, lower is better; for 8-bit pixels (Gaussian decoders: a "
-           "density, each grey level a 1/256-wide bin) (−log p(x) + D·ln 256)/(D·ln 2), for binary pixels "
-           "−log p(x)/(D·ln 2).")
+           "density on ℝ^D, each grey level k/255 read as a bin 1/256 wide, an approximation) "
+           "(−log p(x) + D·ln 256)/(D·ln 2), for binary pixels −log p(x)/(D·ln 2).")
 st.caption(f"Your models live in `{store.user_dir()}` (set VAE_USER_MODELS_DIR to move them). "
            "Choose any model in the sidebar to open it on the other pages.")
 

@@ -2,8 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from ui import plots, sidebar, store
-from vae.sweep import collapse_value, load_results
+from ui import charts, plots, sidebar, store
+from vae.data import DATASETS
+from vae.sweep import ACTIVE_THRESHOLD, collapse_value, load_results
 
 sidebar.chosen_model(required=False)
 st.header("Rate–distortion")
@@ -49,26 +50,31 @@ def open_member() -> None:
 collapse = collapse_value(results)
 
 st.caption(f"{len(points)} models, {config['latent_dim']}-D latent, hidden {config['hidden']}, {config['epochs']} "
-           f"epochs on {config['dataset']}, each trained with a different {symbol}. Rate = KL(q ‖ p(z)), the nats the "
-           f"code carries; distortion = E‖x − x̂‖², the squared error of the reconstruction (test split).")
-pick = st.columns([2, 1, 2])
-pick[0].selectbox("Model of the sweep (or click a point)", member_names, middle, key="sweep_member", bind="query-params",
+           f"epochs on {DATASETS[config['dataset']].title}, each trained with a different {symbol}. Rate = E KL(q(z|x) ‖ p(z)) in nats, an upper bound on the "
+           f"information the code carries about the image (the mutual information I(x; z) plus KL(q(z) ‖ p(z)) "
+           f"≥ 0); distortion = E‖x − x̂‖², the squared error of the reconstruction (test split).")
+pick = st.columns([3, 2])
+choose = pick[0].container(horizontal=True, vertical_alignment="bottom")
+choose.selectbox("Model of the sweep (or click a point)", member_names, middle, key="sweep_member", bind="query-params",
                   persist_state="session")
-if pick[1].button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open",
+if choose.button("Open in Explore", icon=":material/open_in_new:", type="primary", key="sweep_open",
                   on_click=open_member):  # the callback chose the model before the sidebar was drawn
     st.switch_page("pages/explore.py", query_params={})  # {}: plain switch_page would clear the URL, which
     # Streamlit refuses while widgets are bound to it; the bound sidebar values come back on the new page
-pick[2].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")
+pick[1].caption(f"Reproduce the sweep with:\n\n`{results['command']}`")
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(plots.rate_distortion(points, parameter, state["sweep_member"], collapse), key="sweep_curve",
+    charts.show(plots.rate_distortion(points, parameter, state["sweep_member"], collapse),
+                f"{folder.name} · rate against distortion (test)", key="sweep_curve",
                     on_select=on_curve_click, selection_mode="points")
 with right:
-    st.plotly_chart(plots.active_units(points, parameter, config["latent_dim"]), key="sweep_units")
+    charts.show(plots.active_units(points, parameter, config["latent_dim"]),
+                f"{folder.name} · active units against {symbol}", key="sweep_units")
     if collapse is not None:
-        st.warning(f"From {symbol} = {collapse:g} no latent unit carries information (KL per unit < 0.01 nats): "
-                   "the posterior has collapsed onto the prior and every digit decodes to the same blur.")
+        st.warning(f"From {symbol} = {collapse:g} no latent unit carries information (KL per unit ≤ {ACTIVE_THRESHOLD:g} nats): "
+                   f"the posterior has collapsed onto the prior and every {DATASETS[config['dataset']].title} "
+                   f"{DATASETS[config['dataset']].noun} decodes to the same blur.")
     else:
         fewest = min(points, key=lambda p: p["active_dims"])
         st.info(f"No full collapse in this range; the fewest active units is {fewest['active_dims']} "

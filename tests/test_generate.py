@@ -8,7 +8,7 @@ import torch
 
 from vae import VAE, VAEConfig
 from vae.generate import (dimensions_by_kl, estimate_spread, images_from_codes, monte_carlo_elbo, prior_codes,
-                          traversal)
+                          prior_radius, std_with_error, traversal)
 from vae.objective import elbo, kl_to_standard_normal
 
 
@@ -56,11 +56,37 @@ def test_the_monte_carlo_mean_is_objective_elbos_reconstruction_for_the_same_eps
     assert estimate.images.shape == (16, 784) and estimate.log_px_given_z.shape == (16,)
 
 
+def test_prior_codes_lie_near_the_shell_of_radius_root_d_tau_not_at_the_centre():
+    for d, tau in ((2, 1.0), (16, 0.8), (50, 1.0)):
+        norms = prior_codes(20_000, d, tau, seed=3).norm(dim=1).double()
+        radius = prior_radius(d, tau)
+        assert (norms ** 2).mean().item() == pytest.approx(radius ** 2, rel=0.03)  # E‖z‖² = dτ²
+        assert norms.mean().item() == pytest.approx(radius, rel=0.15)
+        if d >= 16:
+            assert (norms < 0.5 * radius).float().mean().item() < 0.005  # hardly a draw near the centre
+    thin = prior_codes(20_000, 50, 1.0, seed=3).norm(dim=1)
+    thick = prior_codes(20_000, 2, 1.0, seed=3).norm(dim=1)
+    assert thin.std() / thin.mean() < 0.25 * thick.std() / thick.mean()  # thinner relative to its radius as d grows
+
+
 def test_the_estimates_spread_falls_as_one_over_root_l(model):
     x = torch.rand(1, 784)
-    spread = estimate_spread(model, x, (1, 4, 64), repeats=400, seed=2)
+    spread = {size: value for size, (value, _) in estimate_spread(model, x, (1, 4, 64), repeats=400, seed=2).items()}
     assert spread[1] / spread[4] == pytest.approx(2, rel=0.2)
     assert spread[1] / spread[64] == pytest.approx(8, rel=0.2)
+
+
+def test_a_standard_deviation_comes_with_its_bootstrap_error_and_a_heavy_tail_widens_it():
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=64)
+    value, error = std_with_error(normal, seed=1)
+    assert value == pytest.approx(np.std(normal, ddof=1))
+    assert error == pytest.approx(value / np.sqrt(2 * 63), rel=0.35)  # the normal theory's standard error of s
+    heavy = np.append(rng.normal(size=63), 25.0)  # one draw far in the tail, as log p(x|z) sometimes gives
+    value_h, error_h = std_with_error(heavy, seed=1)
+    assert error_h / value_h > 3 * error / value
+    with pytest.raises(ValueError, match="at least 2"):
+        std_with_error([1.0])
 
 
 def test_traversal_moves_one_dimension_per_row_and_an_unused_dimension_changes_nothing(model):

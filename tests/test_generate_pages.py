@@ -12,7 +12,7 @@ from vae.data import load_dataset
 from vae.generate import monte_carlo_elbo, prior_codes
 from vae.sweep import load_results, reconstruction_term
 
-GENERATE, SAMPLING, ELBO = "pages/generate.py", "pages/sampling.py", "pages/elbo.py"
+GENERATE, SAMPLING, ELBO = "pages/generate.py", "pages/reparameterisation.py", "pages/elbo.py"
 
 
 def samples_trace(at, index: int = 0) -> np.ndarray:
@@ -88,15 +88,34 @@ def test_the_sweep_mode_shows_each_members_stored_figures_and_both_terms_move():
     at.radio(key="elbo_mode").set_value("a model trained at each σ_dec").run()
     assert not at.exception
     assert any("Mode: a model trained at each σ_dec" in i.value for i in at.info)
+    assert at.select_slider(key="elbo_sweep_sigma").value == "0.3"  # the member nearest the model's own σ_dec
     results = load_results(ROOT / "checkpoints" / "sweeps" / "mnist-16d-sigma")
-    kls = []
+    kls, distortions = [], []
     for point in results["points"]:
         at.select_slider(key="elbo_sweep_sigma").set_value(f"{point['value']:g}").run()
         assert not at.exception
         assert metric(at, "Test KL") == f"{point['rate']:.3f}"
         assert metric(at, "Test reconstruction") == f"{reconstruction_term(point):.2f}"
+        assert metric(at, "Test distortion") == f"{point['distortion']:.2f}"
         kls.append(float(metric(at, "KL")))
+        distortions.append(float(metric(at, "Distortion")))
     assert kls[0] > 40 and kls[-1] < 0.5  # about 80 nats → 0 over the sweep, for one digit too
+    assert distortions[-1] > 3 * distortions[3]  # the collapsed model reconstructs far worse than σ = 0.3's
+    # The sentence beside the chart: the reconstruction terms differ by the constant −(D/2)·log 2πσ² alone, so much
+    # that σ = 0.05 (better reconstruction) reads lower than σ = 0.1 on the test set.
+    first, last = results["points"][0]["value"], results["points"][-1]["value"]
+    shift = 784 / 2 * np.log(last ** 2 / first ** 2)
+    assert any(f"differs by {shift:,.0f} nats between σ_dec = {first:g} and {last:g}" in c.value for c in at.caption)
+    low, next_ = results["points"][0], results["points"][1]
+    assert low["distortion"] < next_["distortion"] and reconstruction_term(low) < reconstruction_term(next_)
+
+
+@pytest.mark.parametrize("model, opening", [("mnist-2d-sigma0.1", "0.1"), ("mnist-2d-sigma1.0", "1"),
+                                            ("mnist-16d-sigma0.3", "0.3")])
+def test_the_sweep_mode_opens_at_the_member_nearest_the_models_sigma(model, opening):
+    at = open_page(ELBO, model)
+    at.radio(key="elbo_mode").set_value("a model trained at each σ_dec").run()
+    assert at.select_slider(key="elbo_sweep_sigma").value == opening
     at.radio(key="elbo_mode").set_value("this model: σ_dec changed alone").run()
     assert not at.exception and metric(at, "KL term")
 
@@ -105,5 +124,5 @@ def test_the_sweep_mode_on_a_fashion_model_says_the_sweep_is_of_mnist_models():
     at = open_page(ELBO, "fashion-2d-sigma0.3")
     at.radio(key="elbo_mode").set_value("a model trained at each σ_dec").run()
     assert not at.exception
-    assert any("not of the FashionMNIST model chosen" in i.value for i in at.info)
+    assert any("The sweep is of MNIST models, not of the Fashion-MNIST model chosen" in i.value for i in at.info)
     assert metric(at, "Test KL")  # the MNIST sweep's figures, drawn

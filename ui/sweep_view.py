@@ -1,12 +1,14 @@
 """The ELBO page's second mode: a model trained at each σ_dec (a shipped sweep), so both terms move."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import streamlit as st
 
-from ui import images, plots, store
+from ui import charts, images, metrics, plots, store
 from vae.data import DATASETS
+from vae.objective import gaussian_log_normalizer
 from vae.sweep import collapse_value, load_results, reconstruction_term
 
 
@@ -22,10 +24,17 @@ def sigma_sweep() -> tuple[Path, dict] | None:
     return None
 
 
-def trained_at_each_sigma(chosen_dataset: str) -> None:
+def nearest_member(values: list[float], sigma: float) -> float:
+    """The swept σ_dec closest to `sigma` on a log scale (the member the mode opens at for a model of that σ)."""
+    return min(values, key=lambda v: abs(math.log(v / sigma)))
+
+
+def trained_at_each_sigma(chosen) -> None:
     """Slider over the sweep's σ_dec values: the chosen test image's terms under the model trained at that σ, the
-    test set's stored terms of every member, and the image's reconstruction by each. `chosen_dataset`: the
-    sidebar model's, named when the sweep was trained on another."""
+    test set's stored terms of every member, and the image's reconstruction by each. `chosen`: the sidebar's model
+    (a CheckpointInfo): the mode opens at the member nearest its σ_dec, and names its data set when the sweep was
+    trained on another."""
+    chosen_dataset = chosen.config.dataset
     found = sigma_sweep()
     if found is None:
         st.info("No sweep over σ_dec is shipped in checkpoints/sweeps/: this mode needs one (see the README).")
@@ -37,43 +46,51 @@ def trained_at_each_sigma(chosen_dataset: str) -> None:
     collapse = collapse_value(results)
     st.info(f"**Mode: a model trained at each σ_dec.** Each σ_dec below is its own model ({len(points)} models of the "
             f"shipped sweep `{folder.name}`: {config['latent_dim']}-D latent, {config['epochs']} epochs on "
-            f"{dataset.folder}), so the reconstruction term *and* the KL move: a large σ_dec lets the model stop "
+            f"{dataset.title}), so the reconstruction term *and* the KL move: a large σ_dec lets the model stop "
             "using its code." + ("" if chosen_dataset == config["dataset"] else
-                                 f" (The sweep is of {dataset.folder} models, not of the {DATASETS[chosen_dataset].folder} "
+                                 f" (The sweep is of {dataset.title} models, not of the {DATASETS[chosen_dataset].title} "
                                  "model chosen in the sidebar.)"))
     test, _ = store.dataset(config["dataset"], "test")
     top = st.columns([2, 1])
     labels = [f"{v:g}" for v in values]  # strings: a link's "2" matches the option, not 2.0 against 2
-    chosen = top[0].select_slider("σ_dec of the model (trained at it)", options=labels, value=labels[len(labels) // 2],
+    state = st.session_state
+    opening = f"{nearest_member(values, chosen.config.sigma_dec):g}"
+    if state.get("elbo_sweep_for", chosen.name) != chosen.name:  # another model: open at the member nearest its σ
+        state["elbo_sweep_sigma"] = opening
+    state["elbo_sweep_for"] = chosen.name
+    picked = top[0].select_slider("σ_dec of the model (trained at it)", options=labels, value=opening,
                                   key="elbo_sweep_sigma", bind="query-params", persist_state="session")
-    sigma = values[labels.index(chosen)]
+    sigma = values[labels.index(picked)]
     index = int(top[1].number_input(f"Test {dataset.noun}", 0, len(test) - 1, 0, key="elbo_index",
                                     bind="query-params", persist_state="session"))
     terms = store.sweep_member_terms(folder, index)
     i = values.index(sigma)
     point, mine = points[i], terms[i]
-    mine_col, test_col = st.columns(2)
-    mine_col.caption(f"This {dataset.noun}, under the model trained at σ_dec = {sigma:g}")
-    m = mine_col.columns(3)
-    m[0].metric("Reconstruction", f"{mine['reconstruction']:.2f}", help="E_q[log p(x|z)], nats")
-    m[1].metric("KL", f"{mine['kl']:.3f}", help="KL(q(z|x) ‖ p(z)), nats")
-    m[2].metric("ELBO", f"{mine['elbo']:.2f}")
-    test_col.caption("The test set, as stored with the sweep")
-    m = test_col.columns(3)
-    m[0].metric("Test reconstruction", f"{reconstruction_term(point):.2f}", help="ELBO + KL of the test set, nats")
-    m[1].metric("Test KL", f"{point['rate']:.3f}", help="the rate: mean KL(q(z|x) ‖ p(z)) of the test set, nats")
-    m[2].metric("Active units", f"{point['active_dims']}/{config['latent_dim']}")
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(plots.sweep_terms(values, [reconstruction_term(p) for p in points], [p["rate"] for p in points],
-                                          [t["reconstruction"] for t in terms], [t["kl"] for t in terms], sigma,
-                                          collapse), key="elbo_sweep_chart")
-    with right:
-        x = test.images[index].numpy() / 255.0
-        st.image(images.enlarge(images.strip([x, mine["image"].reshape(x.shape)]), 4),
-                 caption=f"test #{index}: {dataset.classes[test.labels[index]]} · its reconstruction decode(μ) by the "
-                         f"model trained at σ_dec = {sigma:g}")
-    st.image(images.enlarge(images.strip([t["image"].reshape(test.images.shape[1:]) for t in terms]), 3),
+    picture, numbers = st.columns([1, 5], vertical_alignment="center")
+    x = test.images[index].numpy() / 255.0
+    picture.image(images.data_uri(images.enlarge(images.strip([x, mine["image"].reshape(x.shape)]), 2)),
+                  caption=f"test #{index}: {dataset.classes[test.labels[index]]}, and decode(μ) at σ_dec = {sigma:g}")
+    numbers.caption(f"This {dataset.noun}, under the model trained at σ_dec = {sigma:g}")
+    metrics.row([("Reconstruction", f"{mine['reconstruction']:.2f}", "E_q[log p(x|z)], nats"),
+                 ("Distortion", f"{mine['distortion']:.2f}", "E_q‖x − x̂‖², squared error summed over pixels"),
+                 ("KL", f"{mine['kl']:.3f}", "KL(q(z|x) ‖ p(z)), nats"), ("ELBO", f"{mine['elbo']:.2f}")], numbers)
+    numbers.caption("The test set, as stored with the sweep")
+    metrics.row([("Test reconstruction", f"{reconstruction_term(point):.2f}", "ELBO + KL of the test set, nats"),
+                 ("Test distortion", f"{point['distortion']:.2f}", "E‖x − x̂‖² of the test set"),
+                 ("Test KL", f"{point['rate']:.3f}", "the rate: mean KL(q(z|x) ‖ p(z)) of the test set, nats"),
+                 ("Active units", f"{point['active_dims']}/{config['latent_dim']}")], numbers)
+    charts.show(plots.sweep_terms(values, {
+        "reconstruction": ([reconstruction_term(p) for p in points], [t["reconstruction"] for t in terms]),
+        "distortion": ([p["distortion"] for p in points], [t["distortion"] for t in terms]),
+        "kl": ([p["rate"] for p in points], [t["kl"] for t in terms])}, sigma, collapse),
+        f"{folder.name} · test #{index} · a model trained at each σ_dec (now {sigma:g})", key="elbo_sweep_chart")
+    pixels = int(test.images[0].numel())  # D
+    shift = gaussian_log_normalizer(pixels, values[0]) - gaussian_log_normalizer(pixels, values[-1])
+    st.caption(f"The reconstruction term cannot be compared across models trained at different σ_dec: it is "
+               f"−‖x − x̂‖²/(2σ²) − (D/2)·log 2πσ², and its constant alone differs by {shift:,.0f} nats between "
+               f"σ_dec = {values[0]:g} and {values[-1]:g}, whatever the models reconstruct. The distortion "
+               "E‖x − x̂‖² is in the same units for every model: it says which reconstructs better.")
+    st.image(images.data_uri(images.enlarge(images.strip([t["image"].reshape(test.images.shape[1:]) for t in terms]), 3)),
              caption="Its reconstruction by each model, σ_dec = " + ", ".join(f"{v:g}" for v in values)
                      + (f"; from σ_dec = {collapse:g} the posterior has collapsed: every image decodes to the same blur."
                         if collapse is not None else "."))

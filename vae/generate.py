@@ -17,6 +17,12 @@ def prior_codes(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0
     return temperature * torch.randn(n, latent_dim, generator=generator)
 
 
+def prior_radius(latent_dim: int, temperature: float = 1.0) -> float:
+    """√d·τ: the radius of the shell on which z ~ N(0, τ²I) concentrates (E‖z‖² = dτ², and ‖z‖'s spread stays
+    about τ/√2 while its mean grows as √d·τ)."""
+    return float(np.sqrt(latent_dim) * temperature)
+
+
 @torch.no_grad()
 def images_from_codes(model, z: torch.Tensor, draw: bool = False, seed: int = 0) -> torch.Tensor:
     """The mean of p(x|z), decode(z), or with `draw` one sample x ~ p(x|z), [n, D] in [0, 1]:
@@ -77,10 +83,23 @@ def monte_carlo_elbo(model, x: torch.Tensor, samples: int = 8, seed: int = 0,
                           float(kl_to_standard_normal(mu, logvar)[0]))
 
 
+def std_with_error(values, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """The sample standard deviation s = √(Σ (vᵢ − v̄)² / (n − 1)) of n ≥ 2 values, and its standard error by the
+    bootstrap (the std of s over `resamples` resamplings with replacement): a heavy tail shows as a large error,
+    where a larger n can give a larger s by chance."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        raise ValueError(f"a standard deviation needs at least 2 values, got {values.size}")
+    rng = np.random.default_rng(seed)
+    boot = values[rng.integers(0, values.size, (resamples, values.size))].std(axis=1, ddof=1)
+    return float(values.std(ddof=1)), float(boot.std(ddof=1))
+
+
 @torch.no_grad()
 def estimate_spread(model, x: torch.Tensor, sample_sizes=(1, 2, 4, 8, 16, 32, 64), repeats: int = 200,
-                    seed: int = 0) -> dict[int, float]:
-    """The standard deviation, over `repeats` fresh draws, of the L-sample estimate (1/L) Σₗ log p(x|z⁽ˡ⁾) for each L:
+                    seed: int = 0) -> dict[int, tuple[float, float]]:
+    """For each L, the standard deviation over `repeats` fresh draws of the L-sample estimate
+    (1/L) Σₗ log p(x|z⁽ˡ⁾), with its bootstrap standard error (`std_with_error`):
     Var = Var[log p(x|z)] / L, so the spread falls as 1/√L."""
     x = x.reshape(1, -1).to(model.device)
     mu, logvar = model.encode(x)
@@ -91,7 +110,7 @@ def estimate_spread(model, x: torch.Tensor, sample_sizes=(1, 2, 4, 8, 16, 32, 64
         eps = torch.randn(size * repeats, 1, mu.shape[-1], generator=generator).to(mu)
         scores = log_likelihood(x, model.decode_logits(reparameterize(mu, logvar, eps=eps)), config.likelihood,
                                 config.sigma_dec)[:, 0]
-        spread[size] = float(scores.reshape(repeats, size).double().mean(1).std())
+        spread[size] = std_with_error(scores.reshape(repeats, size).double().mean(1).numpy(), seed=seed)
     return spread
 
 

@@ -109,15 +109,16 @@ def reconstruction_term(point: dict) -> float:
 
 
 def member_terms(model, x, samples: int = 64, seed: int = 0) -> dict:
-    """One image under one member at its own σ_dec: reconstruction term, KL, ELBO (L = `samples` draws, fixed seed)
-    and its reconstruction decode(μ) as a [D] array."""
+    """One image under one member at its own σ_dec: reconstruction term, KL, ELBO, distortion E_q‖x − x̂‖²
+    (L = `samples` draws, fixed seed) and its reconstruction decode(μ) as a [D] array."""
     import torch
 
     from .objective import elbo
 
     x = x.reshape(1, -1).to(model.device)
     with torch.no_grad():
-        parts = elbo(model, x, samples=samples, generator=torch.Generator(x.device).manual_seed(seed))
+        parts = elbo(model, x, samples=samples, generator=torch.Generator(x.device).manual_seed(seed),
+                     with_distortion=True)
         image = model.decode(model.encode(x)[0])[0].cpu().numpy()
     return {"reconstruction": parts.reconstruction.item(), "kl": parts.kl.item(), "elbo": parts.elbo.item(),
-            "image": image}
+            "distortion": parts.distortion.item(), "image": image}

@@ -18,6 +18,7 @@ from .config import ConfigError, VAEConfig
 from .distributed import World
 from .model import VAE, resolve_device
 from .objective import elbo
+from .sweep import ACTIVE_THRESHOLD
 
 
 @dataclass
@@ -39,7 +40,7 @@ class TrainMetrics:
     def steps_per_s(self) -> float:
         return self.steps / self.seconds if self.seconds > 0 else math.nan
 
-    def active_dims(self, threshold: float = 0.01) -> int:
+    def active_dims(self, threshold: float = ACTIVE_THRESHOLD) -> int:
         """Latent dimensions whose KL to the prior exceeds `threshold` nats (the rest have collapsed)."""
         return sum(k > threshold for k in self.kl_per_dim)
 

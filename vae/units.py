@@ -22,10 +22,12 @@ def bits_per_dim_8bit(log_px: Number, data_dim: int) -> Number:
 
         bpd = (−log p(x) + D·ln 256) / (D·ln 2)
 
-    for a density p on [0, 1]^D (the Gaussian decoder's) of 8-bit data read as uniformly dequantised grey
-    levels: each level's bin is 1/256 wide, so its probability is about p(x)·256^−D (and by Jensen at
-    least that on average: Theis et al. 2016). E.g. log p(x) = 46.5 nats, D = 784 → 7.91 bits/dim.
-    With the ELBO in place of log p(x) it is an upper bound.
+    p is the Gaussian decoder's density, N(decode(z), σ²I) integrated over z: a density on ℝ^D (most of its
+    mass lies outside [0, 1]^D). The grey levels are k/255, k = 0…255; read each as the middle of a bin 1/256
+    wide, so the level's probability is about p(x)·256^−D when p hardly changes across one bin. That is an
+    approximation: the bound of Theis et al. (2016) holds for the density averaged over uniformly dequantised
+    data, not for the density read at one grid point. E.g. log p(x) = 46.5 nats, D = 784 → 7.91 bits/dim.
+    With the ELBO or IWAE in place of log p(x) it is an upper bound on that approximation.
     """
     return nats_to_bits_per_dim(-log_px + data_dim * EIGHT_BIT_NATS, data_dim)
 
@@ -39,7 +41,7 @@ def bits_per_dim_binary(log_px: Number, data_dim: int) -> Number:
 def bits_per_dim(log_px: float, config) -> tuple[str, float] | None:
     """(name, value) of the bits/dim figure a model's log p(x) supports, the name also its JSON key:
 
-    "bits_per_dim_8bit" for the Gaussian decoder (a density; 8-bit pixels dequantised),
+    "bits_per_dim_8bit" for the Gaussian decoder (a density on ℝ^D; 8-bit pixels read as 1/256-wide bins),
     "bits_per_dim_binary" for the Bernoulli decoder on binarised data (a probability), and None for a
     Bernoulli decoder on grey levels, whose "likelihood" is not normalised.
     """
