@@ -10,10 +10,10 @@ PAGES = [
     st.Page("pages/interpolate.py", title="Interpolate", icon=":material/timeline:", url_path="interpolate"),
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", url_path="generate"),
     st.Page("pages/elbo.py", title="ELBO decomposition", icon=":material/balance:", url_path="elbo"),
-    st.Page("pages/sampling.py", title="The reparameterisation", icon=":material/casino:", url_path="reparameterisation"),
+    st.Page("pages/reparameterisation.py", title="The reparameterisation", icon=":material/casino:", url_path="reparameterisation"),
     st.Page("pages/posterior.py", title="True posterior vs q", icon=":material/blur_on:", url_path="posterior"),
     st.Page("pages/rate_distortion.py", title="Rate–distortion", icon=":material/show_chart:", url_path="rate_distortion"),
-    st.Page("pages/draw.py", title="Draw a digit", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/draw.py", title="Draw your own", icon=":material/draw:", url_path="draw"),
     st.Page("pages/train.py", title="Train live", icon=":material/model_training:", url_path="train"),
     st.Page("pages/models.py", title="Models", icon=":material/folder_open:", url_path="models"),
 ]

@@ -1,7 +1,7 @@
-"""Draw your own digit: scaled and centred like MNIST, encoded — where it lands, how it comes back, its ELBO."""
+"""Draw your own digit or garment: scaled and centred like MNIST, encoded — where it lands, how it comes back, its ELBO."""
 import streamlit as st
 
-from ui import images, plots, store
+from ui import charts, images, metrics, plots, store
 from ui.draw_canvas import draw_canvas
 from ui.latent_view import scatter_view
 from ui.sidebar import chosen_model
@@ -10,7 +10,7 @@ from vae.data import DATASETS
 info = chosen_model()
 config = info.config
 classes = DATASETS[config.dataset].classes
-st.header("Draw your own " + ("digit" if config.dataset == "mnist" else "picture"))
+st.header(f"Draw your own {DATASETS[config.dataset].noun}")
 st.caption("Draw with the mouse (or a finger). After each stroke the drawing is cropped, scaled to fit 20×20 "
            "pixels and centred by its centre of mass in a 28×28 field — the way MNIST's digits were made — then "
            "encoded by the model.")
@@ -33,25 +33,22 @@ state["draw_framed"] = x  # for the reparameterisation page, which can score "yo
 model = store.load_model(info).model
 probe = encode_one(model, x)
 with middle:
-    st.image(images.enlarge(images.to_uint8(x), 5), caption="your drawing, as MNIST frames it (28×28)")
-    st.image(images.enlarge(images.to_uint8(probe.reconstruction), 5), caption="its reconstruction, decode(μ)")
+    st.image(images.data_uri(images.enlarge(images.to_uint8(x), 5)), caption="your drawing, as MNIST frames it (28×28)")
+    st.image(images.data_uri(images.enlarge(images.to_uint8(probe.reconstruction), 5)), caption="its reconstruction, decode(μ)")
 with right:
     view = scatter_view(info, "draw")
     at = view.to_plot(probe.mu)[0] if view.invertible else None  # a t-SNE map has no place for a new point
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges,
                                   marker=None if at is None else (float(at[0]), float(at[1])),
                                   axis_titles=view.axis_titles, height=420, opacity=0.35)
-    st.plotly_chart(figure, key="draw_scatter")
+    charts.show(figure, f"{info.name} · your drawing's μ among the test codes", key="draw_scatter")
     st.caption("A t-SNE map cannot place a new point: choose PCA to see where your drawing lands." if at is None else
                "× marks your drawing's μ among the test set's codes" +
                (" (projected with the same map)." if config.latent_dim > 2 else "."))
 
-terms = st.columns(5)
-terms[0].metric("Reconstruction E_q[log p(x|z)]", f"{probe.reconstruction_term:.1f}")
-terms[1].metric("KL(q ‖ p(z))", f"{probe.kl:.2f}")
-terms[2].metric("ELBO", f"{probe.elbo:.1f}")
-terms[3].metric(f"IWAE log p(x) (K={probe.iw_samples})", f"{probe.log_px_iwae:.1f}")
-terms[4].metric("Test-set mean ELBO", f"{info.metrics['test']['elbo']:.1f}" if "test" in info.metrics else "–")
+metrics.row([("Reconstruction E_q[log p(x|z)]", f"{probe.reconstruction_term:.1f}"), ("KL(q ‖ p(z))", f"{probe.kl:.2f}"),
+             ("ELBO", f"{probe.elbo:.1f}"), (f"IWAE log p(x) (K={probe.iw_samples})", f"{probe.log_px_iwae:.1f}"),
+             ("Test-set mean ELBO", f"{info.metrics['test']['elbo']:.1f}" if "test" in info.metrics else "–")])
 st.caption("Nats per image. A drawing the model finds unusual has a low ELBO: compare it with the test digits' mean. "
            + ("This model was trained on binarised digits; your grey drawing is scored as given."
               if config.binarize else ""))

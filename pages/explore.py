@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store, url_state
+from ui import charts, images, plots, store, url_state
 from ui.latent_pad import latent_pad
 from ui.latent_view import clicked, clip_to, scatter_view
 from ui.sidebar import chosen_model, data_notice
@@ -73,7 +73,8 @@ with left:
     marker = tuple(view.to_plot(z)[0]) if view.invertible else None
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, selected=state.get("explore_index"),
                                   marker=marker, axis_titles=view.axis_titles)
-    st.plotly_chart(figure, key="explore_scatter", on_select=on_scatter_click, selection_mode="points",
+    charts.show(figure, f"{info.name} · latent means of {len(view.coords):,} test {noun}s", key="explore_scatter",
+                on_select=on_scatter_click, selection_mode="points",
                     config={"scrollZoom": True})
 
 # The decoder runs in numpy: this page never imports torch (the scatter draws without waiting for it).
@@ -87,7 +88,8 @@ with right:
         plane = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)  # row i, column j: (xs[j], ys[i])
         z_grid = plane if d == 2 else view.projection.to_latent(plane)
         grid = decoder.decode(z_grid).reshape(n, n, *config.image_shape)
-        chart.plotly_chart(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
+        charts.show(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
+                    f"{info.name} · decode(z) on a {n}×{n} grid", container=chart,
                            key="explore_manifold")
         if d > 2:
             st.caption("Decoded over the PCA plane through the mean of the test codes.")
@@ -97,24 +99,24 @@ with right:
 c1, c2, c3 = st.columns([1, 1, 3])
 index = state.get("explore_index")
 with c1:
-    st.subheader(f"Selected {noun}")
+    st.markdown(f"**Selected {noun}**")
     if index is None:
         st.caption("Click a dot in the scatter.")
     else:
         test, _ = store.dataset(config.dataset, "test")
         data_notice(test)
         if index < len(test):
-            st.image(images.enlarge(images.to_uint8(test.images[index].numpy() / 255.0), 6),
+            st.image(images.data_uri(images.enlarge(images.to_uint8(test.images[index].numpy() / 255.0), 6)),
                      caption=f"test #{index}: {classes[test.labels[index]]}")
         else:
             st.caption(f"test #{index} ({classes[view.labels[index]]}): the image is not in the shipped sample.")
 with c2:
-    st.subheader("Reconstruction")
+    st.markdown("**Reconstruction**")
     if index is not None:
         recon = decoder.decode(view.means[index][None])[0]
-        st.image(images.enlarge(images.to_uint8(recon), 6), caption="decode(μ)")
+        st.image(images.data_uri(images.enlarge(images.to_uint8(recon), 6)), caption="decode(μ)")
 with c3:
-    st.subheader("Drag to decode")
+    st.markdown("**Drag to decode**")
     if d >= 2:
         dims = (0, 1)
         if d > 2:
@@ -140,5 +142,5 @@ with st.expander("Server-side decoding (sliders)", expanded=d == 1):
             st.slider(f"z{i + 1}", float(limits[i][0]), float(limits[i][1]), step=0.01, key=f"explore_z{i}",
                       on_change=on_slider, args=(i,))
     with inner_left:
-        st.image(images.enlarge(images.to_uint8(decoder.decode(z[None])[0]), 6),
+        st.image(images.data_uri(images.enlarge(images.to_uint8(decoder.decode(z[None])[0]), 6)),
                  caption="z = (" + ", ".join(f"{v:.2f}" for v in z[:4]) + (", …)" if d > 4 else ")"))

@@ -1,8 +1,8 @@
-"""Interpolate: two digits, a linear and a spherical path between their codes, decoded step by step."""
+"""Interpolate: two images, a linear and a spherical path between their codes, decoded step by step."""
 import numpy as np
 import streamlit as st
 
-from ui import images, plots, store
+from ui import charts, images, plots, store
 from ui.latent_view import clicked, scatter_view
 from ui.sidebar import chosen_model, data_notice
 from vae.data import DATASETS
@@ -32,9 +32,9 @@ def on_scatter_click() -> None:
 
 controls = st.columns([1, 1, 1, 1])
 last = n_points - 1
-a = controls[0].number_input("Digit A (test index)", 0, last, 0, key="interp_a", bind="query-params",
+a = controls[0].number_input(f"{noun.capitalize()} A (test index)", 0, last, 0, key="interp_a", bind="query-params",
                              persist_state="session")
-b = controls[1].number_input("Digit B (test index)", 0, last, min(1, last), key="interp_b", bind="query-params",
+b = controls[1].number_input(f"{noun.capitalize()} B (test index)", 0, last, min(1, last), key="interp_b", bind="query-params",
                              persist_state="session")
 steps = controls[2].slider("Steps", 3, 20, 10, key="interp_steps", bind="query-params", persist_state="session")
 controls[3].radio("A click sets", ["A", "B"], horizontal=True, key="interp_slot", persist_state="session")
@@ -50,7 +50,8 @@ with left:
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, selected=a,
                                   paths={k: view.to_plot(p.numpy()) for k, p in paths.items()} if drawable else None,
                                   axis_titles=view.axis_titles, height=480)
-    st.plotly_chart(figure, key="interp_scatter", on_select=on_scatter_click, selection_mode="points")
+    charts.show(figure, f"{info.name} · #{a} → #{b}, {steps} steps", key="interp_scatter", on_select=on_scatter_click,
+                selection_mode="points")
     if not drawable:
         st.caption("Paths are drawn on 2-D and PCA views; a t-SNE map has no place for new points.")
     elif config.latent_dim == 2:
@@ -61,10 +62,10 @@ model = store.load_model(info).model
 with right:
     for name, path in paths.items():
         st.subheader(name)
-        st.image(images.enlarge(images.strip(decode(model, path)), 2), width="stretch",
+        st.image(images.data_uri(images.enlarge(images.strip(decode(model, path)), 2)), width="stretch",
                  caption=f"{classes[view.labels[a]]} (#{a}) → {classes[view.labels[b]]} (#{b}), {steps} steps")
     test, _ = store.dataset(config.dataset, "test")
     data_notice(test)
     originals = [test.images[i].numpy() / 255.0 for i in (a, b) if i < len(test)]
     if len(originals) == 2:
-        st.image(images.enlarge(images.strip(originals), 3), caption="the originals A and B")
+        st.image(images.data_uri(images.enlarge(images.strip(originals), 3)), caption="the originals A and B")

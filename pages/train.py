@@ -1,8 +1,7 @@
 """Train live: a new VAE trained while you watch, with play / pause / step / stop and live charts."""
-import pandas as pd
 import streamlit as st
 
-from ui import images, live_runs, plots, sidebar, store
+from ui import evaluation, images, live_runs, metrics, plots, sidebar, store
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -56,14 +55,35 @@ def live_update(field: str, key: str):
 
 
 def save_run(run) -> None:
-    """The Save button's callback: it runs before the next run, so the sidebar lists the new model at once."""
+    """The Save button's callback: the training process writes the model; the page's next run scores it on the test
+    split (with a progress bar) before it is listed with its figures."""
     try:
         with st.spinner("Encoding the test set and saving…"):
             path = live_runs.save(run, state["live_save_name"])
     except (ValueError, OSError, LiveTrainingError) as exc:
         state["live_save_result"] = ("error", f"Not saved: {exc}")
     else:
-        state["live_save_result"] = ("success", f"Saved as **{path.stem}**: it is in the sidebar's model list.")
+        state["live_evaluate"] = str(path)
+
+
+def evaluate_saved(path: str) -> None:
+    """Score the just-saved model on the test split, store the figures in its file, then rerun (so the sidebar
+    shows its card)."""
+    from pathlib import Path
+
+    from vae import checkpoint
+
+    path = Path(path)
+    try:
+        data, test = evaluation.evaluate_bytes(path.read_bytes(), f"**{path.stem}**")
+        checkpoint.write_atomic(path, data)
+    except (OSError, checkpoint.CheckpointError) as exc:
+        state["live_save_result"] = ("warning", f"Saved as **{path.stem}**, but it could not be scored: {exc}")
+    else:
+        config = checkpoint.from_bytes(data).config
+        state["live_save_result"] = ("success", f"Saved as **{path.stem}**, in the sidebar's model list. "
+                                                + evaluation.card(test, config) + ".")
+    st.rerun()
 
 
 def save_form(run):
@@ -74,6 +94,8 @@ def save_form(run):
         st.text_input("Name", key="live_save_name", persist_state="session",
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
+    if "live_evaluate" in state:
+        evaluate_saved(state.pop("live_evaluate"))
     kind, message = state.pop("live_save_result", (None, None))
     if kind:
         getattr(st, kind)(message)
@@ -92,7 +114,7 @@ if run is None or run.stopped:
     # The form's settings (the seed among them) live in the URL: a shared link opens the same recipe.
     dataset = sidebar.chosen_dataset()
     kept = dict(bind="query-params", persist_state="session")
-    with st.form("new_model"):
+    with st.form("new_model", enter_to_submit=False):  # Enter in a field does not create the model
         st.subheader(f"A new model of {sidebar.DATASET_LABELS[dataset]}")
         c = st.columns(4)
         latent_dim = c[0].number_input("Latent dimensions", 1, 64, 2, key="train_latent", **kept)
@@ -129,7 +151,7 @@ def live_view(run) -> None:
     config = trainer.config
     noun = DATASETS[config.dataset].noun
     playing = state.get("live_playing", False)
-    buttons = st.columns([2, 1, 1, 4])
+    buttons = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # wraps, never cuts
 
     # Callbacks: each runs once, before the page's next run, whatever fragment or rerun is in flight. The state is
     # set first: a change that waits for the pipe (behind a Step's half second of training) must not let the page
@@ -137,7 +159,10 @@ def live_view(run) -> None:
     def set_playing(playing: bool):
         state["live_playing"] = playing
         try:
-            trainer.play() if playing else trainer.pause()
+            if playing:
+                trainer.play()
+            else:
+                trainer.pause()
         except LiveTrainingError as exc:
             state["live_playing"] = False
             st.toast(f"⚠️ {exc}")
@@ -150,17 +175,19 @@ def live_view(run) -> None:
     # and Streamlit 1.67 drops a trigger when another rerun (a slider moved) arrives before the click's run began
     # (seen under load: Play clicked, then β moved, and the page stayed paused). A value travels with every rerun.
     state["live_mode"] = PLAY if playing else PAUSE
-    buttons[0].segmented_control("Training", [PLAY, PAUSE], required=True, key="live_mode", format_func=MODE_LABELS.get,
-                                 on_change=lambda: set_playing(state["live_mode"] == PLAY), label_visibility="collapsed")
-    buttons[1].button("Step", icon=":material/skip_next:", disabled=playing, key="live_step",
-                      help="train half a second, then stop", on_click=command, args=(trainer.step,))
-    buttons[2].button("Stop", icon=":material/stop:", key="live_stop", help="end this run: save it, or start a new model",
-                      on_click=stop)
+    buttons.segmented_control("Training", [PLAY, PAUSE], required=True, key="live_mode", format_func=MODE_LABELS.get,
+                              on_change=lambda: set_playing(state["live_mode"] == PLAY), label_visibility="collapsed")
+    buttons.button("Step", icon=":material/skip_next:", disabled=playing, key="live_step", width="content",
+                   help="train half a second, then stop", on_click=command, args=(trainer.step,))
+    buttons.button("Stop", icon=":material/stop:", key="live_stop", width="content",
+                   help="end this run: save it, or start a new model", on_click=stop)
     if trainer.ready["train_source"] == "shipped sample":
-        st.warning("MNIST was not found on this machine, so this model trains on the 2,000 test digits shipped with "
-                   "the project. Set VAE_DATA_DIR to a folder holding MNIST/raw/ for the full training set.")
-    buttons[3].caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
-                       f"{config.batch_size}, {trainer.ready['train_examples']:,} training digits, seed {config.seed}")
+        data = DATASETS[config.dataset]
+        st.warning(f"{data.title}'s training set was not found on this machine, so this model trains on the "
+                   f"{trainer.ready['train_examples']:,} test {noun}s shipped with the project. Set VAE_DATA_DIR to a "
+                   f"folder holding {data.folder}/raw/ for the full training set.")
+    buttons.caption(f"{config.latent_dim}-D {config.likelihood} VAE, hidden {list(config.hidden)}, batch "
+                    f"{config.batch_size}, {trainer.ready['train_examples']:,} training {noun}s, seed {config.seed}")
 
     sliders = st.columns(3)
     sliders[0].select_slider("Learning rate", LR_OPTIONS, key="live_lr", on_change=live_update, args=("lr", "live_lr"),
@@ -180,24 +207,20 @@ def live_view(run) -> None:
             st.error(snap["message"])
             state["live_playing"] = False
         history, last = snap["history"], (snap["history"][-1] if snap["history"] else None)
-        m = st.columns(6)
-        m[0].metric("Step", f"{snap['step']:,}")
-        m[1].metric("Epoch", f"{snap['epoch']:.2f}")
-        m[2].metric("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–")
-        m[3].metric("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–")
-        m[4].metric("KL (nats)", f"{last['kl']:.2f}" if last else "–")
-        m[5].metric("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")
+        metrics.row([("Step", f"{snap['step']:,}"), ("Epoch", f"{snap['epoch']:.2f}"),
+                     ("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–"),
+                     ("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–"),
+                     ("KL (nats)", f"{last['kl']:.2f}" if last else "–"),
+                     ("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")])
         if not history:
             st.caption("Press Play (or Step) to start training.")
             return
-        charts = st.columns([2, 1])
-        with charts[0]:
-            st.caption("ELBO, reconstruction and KL to the prior (nats per image) against step")
-            st.vega_lite_chart(*plots.training_curves(history))
-        with charts[1]:
-            st.caption("KL per latent dimension (nats): the active units")
-            kl = snap["kl_per_dim"]
-            st.bar_chart(pd.DataFrame({"KL": kl}, index=[f"z{i + 1}" for i in range(len(kl))]), height=220)
+        charts = st.columns([1, 1, 1])
+        for column, (title, terms) in zip(charts, plots.CURVE_PANELS.items()):
+            column.caption(f"{title} (nats per image) against step")
+            column.vega_lite_chart(*plots.training_curves(history, terms), width="stretch")
+        charts[2].caption("KL per latent dimension (nats): the active units")
+        charts[2].vega_lite_chart(*plots.kl_bars(snap["kl_per_dim"]), width="stretch")
         names, coords = snap["names"], snap["coords"]
         views = st.columns([2, 3])
         with views[0]:

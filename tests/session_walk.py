@@ -229,7 +229,7 @@ PAGES = {
     "The reparameterisation": Expect(),
     "True posterior vs q": Expect(instead=("needs a 2-D model",)),
     "Rate–distortion": Expect(model_dependent=False),
-    "Draw a digit": Expect(instead=("Draw on the black square.",), model_dependent=False),  # until one draws
+    "Draw your own": Expect(instead=("Draw on the black square.",), model_dependent=False),  # until one draws
     "Train live": Expect(figure=False, model_dependent=False),
     "Models": Expect(extra="[data-testid=stDataFrame]", model_dependent=False),
 }

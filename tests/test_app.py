@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
-         "pages/generate.py", "pages/sampling.py",
+         "pages/generate.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
@@ -196,8 +196,19 @@ def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, user_models
     saved = checkpoint.load(user_models / "my-first-vae.safetensors")
     assert saved.meta["steps"] == at.session_state["live_run"].trainer.snapshot(probe=False)["step"]
     assert saved.extras["test_mu"].shape == (10_000, 2)
+    # Scored on save, as the shipped models are: the same figures as vae.evaluate computes here, and the same card.
+    from vae.data import load_dataset
+    from vae.evaluate import evaluate
+
+    test = evaluate(saved.model, load_dataset("mnist", "test").to_float(), iw_samples=100)
+    assert saved.metrics["test"]["iw_samples"] == 100
+    assert saved.metrics["test"]["elbo"] == pytest.approx(test["elbo"], rel=1e-6)
+    assert saved.metrics["test"]["log_px_iwae"] == pytest.approx(test["log_px_iwae"], rel=1e-6)
+    assert any(f"Test ELBO {test['elbo']:.1f}" in s.value for s in at.success)
     at = open_page(PAGES[0], "my-first-vae")
     assert at.session_state["model"] == "my-first-vae"
+    assert any(c.value.startswith(f"Test ELBO {test['elbo']:.1f} · IWAE log p(x) ≥ {test['log_px_iwae']:.1f}")
+               for c in at.sidebar.caption)
 
 
 def test_stop_then_save_then_a_new_model(sessions, user_models):

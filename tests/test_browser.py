@@ -4,14 +4,16 @@ Screenshots of every page land in test-artifacts/ (git-ignored). CI installs Chr
 the test is skipped, with the reason, when Chromium or Playwright is missing.
 """
 import re
-import urllib.parse
 import time
+import urllib.parse
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser import ROOT, SCATTER, click_point, draw_a_seven, needs_chromium, streamlit_server
-from tests.session_walk import new_session, wait_idle
+from tests.figure_lint import Console
+from tests.session_walk import new_session, runs, wait_idle
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -27,8 +29,12 @@ def app(browser, server):
 
 
 def open_page(page, url, path=""):
+    """Open the page by its link and wait until the app is idle (a drawing or click made while the first run is
+    still drawing the page can be lost under load)."""
+    before = runs(page)
     page.goto(f"{url}/{path}")
     page.get_by_role("heading").first.wait_for()
+    wait_idle(page, since=before, timeout=60)
 
 
 def metric(page, label: str) -> str:
@@ -157,20 +163,38 @@ def test_train_live_play_chart_advances_then_pause(app):
 def test_models_page_lists_the_shipped_models(app):
     url, page = app
     open_page(page, url, "models")
-    page.get_by_text("mnist-16d-sigma0.3").first.wait_for()
+    page.get_by_test_id("stExpander").filter(has_text="mnist-16d-sigma0.3").first.wait_for()
     page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "models.png", full_page=True)
 
 
 def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mnist_dir, tmp_path):
-    """Streamlit's legacy pages/ mode would run pages/elbo.py alone; the app reroutes it through app.py."""
+    """Streamlit's legacy pages/ mode would run the page alone; the app reroutes it through app.py. The legacy mode
+    finds a page by its file's name: /reparameterisation (then pages/sampling.py) said "Page not found"."""
     with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path)}) as (url, _, _):
         with new_session(browser, timeout=60) as page:
-            page.goto(f"{url}/elbo")  # the first request this server sees
-            page.get_by_role("heading", name="ELBO decomposition").wait_for()
+            console = Console(page)
+            page.goto(f"{url}/reparameterisation")  # the first request this server sees
+            page.get_by_role("heading", name="The reparameterisation and the Monte-Carlo ELBO").wait_for()
             nav = page.get_by_test_id("stSidebarNav")
             assert wait_until(lambda: "Explore the latent space" in nav.inner_text())
-            assert urllib.parse.urlparse(page.url).path == "/elbo"
+            assert urllib.parse.urlparse(page.url).path == "/reparameterisation"
+            assert not console.take()
+
+
+def test_every_pages_link_is_its_files_name():
+    """What makes a deep link work on a fresh server (above) for every page: Streamlit's legacy mode looks the link
+    up among pages/*.py by file name, before app.py's st.navigation has run once."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    pages = [{k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("url_path", "default")}
+             | {"file": ast.literal_eval(call.args[0])}
+             for call in ast.walk(tree) if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "Page"]
+    assert len(pages) >= 10
+    for page in pages:
+        if not page.get("default"):
+            assert Path(page["file"]).stem == page["url_path"], page
 
 
 def test_draw_a_digit_then_it_is_framed_like_mnist_and_encoded(app):

@@ -6,6 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save as save_safetensors
 
+from tests.conftest import ROOT
 from vae import VAE, VAEConfig
 from vae import checkpoint
 from vae.checkpoint import CheckpointError
@@ -128,3 +129,12 @@ def test_size_limit_and_missing_file(tmp_path, monkeypatch, model):
         checkpoint.load(path)
     with pytest.raises(CheckpointError, match="cannot be read"):
         checkpoint.load(tmp_path / "absent.safetensors")
+
+
+def test_checkpoints_are_listed_with_their_numbers_read_as_numbers():
+    """The sidebar listed mnist-sweep16d-sigma1.5 before sigma1, and sigma0.05 after sigma0.1 would be next."""
+    from vae.catalog import list_checkpoints
+
+    names = [info.name for info in list_checkpoints(ROOT / "checkpoints" / "sweeps" / "mnist-16d-sigma")]
+    values = [float(name.rsplit("sigma", 1)[1]) for name in names]
+    assert values == sorted(values) and len(values) == 10

@@ -29,10 +29,20 @@ def test_training_curves_after_one_step_have_an_axis_and_points():
     assert spec["mark"]["point"] is True  # one point makes no line
     assert set(frame["term"]) == {"elbo", "reconstruction", "kl"}
     many = [dict(one[0], step=s) for s in range(1, 500)]
-    frame, spec = training_curves(many)
+    frame, spec = training_curves(many, ("kl",))
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 499] and "point" not in spec["mark"]
-    assert len(frame) <= 3 * 201 and frame["step"].max() == 499
+    assert len(frame) <= 201 and frame["step"].max() == 499 and set(frame["term"]) == {"kl"}
+    assert "column" not in spec["encoding"] and "width" not in spec  # as wide as its column, never wider
     json.dumps(spec)  # plain JSON for st.vega_lite_chart
     from ui.plots import CURVES_SPEC
 
     assert "point" not in CURVES_SPEC["mark"] and "scale" not in CURVES_SPEC["encoding"]["x"]
+
+
+def test_kl_bars_keep_the_dimensions_in_their_order():
+    from ui.plots import kl_bars
+
+    frame, spec = kl_bars([0.5] * 12)
+    assert list(frame["dimension"]) == [f"z{i}" for i in range(1, 13)]
+    assert spec["encoding"]["x"]["sort"] == [f"z{i}" for i in range(1, 13)]  # not z1, z10, z11, z12, z2 …
+    assert "params" not in spec  # no scale binding: Vega warned on every update of st.bar_chart's

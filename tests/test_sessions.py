@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/sampling.py",
+PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py"]
 
 

@@ -39,7 +39,7 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
                                customdata=np.stack([np.ones(gx.size), np.arange(gx.size)], 1).astype(np.int32),
                                hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
     names = np.asarray([str(n) for n in classes])
-    fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test digits", showlegend=False,
+    fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test codes", showlegend=False,
                                marker=dict(size=4, color=labels % 10 + 0.5, cmin=0, cmax=10,
                                            colorscale=CLASS_COLORSCALE, opacity=opacity),
                                customdata=np.stack([np.zeros(len(coords)), np.arange(len(coords))], 1).astype(np.int32),
@@ -72,6 +72,30 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
                       xaxis=dict(range=[x0, x1], title=axis_titles[0]), dragmode="pan",
                       yaxis=dict(range=[y0, y1], title=axis_titles[1], scaleanchor=None), clickmode="event+select")
     return fig
+
+
+def log_ticks(low: float, high: float, max_ticks: int = 9) -> list[float]:
+    """Tick values for a log axis over [low, high], each to be labelled with its whole value: 1-2-5 per decade,
+    else 1-3, else decades (Plotly's own log ticks label 0.9 as "9" and 20 as "2")."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [float(f"{m * 10.0 ** e:.6g}") for e in range(first, last + 1) for m in mantissas
+                 if low * (1 - 1e-9) <= m * 10.0 ** e <= high * (1 + 1e-9)]
+        if len(ticks) <= max_ticks:
+            break
+    if len(ticks) < 2:  # a range narrower than 1-2-5 steps: a few round values inside it
+        ticks = sorted({float(f"{v:.2g}") for v in np.geomspace(low, high, 4)})
+    return ticks
+
+
+def log_axis(values, title: str, pad: float = 1.15, ticks=None) -> dict:
+    """A Plotly log axis over `values` (positive numbers), padded by the factor `pad`, whose tick labels read as
+    the numbers they stand for ("0.9", not "9"); `ticks`: the values to label, else `log_ticks`."""
+    values = np.asarray([v for v in np.ravel(values) if v is not None and np.isfinite(v) and v > 0], dtype=np.float64)
+    low, high = float(values.min()) / pad, float(values.max()) * pad
+    ticks = log_ticks(low, high) if ticks is None else [float(t) for t in ticks]
+    return dict(type="log", title=title, range=[math.log10(low), math.log10(high)], tickmode="array",
+                tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def tile(images: np.ndarray, pad: int = 1) -> np.ndarray:
@@ -118,13 +142,19 @@ def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, he
 
 def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, first: str = "this digit", digits: int = 2,
                  height: int = 340) -> go.Figure:
-    """Bars per term for two series (`first`: one example; the test batch's mean), labelled to `digits` decimals."""
+    """Horizontal bars per term (top to bottom) for two series (`first`: one example; the test batch's mean), each
+    labelled to `digits` decimals beside its bar: the terms' names read on the left, however narrow the column."""
     names = list(terms)
-    fig = go.Figure([go.Bar(name=first, x=names, y=[terms[n][0] for n in names],
-                            text=[f"{terms[n][0]:.{digits}f}" for n in names], textposition="outside"),
-                     go.Bar(name="test batch (mean)", x=names, y=[terms[n][1] for n in names],
-                            text=[f"{terms[n][1]:.{digits}f}" for n in names], textposition="outside")])
-    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=30, b=10), yaxis_title=unit)
+    values = [v for n in names for v in terms[n]]
+    low, high = min(0.0, *values), max(0.0, *values)
+    pad = 0.18 * (high - low or 1.0)  # room for the labels outside the bars
+    fig = go.Figure([go.Bar(name=series, y=names, x=[terms[n][k] for n in names], orientation="h",
+                            text=[f"{terms[n][k]:.{digits}f}" for n in names], textposition="outside", cliponaxis=False)
+                     for k, series in enumerate((first, "test batch (mean)"))])
+    fig.update_layout(barmode="group", height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=dict(title=unit, range=[low - (pad if low < 0 else 0), high + (pad if high > 0 else 0)]),
+                      yaxis=dict(autorange="reversed"))
     return fig
 
 
@@ -145,7 +175,7 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
                        xanchor="left", yanchor="top", xshift=4)
     fig.add_annotation(x=math.log10(star), y=0, yref="paper", text=f"σ* = {star:.3g}", showarrow=False,
                        xanchor="left", yanchor="bottom", xshift=4, font=dict(color="crimson"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(type="log", title="σ_dec"),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=log_axis(sigmas, "σ_dec", pad=1.0),
                       yaxis=dict(title=unit, range=[low - pad, high + pad]))
     return fig
 
@@ -154,32 +184,52 @@ CURVES_SPEC = {
     "mark": {"type": "line", "strokeWidth": 1.5},
     "encoding": {"x": {"field": "step", "type": "quantitative"},
                  "y": {"field": "nats", "type": "quantitative", "scale": {"zero": False}, "title": None},
-                 "color": {"field": "term", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
-                 "column": {"field": "panel", "type": "nominal", "title": None, "sort": ["ELBO and reconstruction", "KL"]}},
-    "resolve": {"scale": {"y": "independent"}},
-    "width": 300, "height": 180,
+                 "color": {"field": "term", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}},
+    "height": 180,
 }
+CURVE_PANELS = {"ELBO and reconstruction": ("elbo", "reconstruction"), "KL": ("kl",)}
+CURVE_COLOURS = {"elbo": PALETTE[0], "reconstruction": PALETTE[1], "kl": PALETTE[2]}
 
 
-def training_curves(history: list[dict], max_points: int = 200):
-    """(long-format frame, Vega-Lite spec) of ELBO, reconstruction and KL against step, in two panels.
+def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"), max_points: int = 200):
+    """(long-format frame, Vega-Lite spec) of `terms` against step, for one chart as wide as its column.
 
     A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn.
-    The step axis runs from 0 to the last step (given, so no panel ever has an empty or one-point extent),
-    and a short history is drawn with its points (one point makes no line).
+    The step axis runs from 0 to the last step (given, so no chart ever has an empty or one-point extent),
+    and a short history is drawn with its points (one point makes no line). (The two panels were once one
+    faceted chart of fixed width, which ran under the chart beside it and hid the newest steps.)
     """
     import copy
 
     import pandas as pd
 
     frame = pd.DataFrame(history[:: -(-len(history) // max_points)] + history[-1:])  # ≤ max_points + the last
-    long = frame.melt(id_vars="step", value_vars=["elbo", "reconstruction", "kl"], var_name="term", value_name="nats")
-    long["panel"] = np.where(long["term"] == "kl", "KL", "ELBO and reconstruction")
+    long = frame.melt(id_vars="step", value_vars=list(terms), var_name="term", value_name="nats")
     spec = copy.deepcopy(CURVES_SPEC)
     spec["encoding"]["x"]["scale"] = {"domain": [0, max(int(history[-1]["step"]), 1)]}
+    low, high = float(long["nats"].min()), float(long["nats"].max())
+    pad = 0.05 * (high - low) or 1.0
+    spec["encoding"]["y"]["scale"] = {"domain": [low - pad, high + pad], "zero": False}  # given: Vega draws the
+    # spec before the data arrives, and an extent of no data is "Infinite extent" in the console
+    spec["encoding"]["color"]["scale"] = {"domain": list(terms), "range": [CURVE_COLOURS[t] for t in terms]}
     if len(history) < 3:
         spec["mark"]["point"] = True
     return long, spec
+
+
+def kl_bars(kl_per_dim, height: int = 220):
+    """(frame, Vega-Lite spec): KL per latent dimension as bars in the order z1, z2, …, z10 (not z1, z10, z2)."""
+    import pandas as pd
+
+    names = [f"z{i + 1}" for i in range(len(kl_per_dim))]
+    frame = pd.DataFrame({"dimension": names, "KL": [float(v) for v in kl_per_dim]})
+    spec = {"mark": {"type": "bar"}, "height": height,
+            "encoding": {"x": {"field": "dimension", "type": "nominal", "sort": names, "title": None,
+                               "axis": {"labelAngle": 0 if len(names) <= 16 else -90}},
+                         "y": {"field": "KL", "type": "quantitative", "title": "nats", "stack": None,
+                               "scale": {"domain": [0, max(1e-3, 1.05 * max(float(v) for v in kl_per_dim))]}},
+                         "tooltip": [{"field": "dimension"}, {"field": "KL", "format": ".3f"}]}}
+    return frame, spec
 
 
 def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300):
@@ -204,50 +254,96 @@ def _ellipse(mu, sigma, k: float, n: int = 90) -> tuple[np.ndarray, np.ndarray]:
 
 
 def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray, mu: np.ndarray,
-                       sigma: np.ndarray, posterior_mean: np.ndarray, height: int = 480) -> go.Figure:
-    """p(z|x) as filled contours (its density, on the grid) with q(z|x)'s 1σ and 2σ ellipses on top."""
-    density = np.exp(log_posterior - log_posterior.max())
-    fig = go.Figure(go.Contour(x=xs, y=ys, z=density, colorscale="Blues", ncontours=12, showscale=False,
-                               contours=dict(start=0.02, end=1.0, size=0.08), line=dict(width=0.5),
-                               hovertemplate="z = (%{x:.3f}, %{y:.3f})<br>p(z|x) / max = %{z:.2f}<extra></extra>",
-                               name="p(z|x)"))
-    for k, dash in ((1, "solid"), (2, "dash")):
-        ex, ey = _ellipse(mu, sigma, k)
-        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"q(z|x), {k}σ",
-                                 line=dict(color="crimson", width=2, dash=dash)))
-    fig.add_trace(go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ of q",
-                             marker=dict(color="crimson", size=9, symbol="x")))
-    fig.add_trace(go.Scatter(x=[posterior_mean[0]], y=[posterior_mean[1]], mode="markers", name="E[z|x] (true)",
-                             marker=dict(color="navy", size=10, symbol="circle-open", line=dict(width=2))))
+                       sigma: np.ndarray, posterior_mean: np.ndarray, zoom=None, height: int = 480) -> go.Figure:
+    """p(z|x) as filled contours (its density, on the grid) with q(z|x)'s 1σ and 2σ ellipses on top.
+
+    `zoom` = (xs, ys, log p(z|x)) on q's own grid: drawn as a second panel zoomed onto q, for when q is too
+    small to see in the first (a large σ_dec spreads the posterior far wider than q).
+    """
+    panels = [(xs, ys, log_posterior, "x", "y")] + ([(*zoom, "x2", "y2")] if zoom is not None else [])
+    fig = go.Figure()
+    peak = float(log_posterior.max())
+    for panel, (px, py, log_p, xref, yref) in enumerate(panels):
+        first = panel == 0
+        density = np.exp(log_p - (peak if first else float(log_p.max())))
+        fig.add_trace(go.Contour(x=px, y=py, z=density, colorscale="Blues", showscale=False, xaxis=xref, yaxis=yref,
+                                 contours=dict(start=0.02, end=1.0, size=0.08), line=dict(width=0.5), name="p(z|x)",
+                                 hovertemplate="z = (%{x:.3f}, %{y:.3f})<br>p(z|x) / max = %{z:.2f}<extra></extra>"))
+        for k, dash in ((1, "solid"), (2, "dash")):
+            ex, ey = _ellipse(mu, sigma, k)
+            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"q(z|x), {k}σ", xaxis=xref, yaxis=yref,
+                                     showlegend=first, legendgroup=f"q{k}",
+                                     line=dict(color="crimson", width=2, dash=dash)))
+        fig.add_trace(go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ of q", xaxis=xref, yaxis=yref,
+                                 showlegend=first, legendgroup="mu",
+                                 marker=dict(color="crimson", size=9 if first else 7, symbol="x")))
+        fig.add_trace(go.Scatter(x=[posterior_mean[0]], y=[posterior_mean[1]], mode="markers", name="E[z|x] (true)",
+                                 xaxis=xref, yaxis=yref, showlegend=first, legendgroup="mean",
+                                 marker=dict(color="navy", size=10, symbol="circle-open", line=dict(width=2))))
+    split = 0.6 if zoom is not None else 1.0
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-                      xaxis=dict(title="z₁", range=[xs[0], xs[-1]]),
+                      xaxis=dict(title="z₁", range=[xs[0], xs[-1]], domain=[0, split]),
                       yaxis=dict(title="z₂", range=[ys[0], ys[-1]], scaleanchor="x", scaleratio=1))
+    if zoom is not None:
+        zx, zy = zoom[0], zoom[1]
+        fig.update_layout(xaxis2=dict(title="z₁ (zoomed onto q)", range=[zx[0], zx[-1]], domain=[split + 0.08, 1],
+                                      anchor="y2"),
+                          yaxis2=dict(range=[zy[0], zy[-1]], anchor="x2", scaleanchor="x2", scaleratio=1))
     return fig
 
 
-def spread_against_samples(spread: dict[int, float], current: int, height: int = 300) -> go.Figure:
-    """The Monte-Carlo estimate's standard deviation against L (log–log), with the 1/√L line through L = 1."""
+def q_is_small(xs: np.ndarray, ys: np.ndarray, sigma: np.ndarray, share: float = 0.15) -> bool:
+    """Whether q's ±2σ box spans less than `share` of the window (then the figure adds a panel zoomed onto q)."""
+    return 4 * sigma[0] < share * (xs[-1] - xs[0]) and 4 * sigma[1] < share * (ys[-1] - ys[0])
+
+
+def gap_against_sigma(sigmas, gaps, trained: float, current: float, height: int = 300) -> go.Figure:
+    """The ELBO's gap KL(q ‖ p(z|x)) against σ_dec (log–log), the σ_dec the model was trained at and the current
+    one marked."""
+    fig = go.Figure(go.Scatter(x=sigmas, y=gaps, mode="lines+markers", name="KL(q ‖ p(z|x))",
+                               hovertemplate="σ_dec = %{x:g}<br>gap = %{y:.3f} nats<extra></extra>"))
+    fig.add_vline(x=trained, line=dict(color="crimson", dash="dash"))
+    fig.add_vline(x=current, line=dict(color="black", width=1))
+    fig.add_annotation(x=math.log10(trained), y=1, yref="paper", text=f"trained at σ = {trained:g}", showarrow=False,
+                       xanchor="left", yanchor="top", xshift=4, font=dict(color="crimson"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      xaxis=log_axis(sigmas, "σ_dec"), yaxis=log_axis(gaps, "gap log p(x) − ELBO, nats"))
+    return fig
+
+
+def spread_against_samples(spread: dict[int, tuple[float, float]], current: int, height: int = 340) -> go.Figure:
+    """The Monte-Carlo estimate's standard deviation against L (log–log) with its standard error as error bars,
+    and the 1/√L line through L = 1."""
     sizes = np.array(sorted(spread), dtype=np.float64)
-    values = np.array([spread[int(s)] for s in sizes])
-    fig = go.Figure([go.Scatter(x=sizes, y=values, mode="lines+markers", name="measured spread"),
+    values = np.array([spread[int(s)][0] for s in sizes])
+    errors = np.array([spread[int(s)][1] for s in sizes])
+    fig = go.Figure([go.Scatter(x=sizes, y=values, mode="lines+markers", name="measured spread ± its standard error",
+                                error_y=dict(type="data", array=errors, visible=True)),
                      go.Scatter(x=sizes, y=values[0] / np.sqrt(sizes / sizes[0]), mode="lines", name="∝ 1/√L",
                                 line=dict(dash="dash", color="grey"))])
     fig.add_vline(x=current, line=dict(color="black", width=1))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1),
-                      xaxis=dict(type="log", title="L, samples of ε"),
-                      yaxis=dict(type="log", title="std of (1/L) Σ log p(x|z⁽ˡ⁾), nats"))
+                      xaxis=log_axis(sizes, "L, samples of ε", ticks=sizes),
+                      yaxis=log_axis(np.concatenate([values - errors, values + errors, values[0] / np.sqrt(sizes)]),
+                                     "std of (1/L) Σ log p(x|z⁽ˡ⁾), nats", pad=1.3))
     return fig
 
 
-def sweep_terms(values, test_reconstruction, test_kl, reconstruction, kl, current: float, collapse: float | None,
+SWEEP_PANELS = {"reconstruction": "reconstruction E_q[log p(x|z)], nats", "distortion": "distortion E‖x − x̂‖²",
+                "kl": "KL(q ‖ p(z)), nats"}
+
+
+def sweep_terms(values, terms: dict[str, tuple[list, list]], current: float, collapse: float | None,
                 height: int = 340) -> go.Figure:
-    """Reconstruction term and KL against the σ_dec each model was trained at (two panels, log x): the test set's
-    stored figures and one image's, the current σ and the collapse marked."""
+    """Against the σ_dec each model was trained at (log x), one panel per term of `terms` (name → (the test set's
+    stored figures, one image's)), titled by SWEEP_PANELS; the current σ and the collapse marked."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(1, 2, subplot_titles=("reconstruction E_q[log p(x|z)]", "KL(q ‖ p(z))"))
-    for col, (test, mine) in enumerate(((test_reconstruction, reconstruction), (test_kl, kl)), start=1):
+    names = list(terms)
+    fig = make_subplots(1, len(names), subplot_titles=[SWEEP_PANELS[n] for n in names], horizontal_spacing=0.07)
+    for col, name in enumerate(names, start=1):
+        test, mine = terms[name]
         fig.add_trace(go.Scatter(x=values, y=test, mode="lines+markers", name="test set", legendgroup="test",
                                  showlegend=col == 1, line=dict(color="#1f77b4")), 1, col)
         fig.add_trace(go.Scatter(x=values, y=mine, mode="lines+markers", name="this image", legendgroup="mine",
@@ -256,11 +352,46 @@ def sweep_terms(values, test_reconstruction, test_kl, reconstruction, kl, curren
         if collapse is not None:
             fig.add_vline(x=collapse, line=dict(color="crimson", dash="dash"), row=1, col=col)
     if collapse is not None:
-        fig.add_annotation(x=math.log10(collapse), y=1, xref="x2", yref="paper", text="collapse", showarrow=False,
-                           xanchor="left", yanchor="top", xshift=3, font=dict(color="crimson"))
-    fig.update_xaxes(type="log", title="σ_dec the model was trained at")
+        fig.add_annotation(x=math.log10(collapse), y=1, xref=f"x{len(names)}", yref="paper", text="collapse",
+                           showarrow=False, xanchor="right", yanchor="top", xshift=-3, font=dict(color="crimson"))
+    fig.update_xaxes(**log_axis(values, "σ_dec trained at"))
+    fig.update_annotations(font_size=12)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
+
+
+LABEL_POSITIONS = ("top right", "top left", "bottom right", "bottom left")
+
+
+def place_labels(xs, ys, labels, x_range, y_range, size_px=(340, 380), char_px=7.5, line_px=15) -> list[str]:
+    """A Plotly `textposition` per point such that no label covers another label or a point, in a plot of (at
+    least) `size_px` = (width, height) pixels: each point takes the first free place of LABEL_POSITIONS."""
+    width, height = size_px
+    to_px = lambda x, y: ((x - x_range[0]) / (x_range[1] - x_range[0]) * width,  # noqa: E731
+                          (y_range[1] - y) / (y_range[1] - y_range[0]) * height)
+    points = [to_px(x, y) for x, y in zip(xs, ys)]
+    placed, positions = [], []
+    for i, ((px, py), label) in enumerate(zip(points, labels)):
+        w, h = char_px * len(label) + 4, line_px
+        others = points[:i] + points[i + 1:]
+        for position in LABEL_POSITIONS + (None,):
+            if position is None:  # nowhere is free: the first choice
+                position = LABEL_POSITIONS[0]
+                break
+            vertical, horizontal = position.split()
+            x0 = px + 4 if horizontal == "right" else px - 4 - w
+            y0 = py - 4 - h if vertical == "top" else py + 4
+            box = (x0, y0, x0 + w, y0 + h)
+            clear = all(box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1] for b in placed)
+            clear &= all(not (box[0] - 5 < qx < box[2] + 5 and box[1] - 5 < qy < box[3] + 5) for qx, qy in others)
+            if clear and 0 <= box[0] and box[2] <= width and 0 <= box[1] and box[3] <= height:
+                break
+        vertical, horizontal = position.split()
+        x0 = px + 4 if horizontal == "right" else px - 4 - w
+        y0 = py - 4 - h if vertical == "top" else py + 4
+        placed.append((x0, y0, x0 + w, y0 + h))
+        positions.append(position)
+    return positions
 
 
 def rate_distortion(points: list[dict], parameter: str, selected: str | None = None, collapse: float | None = None,
@@ -270,22 +401,24 @@ def rate_distortion(points: list[dict], parameter: str, selected: str | None = N
     rate = [p["rate"] for p in points]
     distortion = [p["distortion"] for p in points]
     active = [p["active_dims"] for p in points]
+    labels = [f"{symbol}={p['value']:g}" for p in points]
+    x_span, top = max(distortion) - min(distortion) or 1.0, max(rate) or 1.0
+    x_range = [min(distortion) - 0.04 * x_span, max(distortion) + 0.12 * x_span]
+    y_range = [-0.24 * top, 1.08 * top]
     fig = go.Figure(go.Scatter(
-        x=distortion, y=rate, mode="lines+markers+text", text=[f"{symbol}={p['value']:g}" for p in points],
-        textposition="top right", customdata=[[i] for i in range(len(points))], name="models",
+        x=distortion, y=rate, mode="lines+markers+text", text=labels,
+        textposition=place_labels(distortion, rate, labels, x_range, y_range, size_px=(340, height - 80)),
+        customdata=[[i] for i in range(len(points))], name="models",
         marker=dict(size=[14 if p["name"] == selected else 9 for p in points],
                     color=["white" if a == 0 else "#1f77b4" for a in active],
                     line=dict(color="#1f77b4", width=2)),
         hovertemplate="%{text}<br>distortion %{x:.2f}<br>rate %{y:.2f} nats<br>active units %{meta}<extra></extra>",
         meta=active))
-    # Room for the labels at the right and for the collapse note under the points at rate 0: an arrow from
-    # above lay across the "σ=2" label, and the last label was cut at the right edge.
-    x_span, top = max(distortion) - min(distortion) or 1.0, max(rate) or 1.0
-    x_range = [min(distortion) - 0.04 * x_span, max(distortion) + 0.12 * x_span]
-    y_range = [-0.16 * top, 1.08 * top]
+    # Room for the labels at the right and for the collapse note under the points at rate 0 (an arrow from above
+    # lay across the "σ=2" label, and the last label was cut at the right edge); labels placed clear of each other.
     if collapse is not None:
         fig.add_annotation(x=distortion[[p["value"] for p in points].index(collapse)], y=0, text="posterior collapse",
-                           showarrow=True, arrowhead=2, ax=0, ay=34, yanchor="top")
+                           showarrow=True, arrowhead=2, ax=0, ay=28, yanchor="top")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
                       xaxis=dict(title="distortion E‖x − x̂‖² (test)", range=x_range),
                       yaxis=dict(title="rate KL(q‖p) in nats (test)", range=y_range))
@@ -297,6 +430,6 @@ def active_units(points: list[dict], parameter: str, latent_dim: int, height: in
     fig = go.Figure(go.Scatter(x=[p["value"] for p in points], y=[p["active_dims"] for p in points],
                                mode="lines+markers", name="active units"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(type="log", title="σ_dec" if parameter == "sigma_dec" else "β"),
+                      xaxis=log_axis([p["value"] for p in points], "σ_dec" if parameter == "sigma_dec" else "β"),
                       yaxis=dict(title="active units", range=[-0.5, latent_dim + 0.5]))
     return fig

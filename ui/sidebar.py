@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import shell, store
+from ui import evaluation, shell, store
 from vae.data import DATASETS
-from vae.units import LABELS as BITS_LABELS, bits_per_dim
 
 MODEL_KEY = "model"
 DATASET_KEY = "dataset"
@@ -76,10 +75,7 @@ def draw() -> None:
             st.markdown(f"Reproduce with:\n\n`{info.meta['command']}`")
     test = info.metrics.get("test")
     if test:
-        figure = bits_per_dim(test["log_px_iwae"], info.config)
-        st.sidebar.caption(f"Test ELBO {test['elbo']:.1f} · IWAE log p(x) ≥ {test['log_px_iwae']:.1f} nats "
-                           f"(K={test['iw_samples']:,})"
-                           + (f" · {figure[1]:.3f} {BITS_LABELS[figure[0]]}, lower is better" if figure else ""))
+        st.sidebar.caption(evaluation.card(test, info.config))
 
 
 def chosen_model(required: bool = True):
@@ -104,8 +100,14 @@ def data_notice(dataset) -> None:
         st.sidebar.warning(f"{DATASET_LABELS[dataset.name]} were not found on this machine, so the {len(dataset):,} "
                            f"test images shipped with the project are used. Set VAE_DATA_DIR to a folder holding "
                            f"{folder}/raw/ for the full data.")
-        if dataset.notice:
-            with st.sidebar.expander("What was tried"):
-                st.caption(dataset.notice)
     elif dataset.notice:
-        st.sidebar.info(dataset.notice)
+        st.sidebar.caption(f"{DATASETS[dataset.name].title}: all {len(dataset):,} test images, from another folder "
+                           "than the one configured.")
+    if dataset.notice:
+        with st.sidebar.expander("Where the data came from"):
+            st.caption(breakable(dataset.notice))
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space after each '/', so a long path wraps at its slashes, not inside a word."""
+    return text.replace("/", "/\u200b")

@@ -126,11 +126,19 @@ def read_extras(path: str | Path) -> dict[str, np.ndarray]:
         return {k[len(EXTRA_PREFIX):]: f.get_tensor(k) for k in f.keys() if k.startswith(EXTRA_PREFIX)}
 
 
+def natural_key(name: str) -> list:
+    """Sort key that reads the numbers in a name as numbers: sigma0.05 < sigma0.1 < sigma1 < sigma1.5 < sigma2
+    (by the characters, sigma1.5 came before sigma1)."""
+    stem = name.removesuffix(SUFFIX)
+    return [(0, float(part), "") if i % 2 else (1, 0.0, part)
+            for i, part in enumerate(re.split(r"(\d+(?:\.\d+)?)", stem))]
+
+
 def list_checkpoints(folder: str | Path) -> list[CheckpointInfo]:
-    """Every readable checkpoint in a folder, by name; unreadable files are skipped."""
+    """Every readable checkpoint in a folder, in natural order of their names; unreadable files are skipped."""
     folder = Path(folder)
     infos = []
-    for path in sorted(folder.glob("*" + SUFFIX)) if folder.is_dir() else []:
+    for path in sorted(folder.glob("*" + SUFFIX), key=lambda p: natural_key(p.name)) if folder.is_dir() else []:
         try:
             path.name.encode("utf-8")  # a name that is not valid UTF-8 cannot be shown or linked: skip it
         except UnicodeEncodeError:

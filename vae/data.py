@@ -35,15 +35,16 @@ class DatasetInfo:
     sample_file: str | None
     classes: tuple[str, ...]
     noun: str = "image"  # what one example is called in the app: "digit", "garment"
+    title: str = ""  # the data set's name as people write it: "MNIST", "Fashion-MNIST"
 
 
 DATASETS = {
     "mnist": DatasetInfo("mnist", "MNIST", "MNIST", None, "mnist-test-sample.npz",
-                         tuple(str(i) for i in range(10)), "digit"),
+                         tuple(str(i) for i in range(10)), "digit", "MNIST"),
     "fashion-mnist": DatasetInfo("fashion-mnist", "FashionMNIST", "FashionMNIST",
                                  "/usr/share/datasets/fashion-mnist", "fashion-mnist-test-sample.npz",
                                  ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), "garment"),
+                                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), "garment", "Fashion-MNIST"),
 }
 SPLIT_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}

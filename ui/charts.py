@@ -1,0 +1,42 @@
+"""Plotly charts on a page: each titled with what it shows, so a downloaded picture says it too.
+
+Plotly's camera button saves the figure at its layout's size: 940×340 with no title, model or image, and a
+legend cut off at the right. `show` titles the figure (model, image, σ_dec, …), leaves room for the title
+above the legend, and downloads it 1200 px wide at twice the resolution.
+"""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+DOWNLOAD_WIDTH = 1200
+TITLE_ROOM = 26  # px above the plot (and above a legend placed there) for the title
+
+
+def slug(text: str) -> str:
+    """A file name from a title: 'mnist-2d-sigma0.3 · σ_dec = 0.3' → 'mnist-2d-sigma0.3-dec-0.3'."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:80] or "figure"
+
+
+def titled(fig, about: str):
+    """`fig` with `about` as its title. Above a horizontal legend over the plot, the title is the legend's own
+    (side "top"): the legend may wrap onto a second row in a narrow column, and it grows into a title above it."""
+    legend = fig.layout.legend
+    if legend.orientation == "h" and (legend.y or 0) >= 1:
+        fig.update_layout(legend_title=dict(text=about, side="top left", font=dict(size=13)))
+        return fig
+    margin = fig.layout.margin
+    top = (margin.t if margin and margin.t is not None else 30) + TITLE_ROOM
+    fig.update_layout(title=dict(text=about, x=0, xref="paper", xanchor="left", y=1, yref="container",
+                                 yanchor="top", pad=dict(t=6), font=dict(size=13)),
+                      margin=dict(t=top))
+    return fig
+
+
+def show(fig, about: str, key: str, container=st, config: dict | None = None, **kwargs):
+    """st.plotly_chart of `fig` titled `about`, whose camera button saves it DOWNLOAD_WIDTH px wide, named after it."""
+    height = fig.layout.height or 450
+    config = dict(config or {}, toImageButtonOptions=dict(format="png", filename=slug(about), width=DOWNLOAD_WIDTH,
+                                                          height=int(height), scale=2))
+    return container.plotly_chart(titled(fig, about), key=key, config=config, **kwargs)
