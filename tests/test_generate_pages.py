@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 from tests.test_app import metric, open_page
 from vae import checkpoint
 from vae.data import load_dataset
-from vae.generate import monte_carlo_elbo, prior_codes
+from vae.generate import monte_carlo_elbo, prior_codes, std_with_error
 from vae.sweep import load_results, reconstruction_term
 
 GENERATE, SAMPLING, ELBO = "pages/generate.py", "pages/reparameterisation.py", "pages/elbo.py"
@@ -71,6 +71,12 @@ def test_the_reparameterisation_page_shows_the_monte_carlo_estimate_of_vae_gener
     at.button(key="sampling_resample").click().run()
     assert metric(at, "(1/L) Σ log p(x|z⁽ˡ⁾), L = 16") == f"{monte_carlo_elbo(saved.model, x, 16, seed=1).reconstruction:.2f}"
     assert len([i for i in at.image if i.proto.imgs and "z⁽" in (i.proto.imgs[0].caption or "")]) == 16
+    # The spread of the L scores: the sample std with its bootstrap error (one tail draw can make L = 64's larger
+    # than L = 8's), and none at all for a single score (it read 0.00).
+    scores = monte_carlo_elbo(saved.model, x, 16, seed=1).log_px_given_z
+    assert metric(at, "std of the L scores log p(x|z⁽ˡ⁾)") == "{:.2f} ± {:.2f}".format(*std_with_error(scores, seed=1))
+    at.slider(key="sampling_l").set_value(1).run()
+    assert metric(at, "std of the L scores log p(x|z⁽ˡ⁾)") == "–"
 
 
 def test_the_reparameterisation_page_on_a_16d_fashion_model_and_a_drawing():
