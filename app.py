@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py`."""
 import streamlit as st
 
-from ui import live_runs, sidebar, url_state
+from ui import identity, live_runs, sidebar, url_state
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
 
@@ -16,10 +16,12 @@ PAGES = [
     st.Page("pages/draw.py", title="Draw your own", icon=":material/draw:", url_path="draw"),
     st.Page("pages/train.py", title="Train live", icon=":material/model_training:", url_path="train"),
     st.Page("pages/models.py", title="Models", icon=":material/folder_open:", url_path="models"),
+    st.Page("pages/class.py", title="Class", icon=":material/groups:", url_path="class"),
 ]
 
 page = st.navigation(PAGES)
 url_state.remember_link()
+identity.mount()  # this browser's key (before the sidebar lists the models that are this session's to open)
 sidebar.draw()  # once, here: the pages read the choice with sidebar.chosen_model()
 live_runs.keep_alive()  # and reattaches a reloaded tab to its live run
 try:

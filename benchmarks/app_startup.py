@@ -61,7 +61,7 @@ def main():
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR", ""))
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp()}
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-state-")}
     bare_dir = Path(tempfile.mkdtemp())
     (bare_dir / "bare.py").write_text(BARE_APP)
     start = time.perf_counter()

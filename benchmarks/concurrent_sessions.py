@@ -138,7 +138,7 @@ def main() -> int:
     if not os.environ.get("VAE_DATA_DIR"):
         print("set VAE_DATA_DIR to the folder holding MNIST/raw/", file=sys.stderr)
         return 2
-    env = {"VAE_USER_MODELS_DIR": tempfile.mkdtemp(prefix="vae-bench-models-")}
+    env = {"VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-bench-state-")}
     with streamlit_server(env) as (url, proc, _), chromium() as browser:
         pid = proc.pid
         warm = browser.new_page()

@@ -56,7 +56,7 @@ def main():
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR", ""))
     parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
-    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp()}
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-state-")}
     with streamlit_server(env) as (url, _, _), chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(60_000)

@@ -68,7 +68,7 @@ def main():
     trainer = Trainer(VAEConfig(latent_dim=2, hidden=(256,), sigma_dec=0.3, batch_size=128, lr=1e-3, seed=0),
                       load_dataset("mnist", "train", args.data_dir, download=False, fallback=False).to_float(), "cpu")
     trainer.run(50)
-    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp()}
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-state-")}
     cli, ui = [], []
     with streamlit_server(env) as (url, _, _), chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})

@@ -57,7 +57,7 @@ def main() -> int:
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR", ""))
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds an action may keep the app busy")
     args = parser.parse_args()
-    env = {"VAE_DATA_DIR": args.data_dir, "VAE_USER_MODELS_DIR": tempfile.mkdtemp(prefix="monkey-models-")}
+    env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="monkey-state-")}
     failures: list[tuple[int, str]] = []
     with streamlit_server(env) as (url, server, _), chromium() as browser, new_session(browser) as page:
         open_root(page, url)

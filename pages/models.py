@@ -1,37 +1,39 @@
-"""Models: the shipped checkpoints and your own — list, download, upload (validated), delete."""
+"""Models: the shipped checkpoints, yours and those shared in your classes — list, download, upload (validated),
+delete your own, submit your own to a class."""
 import pandas as pd
 import streamlit as st
 
-from ui import sidebar, store
+from classroom import Refused, models as saved
+from ui import identity, sidebar, store, submit, text
 from vae import catalog
 from vae.units import LABELS as BITS_LABELS, bits_per_dim
 
 sidebar.chosen_model(required=False)
 st.header("Models")
+me = identity.current()
+state = st.session_state
 
 
-def keep_upload(data: bytes) -> None:
+def keep_upload(data: bytes, dataset: str) -> None:
     """The Keep button's callback: it runs before the next run, so the sidebar lists the model at once."""
-    from vae import checkpoint
-
-    state = st.session_state
     try:
-        path = store.user_model_path(state["upload_name"])
-        if path.exists() and not state["upload_overwrite"]:
-            raise ValueError(f"you already have a model named {path.stem}; tick 'Replace' or rename it")
-        checkpoint.write_atomic(path, data)
-    except (ValueError, OSError) as exc:
-        state["upload_result"] = ("error", f"Not saved: {exc}")
+        kept = saved.save(store.database(), me, state["upload_name"], data, dataset, store.reserved_names())
+    except Refused as exc:
+        state["upload_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
     else:
-        state["upload_result"] = ("success", f"Saved as **{path.stem}**: it is in the sidebar's model list.")
+        state["upload_result"] = ("success", f"Saved as {text.plain(kept.name)}: it is yours, in the sidebar's model list.")
 
 
-def delete(info) -> None:
-    info.path.unlink(missing_ok=True)
-    st.toast(f"Deleted {info.name}")
+def delete(model: saved.SavedModel) -> None:
+    try:
+        name = saved.delete_mine(store.database(), me, model.id)
+    except Refused as exc:
+        st.toast(text.plain(str(exc)))
+    else:
+        st.toast(f"Deleted {text.plain(name)}")
 
 
-infos = store.available_models()
+infos = store.available_models(me)
 
 # Published test NLLs on dynamically binarised MNIST (nats, IWAE with K = 5,000), a one-stochastic-layer VAE.
 REFERENCES = {"Burda et al. 2016, VAE (1 stochastic layer, k = 1)": 86.76, "Pythae benchmark, VAE": 89.78}
@@ -56,7 +58,7 @@ if honest:
 
 def row(info):
     c, test = info.config, info.metrics.get("test", {})
-    return {"name": info.name, "owner": store.origin(info), "dataset": c.dataset, "latent dim": c.latent_dim,
+    return {"name": info.name, "owner": store.origin(info, me), "dataset": c.dataset, "latent dim": c.latent_dim,
             "decoder": c.likelihood, "σ_dec": c.sigma_dec if c.likelihood == "gaussian" else None,
             "hidden": ",".join(map(str, c.hidden)), "test ELBO": test.get("elbo"),
             "IWAE log p(x)": test.get("log_px_iwae"), **bits_columns(info.config, test),
@@ -73,25 +75,32 @@ st.dataframe(pd.DataFrame([row(i) for i in infos]), hide_index=True, width="stre
 st.caption("bits/dim: −log p(x) in bits per pixel, lower is better; for 8-bit pixels (Gaussian decoders: a "
            "density on ℝ^D, each grey level k/255 read as a bin 1/256 wide, an approximation) "
            "(−log p(x) + D·ln 256)/(D·ln 2), for binary pixels −log p(x)/(D·ln 2).")
-st.caption(f"Your models live in `{store.user_dir()}` (set VAE_USER_MODELS_DIR to move them). "
-           "Choose any model in the sidebar to open it on the other pages.")
+st.caption("*yours*: saved or uploaded from this browser, seen by you alone until you submit one to a class; "
+           "*shared*: a classmate's, submitted to a class you are in. Choose any model in the sidebar to open it "
+           "on the other pages.")
+if me is None:
+    st.info("Getting this browser's key: your own models appear in a moment.")
 
+engine = store.database()
 for info in infos:
-    shipped = store.is_shipped(info)
-    with st.expander(f"{info.name}  ({store.origin(info)})"):
+    owner = store.origin(info, me)
+    with st.expander(f"{info.name}  ({owner})"):
         if info.meta.get("command"):
             st.code(info.meta["command"], language="bash", wrap_lines=True)
-        cols = st.columns([1, 1, 3])
-        cols[0].download_button("Download", info.path.read_bytes, file_name=info.path.name,  # read on click
-                                mime="application/octet-stream", key=f"download_{info.name}")
-        if not shipped:
-            confirm = cols[2].checkbox("Yes, delete it", key=f"confirm_{info.name}")
-            cols[1].button("Delete", key=f"delete_{info.name}", disabled=not confirm, on_click=delete, args=(info,))
+        cols = st.container(horizontal=True, vertical_alignment="center")
+        cols.download_button("Download", info.path.read_bytes, file_name=info.path.name,  # read on click
+                             mime="application/octet-stream", key=f"download_{info.name}")
+        if owner == "yours":
+            model = store.saved_model(info)
+            confirm = cols.checkbox("Yes, delete it", key=f"confirm_{info.name}",
+                                    help="It is also withdrawn from any class board it is on.")
+            cols.button("Delete", key=f"delete_{info.name}", disabled=not confirm, on_click=delete, args=(model,))
+            submit.submit_form(engine, me, model, key=f"submit_{info.name}")
 
 st.subheader("Upload a checkpoint")
 st.caption("A `.safetensors` file saved by this app or `python -m vae train` (at most "
            f"{catalog.MAX_CHECKPOINT_BYTES // 2**20} MiB). It is validated "
-           "before it is kept; nothing in it is ever executed.")
+           "before it is kept; nothing in it is ever executed. It is kept as yours.")
 upload = st.file_uploader("Checkpoint", type=["safetensors"], key="upload_file")
 if upload is not None:
     from vae import checkpoint
@@ -100,16 +109,15 @@ if upload is not None:
     try:
         ckpt = checkpoint.from_bytes(data)
     except checkpoint.CheckpointError as exc:
-        st.error(f"**{upload.name}** was not accepted: {exc}")
+        st.error(f"This file was not accepted: {exc}")
     else:
         c = ckpt.config
         st.success(f"Valid: a {c.latent_dim}-D {c.likelihood} VAE, hidden {list(c.hidden)}.")
         default = upload.name.removesuffix(catalog.SUFFIX)
         with st.form("upload_form"):
-            st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else "uploaded-model",
-                          key="upload_name")
-            st.checkbox("Replace a model of mine with the same name", key="upload_overwrite")
-            st.form_submit_button("Keep it", on_click=keep_upload, args=(data,))
-kind, message = st.session_state.pop("upload_result", (None, None))
+            st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else saved.default_name(c),
+                          key="upload_name", help="letters, digits, '.', '_' and '-'; a name in use is refused")
+            st.form_submit_button("Keep it", on_click=keep_upload, args=(data, c.dataset), disabled=me is None)
+kind, message = state.pop("upload_result", (None, None))
 if kind:
     getattr(st, kind)(message)

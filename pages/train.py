@@ -1,7 +1,8 @@
 """Train live: a new VAE trained while you watch, with play / pause / step / stop and live charts."""
 import streamlit as st
 
-from ui import evaluation, images, live_runs, metrics, plots, sidebar, store
+from classroom import Refused, models as saved
+from ui import evaluation, identity, images, live_runs, metrics, plots, sidebar, store, submit, text
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -31,6 +32,8 @@ def hidden_widths(text: str) -> tuple[int, ...]:
 
 
 def create(config: VAEConfig, limit):
+    for done in ("live_save_result", "live_saved"):  # the last run's "Saved as …"
+        state.pop(done, None)
     if state.get(live_runs.RUN) is not None:
         live_runs.end(state[live_runs.RUN])
     live_runs.adopt(live_runs.new_run(config, limit))
@@ -56,33 +59,41 @@ def live_update(field: str, key: str):
 
 def save_run(run) -> None:
     """The Save button's callback: the training process writes the model; the page's next run scores it on the test
-    split (with a progress bar) before it is listed with its figures."""
+    split (with a progress bar) and keeps it as this browser's."""
+    name = state["live_save_name"]
     try:
-        with st.spinner("Encoding the test set and saving…"):
-            path = live_runs.save(run, state["live_save_name"])
-    except (ValueError, OSError, LiveTrainingError) as exc:
-        state["live_save_result"] = ("error", f"Not saved: {exc}")
+        saved.check_name(name)
+        if identity.current() is None:
+            raise Refused("This browser has no key yet, so the model could not be kept as yours: try again.")
+        with st.spinner("Encoding the test set…"):
+            path = live_runs.write(run)
+    except (Refused, OSError, LiveTrainingError) as exc:
+        state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
     else:
-        state["live_evaluate"] = str(path)
+        state["live_evaluate"] = (str(path), name)
 
 
-def evaluate_saved(path: str) -> None:
-    """Score the just-saved model on the test split, store the figures in its file, then rerun (so the sidebar
-    shows its card)."""
+def evaluate_saved(run, path: str, name: str) -> None:
+    """Score the run's model on the test split, keep it (with its figures) as this browser's, then rerun: the
+    sidebar lists it with its card."""
     from pathlib import Path
 
     from vae import checkpoint
 
     path = Path(path)
     try:
-        data, test = evaluation.evaluate_bytes(path.read_bytes(), f"**{path.stem}**")
-        checkpoint.write_atomic(path, data)
-    except (OSError, checkpoint.CheckpointError) as exc:
-        state["live_save_result"] = ("warning", f"Saved as **{path.stem}**, but it could not be scored: {exc}")
-    else:
+        data, test = evaluation.evaluate_bytes(path.read_bytes(), text.plain(name))
         config = checkpoint.from_bytes(data).config
-        state["live_save_result"] = ("success", f"Saved as **{path.stem}**, in the sidebar's model list. "
+        kept = saved.save(store.database(), identity.current(), name, data, config.dataset, store.reserved_names())
+    except (OSError, checkpoint.CheckpointError, Refused) as exc:
+        state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
+    else:
+        run.saved_as = kept.name
+        state["live_saved"] = kept.id
+        state["live_save_result"] = ("success", f"Saved as {text.plain(kept.name)}, yours, in the sidebar's model list. "
                                                 + evaluation.card(test, config) + ".")
+    finally:
+        path.unlink(missing_ok=True)
     st.rerun()
 
 
@@ -95,10 +106,16 @@ def save_form(run):
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
     if "live_evaluate" in state:
-        evaluate_saved(state.pop("live_evaluate"))
-    kind, message = state.pop("live_save_result", (None, None))
+        evaluate_saved(run, *state.pop("live_evaluate"))
+    kind, message = state.get("live_save_result", (None, None))
     if kind:
         getattr(st, kind)(message)
+    if kind != "success":
+        state.pop("live_save_result", None)
+    elif state.get("live_saved") is not None:  # kept on screen with its "Submit to the class", until the next save
+        model = next((m for m in saved.mine(store.database(), identity.current()) if m.id == state["live_saved"]), None)
+        if model is not None:
+            submit.submit_form(store.database(), identity.current(), model, key="live_submit")
 
 
 run = state.get("live_run")

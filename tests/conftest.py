@@ -45,6 +45,34 @@ def small_model():
     return VAE(VAEConfig(latent_dim=3, hidden=(32,), sigma_dec=0.5)).eval()
 
 
+BROWSER_KEY = "A" * 43  # the browser key of AppTest's sessions (no browser runs there to make one)
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    """Each test its own state folder: the class store's SQLite file and the saved models' files."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("VAE_STATE_DIR", str(folder))
+    monkeypatch.delenv("VAE_DATABASE_URL", raising=False)
+    yield folder
+    from classroom import db
+
+    db.forget()
+
+
+def keep_model(name: str, data: bytes, key: str = BROWSER_KEY, dataset: str = "mnist"):
+    """Checkpoint bytes saved as the model `name` of the browser with `key` (AppTest's, by default)."""
+    from classroom import db, identity, models
+
+    return models.save(db.engine(), identity.of_browser(key), name, data, dataset)
+
+
+def as_browser(at, key: str = BROWSER_KEY):
+    """An AppTest session that a browser with `key` opened (the key its ui/browser_key would report)."""
+    at.session_state["_browser_key"] = key
+    return at
+
+
 @pytest.fixture(autouse=True)
 def app_runs_through_its_entrypoint(monkeypatch):
     """AppTest resets Streamlit's "legacy pages/ folder" flag before every run, so each run of a page would first
@@ -75,6 +103,6 @@ def server(mnist_dir, tmp_path_factory):
     """`streamlit run serve.py` for one browser test module, on real MNIST, with its own user-models folder."""
     from tests.browser import streamlit_server
 
-    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path_factory.mktemp("my_models"))}
+    env = {"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(tmp_path_factory.mktemp("state"))}
     with streamlit_server(env) as (url, _, _):
         yield url

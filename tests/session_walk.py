@@ -232,6 +232,7 @@ PAGES = {
     "Draw your own": Expect(instead=("Draw on the black square.",), model_dependent=False),  # until one draws
     "Train live": Expect(figure=False, model_dependent=False),
     "Models": Expect(extra="[data-testid=stDataFrame]", model_dependent=False),
+    "Class": Expect(figure=False, model_dependent=False),
 }
 FIGURE = ("[data-testid=stMain] .js-plotly-plot, [data-testid=stMain] [data-testid=stImage] img, "
           "[data-testid=stMain] canvas, [data-testid=stMain] [data-testid=stVegaLiteChart]")

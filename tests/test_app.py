@@ -1,31 +1,30 @@
 """The Streamlit app through AppTest: every page renders on the shipped models; the widgets do what they say."""
 import math
 import pickle
+import re
 import time
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import BROWSER_KEY, ROOT, as_browser, keep_model
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
          "pages/generate.py", "pages/reparameterisation.py",
-         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py"]
+         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/class.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
 
 
 @pytest.fixture(autouse=True)
-def user_models(tmp_path, monkeypatch, mnist_dir):
-    folder = tmp_path / "my_models"
-    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(folder))
-    return folder
+def data(mnist_dir):
+    return mnist_dir
 
 
-def open_page(page: str, model: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+def open_page(page: str, model: str | None = None, query: dict | None = None, key: str = BROWSER_KEY) -> AppTest:
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120), key)
     if model:
         at.session_state["model"] = model
     at.query_params.update(query or {})
@@ -186,14 +185,24 @@ def test_two_sessions_train_two_independent_models(sessions):
     assert ta.snapshot(probe=False)["history"][-1]["elbo"] != tb.snapshot(probe=False)["history"][-1]["elbo"]
 
 
-def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, user_models):
+def saved_checkpoint(name: str):
+    """The checkpoint kept in the class store under `name` (None when there is none)."""
+    from classroom import db, models
+
+    model = models.find(db.engine(), name)
+    return checkpoint.from_bytes(models.data(db.engine(), model.id)) if model else None
+
+
+def test_save_a_live_model_then_open_it_on_the_other_pages(sessions):
     at = create_and_play(sessions)
     at.segmented_control(key="live_mode").set_value("Pause").run()
+    default = at.text_input(key="live_save_name").value
+    assert re.fullmatch(r"mnist-2d-sigma0\.3-[a-z2-9]{4}", default), default  # says what it is, and is its own
     at.text_input(key="live_save_name").set_value("my-first-vae")
     at.form_submit_button[-1].click().run()
     assert not at.exception
     assert any("my-first-vae" in s.value for s in at.success)
-    saved = checkpoint.load(user_models / "my-first-vae.safetensors")
+    saved = saved_checkpoint("my-first-vae")
     assert saved.meta["steps"] == at.session_state["live_run"].trainer.snapshot(probe=False)["step"]
     assert saved.extras["test_mu"].shape == (10_000, 2)
     # Scored on save, as the shipped models are: the same figures as vae.evaluate computes here, and the same card.
@@ -211,13 +220,13 @@ def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, user_models
                for c in at.sidebar.caption)
 
 
-def test_stop_then_save_then_a_new_model(sessions, user_models):
+def test_stop_then_save_then_a_new_model(sessions):
     at = create_and_play(sessions)
     at.button(key="live_stop").click().run()
     assert any("stopped" in i.value for i in at.info)
     at.text_input(key="live_save_name").set_value("stopped-run")
     at.form_submit_button[0].click().run()
-    assert (user_models / "stopped-run.safetensors").exists()
+    assert saved_checkpoint("stopped-run") is not None
 
 
 def keep_alive_script():
@@ -250,26 +259,35 @@ def test_keep_alive_pings_a_live_run_from_any_page():
     assert "live_runs.keep_alive()" in (ROOT / "app.py").read_text()
 
 
-def test_a_bad_save_name_is_refused_with_a_message(sessions, user_models):
+def test_a_bad_or_taken_save_name_is_refused_with_a_message(sessions, state_dir):
     at = create_and_play(sessions)
     at.text_input(key="live_save_name").set_value("../escape")
     at.form_submit_button[-1].click().run()
     assert any("Not saved" in e.value for e in at.error)
-    assert not list(user_models.parent.glob("*.safetensors"))
+    assert not list(state_dir.rglob("*escape*"))
+    keep_model("taken-name", b"another student's", key="B" * 43)
+    at.text_input(key="live_save_name").set_value("taken-name")
+    at.form_submit_button[-1].click().run()
+    assert any("Not saved: The name taken-name is taken" in e.value for e in at.error), [e.value for e in at.error]
+    from classroom import db, models
+
+    assert models.data(db.engine(), models.find(db.engine(), "taken-name").id) == b"another student's"
 
 
-def test_models_page_uploads_a_valid_checkpoint_and_deletes_it(user_models):
+def test_models_page_uploads_a_valid_checkpoint_and_deletes_it():
+    from classroom import db, models
+
     torch.manual_seed(0)
     data = checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,))))
     at = open_page(PAGES[4])
     at.file_uploader(key="upload_file").set_value(("uploaded.safetensors", data, "application/octet-stream")).run()
     assert any("Valid" in s.value for s in at.success)
     at.form_submit_button[0].click().run()
-    assert (user_models / "uploaded.safetensors").read_bytes() == data
+    assert models.data(db.engine(), models.find(db.engine(), "uploaded").id) == data
     at.run()
     at.checkbox(key="confirm_uploaded").check().run()
     at.button(key="delete_uploaded").click().run()
-    assert not (user_models / "uploaded.safetensors").exists()
+    assert models.find(db.engine(), "uploaded") is None
 
 
 class RunsCode:
@@ -277,12 +295,14 @@ class RunsCode:
         return (print, ("this must never run",))
 
 
-def test_models_page_refuses_a_pickle_and_stays_up(user_models):
+def test_models_page_refuses_a_pickle_and_stays_up():
+    from classroom import db, models
+
     at = open_page(PAGES[4])
     at.file_uploader(key="upload_file").set_value(("evil.safetensors", pickle.dumps(RunsCode()), "application/octet-stream")).run()
     assert not at.exception
     assert any("was not accepted" in e.value and "pickle" in e.value for e in at.error)
-    assert not user_models.exists() or not list(user_models.iterdir())
+    assert models.mine(db.engine(), at.session_state["_identity"]) == []
 
 
 def test_without_mnist_the_pages_say_they_use_the_shipped_sample(tmp_path, monkeypatch):
@@ -448,7 +468,7 @@ print("imported:", sorted(name for name in ("pandas", "torch") if name in sys.mo
 """
 
 
-def test_the_landing_page_imports_neither_torch_nor_pandas(user_models):
+def test_the_landing_page_imports_neither_torch_nor_pandas():
     """A cold start's first page decodes in numpy and hands the pad one JSON string: Streamlit sniffs every list
     or dict given to a component for dataframes, which imports pandas (~0.4 s of the first run)."""
     import subprocess

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pickle
+import re
 import struct
 import zipfile
 
@@ -15,7 +16,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_browser
 from vae import VAE, VAEConfig, catalog, checkpoint
 from vae.checkpoint import CheckpointError, from_bytes
 from vae.config import ConfigError
@@ -137,12 +138,17 @@ def test_a_file_with_a_non_utf8_name_is_skipped_not_a_crash(tmp_path):
 
 
 @pytest.fixture
-def models_page(tmp_path, monkeypatch, mnist_dir):
-    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(tmp_path / "my_models"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+def models_page(mnist_dir):
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
     at.run()
     at.switch_page("pages/models.py").run()
-    return at, tmp_path / "my_models"
+    return at
+
+
+def kept_models(at) -> list[str]:
+    from classroom import db, models
+
+    return [m.name for m in models.mine(db.engine(), at.session_state["_identity"])]
 
 
 @pytest.mark.parametrize("filename,data,words", [
@@ -151,27 +157,28 @@ def models_page(tmp_path, monkeypatch, mnist_dir):
     ("evil.safetensors", pickle.dumps(RunsCode()), "pickle"),
 ])
 def test_bad_uploads_get_a_message_and_the_app_stays_up(models_page, filename, data, words):
-    at, folder = models_page
+    at = models_page
     at.file_uploader(key="upload_file").set_value((filename, data, "application/octet-stream")).run()
     assert not at.exception
     assert any(words in e.value for e in at.error)
-    assert not folder.exists() or not list(folder.iterdir())
+    assert kept_models(at) == []
     assert at.header[0].value == "Models"
 
 
 def test_an_upload_with_a_non_ascii_or_path_name_is_saved_under_a_safe_name(models_page):
     """(A browser sends file names as UTF-8: non-UTF-8 names reach the app only on disk, tested above.)"""
-    at, folder = models_page
+    at = models_page
     at.file_uploader(key="upload_file").set_value(("../../café 名前.safetensors", small_bytes(), "application/octet-stream")).run()
     assert not at.exception
-    assert at.text_input[0].value == "uploaded-model"  # the offered name is safe
+    offered = at.text_input[0].value
+    assert re.fullmatch(r"mnist-2d-sigma[0-9.]+-[a-z2-9]{4}", offered), offered  # the offered name is safe
     at.text_input[0].set_value("../../escape")
     at.form_submit_button[0].click().run()
     assert any("Not saved" in e.value for e in at.error)
-    assert not list(folder.parent.parent.glob("*.safetensors"))
+    assert kept_models(at) == []
     at.text_input[0].set_value("mine")
     at.form_submit_button[0].click().run()
-    assert (folder / "mine.safetensors").exists()
+    assert kept_models(at) == ["mine"]
 
 
 @pytest.mark.parametrize("query", [{"train_latent": "10000", "train_seed": "nan"},

@@ -171,7 +171,7 @@ def test_models_page_lists_the_shipped_models(app):
 def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mnist_dir, tmp_path):
     """Streamlit's legacy pages/ mode would run the page alone; the app reroutes it through app.py. The legacy mode
     finds a page by its file's name: /reparameterisation (then pages/sampling.py) said "Page not found"."""
-    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_USER_MODELS_DIR": str(tmp_path)}) as (url, _, _):
+    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(tmp_path)}) as (url, _, _):
         with new_session(browser, timeout=60) as page:
             console = Console(page)
             page.goto(f"{url}/reparameterisation")  # the first request this server sees

@@ -127,7 +127,6 @@ def test_a_corrupt_data_folder_gives_a_clear_notice_and_the_app_still_serves(tmp
                                                   + (28).to_bytes(4, "big") * 2 + b"\0" * 1000)  # truncated
     (raw / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(tmp_path / "my_models"))
     monkeypatch.chdir(tmp_path)
     st.cache_resource.clear()
     try:

@@ -8,7 +8,7 @@ def test_the_page_table_lists_every_page_once():
     """"Train live" was listed twice."""
     titles = re.findall(r'st\.Page\("pages/\w+\.py", title="([^"]+)"', (ROOT / "app.py").read_text())
     rows = re.findall(r"^\| ([^|]+?) \|", (ROOT / "README.md").read_text(), flags=re.M)
-    assert len(titles) == 10
+    assert len(titles) == (ROOT / "app.py").read_text().count("st.Page(") >= 11
     for title in titles:
         assert rows.count(title) == 1, (title, rows.count(title))
 

@@ -6,21 +6,20 @@ the defect it guards against is named in its docstring.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import BROWSER_KEY, ROOT, as_browser, keep_model
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/reparameterisation.py",
-         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py"]
+         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py",
+         "pages/class.py"]
 
 
 @pytest.fixture(autouse=True)
-def user_models(tmp_path, monkeypatch, mnist_dir):
-    folder = tmp_path / "my_models"
-    monkeypatch.setenv("VAE_USER_MODELS_DIR", str(folder))
-    return folder
+def data(mnist_dir):
+    return mnist_dir
 
 
 def session(model: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
     if model:
         at.session_state["model"] = model
     return ok(at.run())
@@ -118,7 +117,7 @@ def test_a_beta_above_the_old_live_limit_trains():
         at.session_state["live_run"].trainer.stop()
 
 
-def test_a_saved_live_model_is_in_the_sidebar_at_once(user_models):
+def test_a_saved_live_model_is_in_the_sidebar_at_once():
     """After Save the message said "Choose it in the sidebar", but the model appeared there one run later."""
     at = session()
     visit(at, "pages/train.py")
@@ -128,7 +127,9 @@ def test_a_saved_live_model_is_in_the_sidebar_at_once(user_models):
         at.session_state["live_run"].trainer.step(steps=2)
         at.text_input(key="live_save_name").set_value("saved-now")
         ok(at.form_submit_button[-1].click().run())
-        assert (user_models / "saved-now.safetensors").exists()
+        from classroom import db, models
+
+        assert models.find(db.engine(), "saved-now") is not None
         assert "saved-now" in at.sidebar.selectbox(key="model").options
         assert any("saved-now" in s.value for s in at.success)
     finally:
@@ -157,12 +158,14 @@ def test_create_stop_create_again_keeps_the_page():
     at.radio(key="train_size").set_value("2,000")
     ok(at.form_submit_button[0].click().run())
     try:
-        first = at.session_state["live_run"]
+        first, first_name = at.session_state["live_run"], at.text_input(key="live_save_name").value
         ok(at.button(key="live_stop").click().run())
         at.number_input(key="train_seed").set_value(5)
+        at.select_slider(key="train_sigma").set_value(0.5)
         ok(next(b for b in at.form_submit_button if b.label == "Create model").click().run())
         assert at.session_state["live_run"] is not first
-        assert at.text_input(key="live_save_name").value == "live-2d-gaussian-seed5"
+        name = at.text_input(key="live_save_name").value  # the new run's own default name
+        assert name.startswith("mnist-2d-sigma0.5-") and name != first_name
     finally:
         at.session_state["live_run"].trainer.stop()
 
@@ -183,19 +186,21 @@ def test_draw_on_a_tsne_map_says_it_cannot_place_the_drawing(monkeypatch, mnist_
     assert any("× marks your drawing" in c.value for c in at.caption)
 
 
-def test_explore_starts_afresh_when_a_model_of_the_same_name_changes_its_latent_size(user_models):
-    """A model saved again under the same name with another latent size: Explore kept the old z (wrong length)."""
+def test_explore_starts_afresh_when_a_model_of_the_same_name_changes_its_latent_size():
+    """A model deleted and saved again under the same name with another latent size: Explore kept the old z."""
     import torch
 
+    from classroom import db, identity, models
     from vae import VAE, VAEConfig, checkpoint
 
     def save(latent_dim):
         torch.manual_seed(0)
-        checkpoint.save(user_models / "mine.safetensors", VAE(VAEConfig(latent_dim=latent_dim, hidden=(16,))))
+        return keep_model("mine", checkpoint.to_bytes(VAE(VAEConfig(latent_dim=latent_dim, hidden=(16,)))))
 
-    save(2)
+    first = save(2)
     at = session("mine")
     at.slider(key="explore_z1").set_value(1.0).run()
+    models.delete_mine(db.engine(), identity.of_browser(BROWSER_KEY), first.id)
     save(3)
     ok(at.run())
     assert [s.value for s in at.slider if s.key and s.key.startswith("explore_z")] == [0.0, 0.0, 0.0]
@@ -245,7 +250,7 @@ def test_a_reloaded_tab_reattaches_to_its_run_and_no_other_token_does():
     assert live_runs.attach(run.token) is None  # a stopped run is forgotten
 
 
-def test_a_slider_at_its_maximum_keeps_it_exactly(user_models):
+def test_a_slider_at_its_maximum_keeps_it_exactly():
     """The monkey (seed 12, step 1843): End on a 1-D model's z1 slider raised StreamlitValueAboveMaxError — the
     slider was set back from z in float32, which rounded 4.3065660156250045 up to 4.30656623840332."""
     import torch
@@ -253,7 +258,7 @@ def test_a_slider_at_its_maximum_keeps_it_exactly(user_models):
     from vae import VAE, VAEConfig, checkpoint
 
     torch.manual_seed(0)
-    checkpoint.save(user_models / "one-d.safetensors", VAE(VAEConfig(latent_dim=1, hidden=(16,))))
+    keep_model("one-d", checkpoint.to_bytes(VAE(VAEConfig(latent_dim=1, hidden=(16,)))))
     at = session("one-d")
     slider = at.slider(key="explore_z0")
     for value in (slider.max, slider.min):

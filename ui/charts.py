@@ -6,6 +6,7 @@ above the legend, and downloads it 1200 px wide at twice the resolution.
 """
 from __future__ import annotations
 
+import html
 import re
 
 import streamlit as st
@@ -20,8 +21,10 @@ def slug(text: str) -> str:
 
 
 def titled(fig, about: str):
-    """`fig` with `about` as its title. Above a horizontal legend over the plot, the title is the legend's own
-    (side "top"): the legend may wrap onto a second row in a narrow column, and it grows into a title above it."""
+    """`fig` with `about` as its title, as plain text (Plotly reads <b>, <a …> in a title). Above a horizontal legend
+    over the plot, the title is the legend's own (side "top"): the legend may wrap onto a second row in a narrow
+    column, and it grows into a title above it."""
+    about = html.escape(about, quote=False)
     legend = fig.layout.legend
     if legend.orientation == "h" and (legend.y or 0) >= 1:
         fig.update_layout(legend_title=dict(text=about, side="top left", font=dict(size=13)))

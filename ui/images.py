@@ -26,14 +26,20 @@ def enlarge(image: np.ndarray, factor: int = 4) -> np.ndarray:
     return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
 
 
-def data_uri(image: np.ndarray) -> str:
-    """A uint8 [H, W] image as a PNG data URI. st.image shows it as it is: no media file that a fragment's next
-    render deletes while the browser still fetches it ("Image source error")."""
-    import base64
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 [H, W] image as PNG bytes."""
     import io
 
     from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return buffer.getvalue()
+
+
+def data_uri(image: np.ndarray) -> str:
+    """A uint8 [H, W] image as a PNG data URI. st.image shows it as it is: no media file that a fragment's next
+    render deletes while the browser still fetches it ("Image source error")."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()

@@ -16,7 +16,6 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from ui import store
 
 HEARTBEAT_TIMEOUT = 60.0
 REFRESH_PLAYING = 2.0  # seconds between renders while training (each render costs the CPU the child trains on)
@@ -72,11 +71,16 @@ def end(run: LiveRun) -> None:
     run.trainer.stop()
 
 
-def save(run: LiveRun, name: str):
-    """Save the run's model in the user's folder (the child writes it, with the test-set latents)."""
-    path = store.user_model_path(name)
+def write(run: LiveRun):
+    """The run's model as a checkpoint file (the training process writes it, with the test-set latents) in the state
+    folder's tmp/, for the page to score and keep; the caller removes it."""
+    import secrets
+
+    from classroom import db
+
+    path = db.state_dir() / "tmp" / f"live-{secrets.token_hex(8)}.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
     run.trainer.save(path, meta={"trained_in": "app"})
-    run.saved_as = path.stem
     return path
 
 
@@ -88,7 +92,15 @@ def adopt(run: LiveRun) -> None:
     config = snap["config"]
     st.session_state.update({RUN: run, "live_lr": config["lr"], "live_beta": config["beta"],
                              "live_sigma": config["sigma_dec"], "live_playing": bool(snap["playing"]),
-                             "live_save_default": f"live-{config['latent_dim']}d-{config['likelihood']}-seed{config['seed']}"})
+                             "live_save_default": default_name(config)})
+
+
+def default_name(config: dict) -> str:
+    """What the run's model is, with a short random suffix (classroom.models.default_name)."""
+    from classroom.models import default_name as name_of
+    from vae.config import VAEConfig
+
+    return name_of(VAEConfig.from_dict(config))
 
 
 def keep_alive() -> None:

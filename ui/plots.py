@@ -433,3 +433,34 @@ def active_units(points: list[dict], parameter: str, latent_dim: int, height: in
                       xaxis=log_axis([p["value"] for p in points], "σ_dec" if parameter == "sigma_dec" else "β"),
                       yaxis=dict(title="active units", range=[-0.5, latent_dim + 0.5]))
     return fig
+
+
+def class_board(rows: list[dict], reference: list[dict], colour: str = "σ_dec", height: int = 440) -> go.Figure:
+    """A class's entries on the rate–distortion plane (distortion across, rate up), coloured by σ_dec or β on a log
+    scale, over the shipped sweep's curve (grey) as the reference. Hover names the entry by its number only: the
+    students' names are in the table, as plain text, never in the chart's markup."""
+    key = "beta" if colour == "β" else "sigma_dec"
+    fig = go.Figure()
+    if reference:
+        fig.add_trace(go.Scatter(x=[p["distortion"] for p in reference], y=[p["rate"] for p in reference],
+                                 mode="lines+markers", name="the shipped sweep over σ_dec", text=[f"{p['value']:g}" for p in reference],
+                                 line=dict(color="#bbbbbb", dash="dot"), marker=dict(color="#bbbbbb", size=6),
+                                 hovertemplate="shipped sweep, σ_dec = %{text}<br>distortion %{x:.2f}<br>rate %{y:.2f} nats"
+                                               "<extra></extra>"))
+    values = np.array([row[key] if row[key] else np.nan for row in rows], dtype=np.float64)
+    known = values[np.isfinite(values) & (values > 0)]
+    ticks = log_ticks(float(known.min()) / 1.01, float(known.max()) * 1.01) if known.size else []
+    fig.add_trace(go.Scatter(
+        x=[row["distortion"] for row in rows], y=[row["rate"] for row in rows], mode="markers", name="class entries",
+        customdata=np.stack([[row["entry"] for row in rows], values], 1) if rows else None,
+        hovertemplate=f"entry #%{{customdata[0]}}<br>{colour} = %{{customdata[1]:.3g}}<br>distortion %{{x:.2f}}"
+                      "<br>rate %{y:.2f} nats<extra></extra>",
+        marker=dict(size=12, line=dict(color="black", width=1), color=np.log10(values), colorscale="Viridis",
+                    cmin=float(np.log10(known.min())) if known.size else None,
+                    cmax=float(np.log10(known.max())) if known.size else None,
+                    colorbar=dict(title=colour, tickvals=[math.log10(t) for t in ticks],
+                                  ticktext=[f"{t:g}" for t in ticks]))))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=dict(title="distortion E‖x − x̂‖² (test)"), yaxis=dict(title="rate KL(q‖p) in nats (test)"))
+    return fig

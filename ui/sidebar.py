@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import evaluation, shell, store
+from ui import evaluation, identity, shell, store
 from vae.data import DATASETS
 
 MODEL_KEY = "model"
@@ -20,10 +20,10 @@ DATASET_LABELS = {"mnist": "MNIST digits", "fashion-mnist": "Fashion-MNIST cloth
 DATASET_NAMES = {"MNIST": "mnist", "Fashion-MNIST": "fashion-mnist"}
 
 
-def describe(info) -> str:
+def describe(info, owner: str) -> str:
     c = info.config
     return (f"{c.latent_dim}-D latent, {c.likelihood} decoder" + (f" σ={c.sigma_dec:g}" if c.likelihood == "gaussian" else "")
-            + f", hidden {list(c.hidden)} ({store.origin(info)})")
+            + f", hidden {list(c.hidden)} ({owner})")
 
 
 def default_model(dataset: str, names: list[str]) -> str:
@@ -46,7 +46,8 @@ def draw() -> None:
     state = st.session_state
     st.sidebar.title("VAE Latent Explorer")
     state[CHOSEN] = None
-    infos = store.available_models()
+    me = identity.current()
+    infos = store.available_models(me)
     if not infos:
         st.sidebar.error("No checkpoints found in checkpoints/ or your models folder.")
         return
@@ -67,7 +68,7 @@ def draw() -> None:
         state[MODEL_KEY] = default
     name = st.sidebar.selectbox("Model", names, index=names.index(default), key=MODEL_KEY, bind="query-params")
     info = state[CHOSEN] = by_name[name]
-    st.sidebar.caption(describe(info))
+    st.sidebar.caption(describe(info, store.origin(info, me)))
     with st.sidebar.expander("Config", expanded=False):
         # markdown, not st.json / st.code: those load large browser bundles and slow the first screen
         st.markdown("\n".join(f"- **{k}**: `{v}`" for k, v in info.config.to_dict().items()))

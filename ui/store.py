@@ -6,7 +6,6 @@ session changes lives in `st.session_state`.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -20,40 +19,83 @@ DEFAULT_MODELS = {"mnist": DEFAULT_MODEL, "fashion-mnist": "fashion-2d-sigma0.3"
 SWEEPS_DIR = SHIPPED_DIR / "sweeps"
 
 
-def user_dir() -> Path:
-    """The folder for the user's own models: $VAE_USER_MODELS_DIR, else ./my_models in the project."""
-    return Path(os.environ.get("VAE_USER_MODELS_DIR") or ROOT / "my_models")
-
-
 def sweep_dirs() -> list[Path]:
     """The shipped rate–distortion sweeps: folders under checkpoints/sweeps/ holding a sweep.json."""
     return sorted(p.parent for p in SWEEPS_DIR.glob("*/sweep.json"))
 
 
-def available_models() -> list[catalog.CheckpointInfo]:
-    """Shipped checkpoints first, then the shipped sweeps' models, then the user's own (headers only: no torch)."""
-    sweeps = [info for folder in sweep_dirs() for info in catalog.list_checkpoints(folder)]
-    return catalog.list_checkpoints(SHIPPED_DIR) + sweeps + catalog.list_checkpoints(user_dir())
+def database():
+    """The class store's engine (classroom.db): st.secrets["database"]["url"], else $VAE_DATABASE_URL, else SQLite in
+    the state folder ($VAE_STATE_DIR, default ./state)."""
+    from classroom import db
+
+    try:
+        url = st.secrets["database"]["url"]
+    except Exception:  # no secrets file, or no [database] in it
+        url = None
+    return db.engine(url)
 
 
-def origin(info: catalog.CheckpointInfo) -> str:
-    """'shipped', 'sweep' or 'yours'."""
-    folder = info.path.parent.resolve()
-    if folder == SHIPPED_DIR.resolve():
-        return "shipped"
-    return "sweep" if folder.parent == SWEEPS_DIR.resolve() else "yours"
+def saved_file(model) -> Path | None:
+    """A saved model's checkpoint as a file this server can read: written once from the database into the state
+    folder, named by the model's id and content hash (so it never changes under a reader); None when it is gone."""
+    from classroom import db, models as saved
 
-
-def user_model_path(name: str) -> Path:
-    """Where the user's model `name` is saved; refuses unsafe names and names of shipped models."""
-    path = catalog.checkpoint_path(user_dir(), name)
-    if any((folder / path.name).exists() for folder in (SHIPPED_DIR, *sweep_dirs())):
-        raise ValueError(f"{path.stem} is the name of a shipped model; choose another")
+    path = db.state_dir() / "models" / f"{model.id}-{model.sha256[:16]}" / f"{model.name}{catalog.SUFFIX}"
+    if not path.exists():
+        data = saved.data(database(), model.id)
+        if data is None:
+            return None
+        catalog.write_atomic(path, data)
     return path
 
 
-def is_shipped(info: catalog.CheckpointInfo) -> bool:
-    return origin(info) != "yours"
+def shipped_models() -> list[catalog.CheckpointInfo]:
+    """Shipped checkpoints first, then the shipped sweeps' models (headers only: no torch)."""
+    sweeps = [info for folder in sweep_dirs() for info in catalog.list_checkpoints(folder)]
+    return catalog.list_checkpoints(SHIPPED_DIR) + sweeps
+
+
+def reserved_names() -> set[str]:
+    """Names nobody may save a model under: the shipped ones."""
+    return {info.name for info in shipped_models()}
+
+
+def available_models(identity: str | None = None) -> list[catalog.CheckpointInfo]:
+    """What `identity` may open: the shipped models, then their own saved models, then those shared with them in a
+    class (classroom.models.shared_with)."""
+    from classroom import models as saved
+
+    engine = database()
+    infos = shipped_models()
+    for model in saved.mine(engine, identity) + saved.shared_with(engine, identity):
+        path = saved_file(model)
+        if path is not None:
+            try:
+                infos.append(catalog.read_info(path))
+            except catalog.CheckpointError:  # not a checkpoint after all: not listed
+                continue
+    return infos
+
+
+def saved_model(info: catalog.CheckpointInfo):
+    """The classroom.models.SavedModel behind a saved model's file (None for a shipped one)."""
+    from classroom import db, models as saved
+
+    if info.path.parent.parent != db.state_dir() / "models":
+        return None
+    return saved.find(database(), info.name)
+
+
+def origin(info: catalog.CheckpointInfo, identity: str | None = None) -> str:
+    """'shipped', 'sweep', 'yours' (saved by `identity`) or 'shared' (a classmate's, submitted to your class)."""
+    folder = info.path.parent.resolve()
+    if folder == SHIPPED_DIR.resolve():
+        return "shipped"
+    if folder.parent == SWEEPS_DIR.resolve():
+        return "sweep"
+    model = saved_model(info)
+    return "yours" if model is not None and identity and model.owner == identity else "shared"
 
 
 def _stamp(path: Path) -> float:

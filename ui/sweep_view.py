@@ -8,7 +8,6 @@ import streamlit as st
 
 from ui import charts, images, metrics, plots, store
 from vae.data import DATASETS
-from vae.objective import gaussian_log_normalizer
 from vae.sweep import collapse_value, load_results, reconstruction_term
 
 
@@ -84,6 +83,8 @@ def trained_at_each_sigma(chosen) -> None:
         "distortion": ([p["distortion"] for p in points], [t["distortion"] for t in terms]),
         "kl": ([p["rate"] for p in points], [t["kl"] for t in terms])}, sigma, collapse),
         f"{folder.name} · test #{index} · a model trained at each σ_dec (now {sigma:g})", key="elbo_sweep_chart")
+    from vae.objective import gaussian_log_normalizer  # torch: only where the sweep mode is drawn
+
     pixels = int(test.images[0].numel())  # D
     shift = gaussian_log_normalizer(pixels, values[0]) - gaussian_log_normalizer(pixels, values[-1])
     st.caption(f"The reconstruction term cannot be compared across models trained at different σ_dec: it is "

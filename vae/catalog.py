@@ -6,8 +6,10 @@ JSON inside it. Extra arrays (precomputed test-set latents) are read with safete
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,4 +162,27 @@ def checkpoint_path(folder: str | Path, name: str) -> Path:
     path = (folder / (name + SUFFIX)).resolve()
     if path.parent != folder:
         raise ValueError(f"{name!r} would be saved outside {folder}")
+    return path
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write bytes to `path` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary, readable file
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
     return path

@@ -8,8 +8,6 @@ then rename, so a crash mid-save leaves the previous checkpoint whole.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import torch
 
 from . import catalog
 from .catalog import (EXTRA_PREFIX, FORMAT, VERSION, CheckpointError, parse_metadata,  # noqa: F401 (re-exported)
-                      read_header)
+                      read_header, write_atomic)
 from .config import VAEConfig
 from .model import VAE
 
@@ -44,29 +42,6 @@ def to_bytes(model: VAE, metrics: dict | None = None, meta: dict | None = None,
     header = {"format": FORMAT, "version": VERSION, "config": json.dumps(model.config.to_dict()),
               "metrics": json.dumps(metrics or {}), "meta": json.dumps(meta or {})}
     return save(tensors, metadata=header)
-
-
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write bytes to `path` through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary, readable file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return path
 
 
 def save(path: str | Path, model: VAE, metrics: dict | None = None, meta: dict | None = None,

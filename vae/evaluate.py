@@ -58,3 +58,43 @@ def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, si
                   sigma_dec=config.sigma_dec if sigma_dec is None else sigma_dec, binarized=config.binarize)
     return result
 
+
+SCORECARD_IWAE_IMAGES = 1000  # the fixed subset (the first test images) of a scorecard's IWAE figure
+
+
+@torch.no_grad()
+def scorecard(model, data: torch.Tensor, iwae_images: int = SCORECARD_IWAE_IMAGES, iw_samples: int = 100,
+              shown: int = 8, on_progress=None) -> tuple[dict, torch.Tensor]:
+    """What a class board shows of a model, measured here on the test split `data` ([N, D] in [0, 1]):
+
+    ELBO, rate R = E_x KL(q(z|x) ‖ p(z)), distortion E‖x − x̂‖² and active units over all of `data` (one z sample
+    each, fixed seed); IWAE log p(x) with K = `iw_samples` on the first `iwae_images` images; with the model's
+    β, σ_dec, latent size and likelihood. And a picture [3, shown, *image_shape]: the first `shown` test images,
+    their reconstructions decode(μ), and decode(z) of `shown` prior samples z ~ N(0, I) (seed 0).
+    `on_progress(done, total)` counts the batches of both passes.
+    """
+    config = model.config
+    n = data.shape[0]
+    subset = data[:min(iwae_images, n)]
+    total = n + subset.shape[0]
+
+    def first(done, _):
+        if on_progress is not None:
+            on_progress(done, total)
+
+    def second(done, _):
+        if on_progress is not None:
+            on_progress(n + done, total)
+
+    whole = evaluate(model, data, iw_samples=1, on_progress=first)
+    tight = evaluate(model, subset, iw_samples=iw_samples, on_progress=second)
+    figures = {"latent_dim": config.latent_dim, "likelihood": config.likelihood,
+               "sigma_dec": config.sigma_dec if config.likelihood == "gaussian" else None, "beta": config.beta,
+               "elbo": whole["elbo"], "rate": whole["kl"], "distortion": whole["distortion"],
+               "active_units": whole["active_dims"], "log_px_iwae": tight["log_px_iwae"],
+               "iwae_images": subset.shape[0], "iw_samples": iw_samples, "test_images": n}
+    x = data[:shown].to(model.device)
+    reconstructions = model.decode(model.encode(x if not config.binarize else binarize_fixed(x))[0])
+    z = torch.randn(shown, config.latent_dim, generator=torch.Generator().manual_seed(0)).to(model.device)
+    picture = torch.stack([x, reconstructions, model.decode(z)]).cpu().reshape(3, shown, *config.image_shape)
+    return figures, picture

@@ -1,0 +1,178 @@
+"""The database: one SQLAlchemy engine per URL and process, the schema, and its migrations.
+
+SQLite under the app's state folder by default (WAL, a busy timeout, foreign keys on, every transaction
+`BEGIN IMMEDIATE` so two writers queue instead of failing), or PostgreSQL by a URL
+(`postgresql+psycopg://…`) when several app servers share one class. Queries are SQLAlchemy Core
+statements: parameters are always bound, never formatted into SQL.
+
+Streamlit runs a session's reruns, fragments and callbacks on different threads: the engine's pool hands
+each thread its own connection, and `engine()` builds one engine per URL under a lock.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
+                        UniqueConstraint, create_engine, event, inspect, select, text)
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+URL_VARIABLE = "VAE_DATABASE_URL"
+STATE_VARIABLE = "VAE_STATE_DIR"
+BUSY_TIMEOUT_MS = 30_000
+
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+# A saved model: its checkpoint's bytes (a class on several servers reads them from here), owned by a browser or a
+# signed-in person, as the SHA-256 of their secret: the database never holds the secret itself.
+models = Table(
+    "models", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("dataset", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+classes = Table(
+    "classes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(8), nullable=False, unique=True),
+    Column("title", String(80), nullable=False),
+    Column("teacher_key", String(64), nullable=False),  # SHA-256 of the teacher link's secret
+    Column("frozen", Boolean, nullable=False, default=False),
+    Column("closed", Boolean, nullable=False, default=False),
+    Column("created", Float, nullable=False),
+)
+
+# Who may run a class: the browser that created it, and each browser that opened its teacher link.
+teachers = Table(
+    "teachers", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("identity", String(64), primary_key=True),
+)
+
+members = Table(
+    "members", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(64), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("joined", Float, nullable=False),
+    UniqueConstraint("class_id", "identity", name="one_membership"),
+    UniqueConstraint("class_id", "name", name="one_name_per_class"),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("created", Float, nullable=False),
+    Column("latent_dim", Integer, nullable=False),
+    Column("likelihood", String(16), nullable=False),
+    Column("sigma_dec", Float),
+    Column("beta", Float, nullable=False),
+    Column("steps", Integer),
+    Column("elbo", Float, nullable=False),
+    Column("rate", Float, nullable=False),
+    Column("distortion", Float, nullable=False),
+    Column("log_px_iwae", Float, nullable=False),
+    Column("iwae_images", Integer, nullable=False),
+    Column("active_units", Integer, nullable=False),
+    Column("pictures", LargeBinary, nullable=False),  # PNG: reconstructions and prior samples
+    Column("figures", Text, nullable=False),  # everything the evaluation measured, as JSON
+    UniqueConstraint("class_id", "model_id", name="one_submission_per_model"),
+)
+
+
+def _v1(connection) -> None:
+    """The first schema: models, classes, their teachers and members, submissions."""
+    metadata.create_all(connection, tables=[models, classes, teachers, members, submissions])
+
+
+MIGRATIONS = [_v1]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def state_dir() -> Path:
+    """The app's state folder: $VAE_STATE_DIR, else ./state in the project."""
+    return Path(os.environ.get(STATE_VARIABLE) or ROOT / "state")
+
+
+def default_url() -> str:
+    """$VAE_DATABASE_URL, else SQLite in the state folder."""
+    return os.environ.get(URL_VARIABLE) or f"sqlite:///{state_dir() / 'lab.sqlite3'}"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below opens each transaction
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint of the WAL; never corrupt
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: writers queue, none fails later
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def engine(url: str | None = None) -> Engine:
+    """The process's engine for `url` (default_url()), its schema migrated to SCHEMA_VERSION on first use."""
+    url = url or default_url()
+    with _lock:
+        if url not in _engines:
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                built = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+                                      pool_size=8, max_overflow=24)
+                _sqlite_setup(built)
+            else:
+                built = create_engine(url, pool_size=8, max_overflow=24, pool_pre_ping=True)
+            migrate(built)
+            _engines[url] = built
+        return _engines[url]
+
+
+def forget(url: str | None = None) -> None:
+    """Close and drop the engine for `url` (tests; a server restart does this by ending)."""
+    with _lock:
+        built = _engines.pop(url or default_url(), None)
+    if built is not None:
+        built.dispose()
+
+
+def migrate(built: Engine) -> int:
+    """Bring the schema to SCHEMA_VERSION, one migration at a time, in one transaction that holds the database's
+    lock (two servers starting at once migrate once). Returns the version found before."""
+    with built.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(424242)"))
+        if not inspect(connection).has_table("schema_version"):
+            schema_version.create(connection)
+            connection.execute(schema_version.insert().values(version=0))
+        found = connection.execute(select(schema_version.c.version)).scalar_one()
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(f"the database's schema is version {found}, newer than this app's {SCHEMA_VERSION}: "
+                               "update the app")
+        for step in MIGRATIONS[found:]:
+            step(connection)
+        connection.execute(schema_version.update().values(version=SCHEMA_VERSION))
+    return found
