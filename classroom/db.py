@@ -95,12 +95,49 @@ submissions = Table(
 )
 
 
+# A student's prediction to a question of the Learn path, recorded before the answer is revealed; and which
+# questions the teacher has revealed to the class.
+answers = Table(
+    "answers", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("question", String(64), primary_key=True),
+    Column("answer", String(80), nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+reveals = Table(
+    "reveals", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("question", String(64), primary_key=True),
+    Column("created", Float, nullable=False),
+)
+
+# A teacher's lesson: an ordered list of links, each with a note, shared as one link (`/lesson?lesson=CODE`) and
+# pinned on a class's page.
+lessons = Table(
+    "lessons", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(8), nullable=False, unique=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="SET NULL")),
+    Column("title", String(80), nullable=False),
+    Column("steps", Text, nullable=False),  # JSON: [{"link": "/elbo?…", "note": "…"}, …]
+    Column("created", Float, nullable=False),
+)
+
+
 def _v1(connection) -> None:
     """The first schema: models, classes, their teachers and members, submissions."""
     metadata.create_all(connection, tables=[models, classes, teachers, members, submissions])
 
 
-MIGRATIONS = [_v1]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit
+def _v2(connection) -> None:
+    """Predictions before the reveal (answers, reveals), and teachers' lessons."""
+    metadata.create_all(connection, tables=[answers, reveals, lessons])
+
+
+MIGRATIONS = [_v1, _v2]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

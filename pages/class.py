@@ -2,8 +2,9 @@
 the board fills in as the server measures each one."""
 import streamlit as st
 
-from classroom import Refused, classes
-from ui import board, identity, sidebar, store, text
+from classroom import Refused, classes, lessons
+from ui import board, identity, plots, sidebar, store, text
+from ui.lesson_bar import anchor
 
 sidebar.chosen_model(required=False)
 st.header("Class")
@@ -100,12 +101,45 @@ def join_form(klass) -> None:
                 st.rerun()
 
 
+def pinned_lessons(klass) -> None:
+    pinned = lessons.pinned(engine, klass)
+    if pinned:
+        st.markdown("**Lessons:** " + " · ".join(anchor(f"/lesson?lesson={lesson.code}", lesson.title)
+                                                 for lesson in pinned), unsafe_allow_html=True)
+
+
+def predictions(klass) -> None:
+    """The class's predictions to the Learn path's questions, as they come in; each revealed to all at once."""
+    from ui.learn.steps import QUESTIONS
+
+    @st.fragment(run_every=board.REFRESH)
+    def live():
+        counts = classes.answers_of(engine, klass)
+        if not counts:
+            st.caption("No predictions yet: students answer each step's question on the Learn page before its reveal.")
+            return
+        for key, question in QUESTIONS.items():
+            if key not in counts:
+                continue
+            chart, action = st.columns([3, 1], vertical_alignment="center")
+            chart.plotly_chart(plots.prediction_bars(question.options, counts[key], question.prompt),
+                               key=f"predictions_{klass.id}_{key}", config={"displayModeBar": False})
+            if classes.revealed(engine, klass, key):
+                action.caption("Revealed to the class.")
+            elif action.button("Reveal to the class", key=f"reveal_{klass.id}_{key}"):
+                classes.reveal(engine, klass, me, key)
+                st.rerun(scope="fragment")
+
+    live()
+
+
 def student_view(klass, member) -> None:
     st.subheader(text.plain(klass.title))
     st.caption(f"You are in this class as {text.plain(member.name)}. "
                + ("The teacher has closed it: the board stays readable." if klass.closed else
                   "Submissions are frozen for now." if klass.frozen else
                   "Submit a model on the Models page, or from Train live after saving it."))
+    pinned_lessons(klass)
     board.board(engine, klass, teacher=False, identity=me)
 
 
@@ -135,7 +169,12 @@ def teacher_view(klass) -> None:
             st.rerun()
     else:
         controls.caption("Closed: no joins, no submissions; the board stays readable.")
-    board.board(engine, klass, teacher=True, identity=me)
+    pinned_lessons(klass)
+    tab_board, tab_predictions = st.tabs(["Board", "Predictions"])
+    with tab_board:
+        board.board(engine, klass, teacher=True, identity=me)
+    with tab_predictions:
+        predictions(klass)
 
 
 if klass is None:

@@ -1,7 +1,7 @@
 """Draw your own digit or garment: scaled and centred like MNIST, encoded — where it lands, how it comes back, its ELBO."""
 import streamlit as st
 
-from ui import charts, images, metrics, plots, store
+from ui import charts, images, metrics, plots, share, store
 from ui.draw_canvas import draw_canvas
 from ui.latent_view import scatter_view
 from ui.sidebar import chosen_model
@@ -20,7 +20,8 @@ left, middle, right = st.columns([1.1, 1, 1.6])
 with left:
     drawing = draw_canvas("draw_canvas", clear_token=state.get("draw_clear", 0))
 
-if drawing is None or drawing.max() <= 0.1:
+drew = drawing is not None and drawing.max() > 0.1
+if not drew and not state.get(share.LINKED_DRAWING):
     with middle:
         st.info("Draw on the black square.")
     st.stop()
@@ -28,8 +29,12 @@ if drawing is None or drawing.max() <= 0.1:
 from vae.preprocess import mnist_style  # noqa: E402
 from vae.probe import encode_one  # noqa: E402
 
-x = mnist_style(drawing)
-state["draw_framed"] = x  # for the reparameterisation page, which can score "your drawing"
+if drew:
+    x = mnist_style(drawing)
+    state[share.DRAWING], state[share.LINKED_DRAWING] = x, False  # for the reparameterisation page, and links
+else:
+    x = state[share.DRAWING]  # the drawing its link carried
+    left.caption("Showing the drawing from the link; draw to replace it.")
 model = store.load_model(info).model
 probe = encode_one(model, x)
 with middle:

@@ -233,6 +233,8 @@ PAGES = {
     "Train live": Expect(figure=False, model_dependent=False),
     "Models": Expect(extra="[data-testid=stDataFrame]", model_dependent=False),
     "Class": Expect(figure=False, model_dependent=False),
+    "The VAE, step by step": Expect(figure=False),
+    "Lessons": Expect(figure=False, model_dependent=False),
 }
 FIGURE = ("[data-testid=stMain] .js-plotly-plot, [data-testid=stMain] [data-testid=stImage] img, "
           "[data-testid=stMain] canvas, [data-testid=stMain] [data-testid=stVegaLiteChart]")

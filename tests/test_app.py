@@ -13,7 +13,8 @@ from vae import VAE, VAEConfig, catalog, checkpoint
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
          "pages/generate.py", "pages/reparameterisation.py",
-         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/class.py"]
+         "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/class.py", "pages/learn.py",
+         "pages/lesson.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
 
@@ -25,12 +26,12 @@ def data(mnist_dir):
 
 def open_page(page: str, model: str | None = None, query: dict | None = None, key: str = BROWSER_KEY) -> AppTest:
     at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120), key)
+    at.switch_page(page)
     if model:
         at.session_state["model"] = model
     at.query_params.update(query or {})
     at.run()
-    if page != PAGES[0]:
-        at.switch_page(page).run()
+    at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -461,7 +462,7 @@ class EntrypointPages(PagesManager):  # as tests/conftest.py does
 
 app_test.PagesManager = EntrypointPages
 at = AppTest.from_file(sys.argv[1], default_timeout=120)
-at.run()
+at.switch_page("pages/explore.py").run()
 assert not at.exception, [e.value for e in at.exception]
 assert len(at.get("plotly_chart")) == 2, "the scatter and the manifold grid"
 print("imported:", sorted(name for name in ("pandas", "torch") if name in sys.modules))

@@ -63,7 +63,7 @@ def z_caption(page) -> str:
 
 def test_explore_click_a_point_then_empty_space(app):
     url, page = app
-    open_page(page, url)
+    open_page(page, url, "explore")
     page.wait_for_selector(SCATTER)
     page.get_by_text("Click a dot in the scatter.").wait_for()
     page.wait_for_timeout(1000)
@@ -86,7 +86,7 @@ def test_explore_click_a_point_then_empty_space(app):
 
 def test_explore_drag_the_pad_decodes_in_the_browser_and_returns_z(app):
     url, page = app
-    open_page(page, url)
+    open_page(page, url, "explore")
     pad = page.locator("canvas.pad")
     pad.wait_for()
     digit = page.locator("canvas.digit")
@@ -264,7 +264,7 @@ def test_a_link_keeps_the_unit_the_grid_size_and_the_pads_dimensions(app, browse
         page.goto(f"{url}/elbo")
         page.get_by_text("bits per dim").click()
         assert wait_until(lambda: "elbo_unit=bits+per+dim" in location(page)), location(page)
-        page.goto(f"{url}/?model=mnist-16d-sigma0.3")
+        page.goto(f"{url}/explore?model=mnist-16d-sigma0.3")
         page.get_by_text("Projection of the 16-D means").wait_for()
         grid = page.get_by_role("slider", name="Manifold grid size")
         grid.focus()
@@ -289,7 +289,7 @@ def test_a_link_keeps_the_unit_the_grid_size_and_the_pads_dimensions(app, browse
 def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_browser(app):
     """Last in the module: it switches this session's model to the 16-D one."""
     url, page = app
-    open_page(page, url)
+    open_page(page, url, "explore")
     page.get_by_test_id("stSidebar").get_by_role("combobox").click()
     page.get_by_role("option", name="mnist-16d-sigma0.3", exact=False).click()
     page.get_by_text("Projection of the 16-D means").wait_for()

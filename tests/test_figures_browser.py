@@ -14,10 +14,10 @@ from tests.session_walk import new_session, runs, wait_idle
 needs_chromium()
 
 WIDTHS = (1500, 1100)
-EVERY_PAGE = ["", "interpolate", "generate", "elbo", "elbo?elbo_mode=a+model+trained+at+each+σ_dec",
+EVERY_PAGE = ["", "explore", "interpolate", "generate", "elbo", "elbo?elbo_mode=a+model+trained+at+each+σ_dec",
               "reparameterisation?sampling_l=64", "posterior", "posterior?posterior_sigma=2.0", "rate_distortion",
-              "draw", "train", "models"]
-MODEL_PAGES = ["", "interpolate", "generate", "elbo", "reparameterisation", "posterior"]
+              "draw", "train", "models", "class", "lesson"]
+MODEL_PAGES = ["explore", "interpolate", "generate", "elbo", "reparameterisation", "posterior"]
 
 
 def read_page(browser, url: str) -> list[str]:
@@ -140,7 +140,7 @@ def test_a_downloaded_figure_says_what_it_shows_and_nothing_is_cut(browser, serv
 
 
 def test_the_pads_sliders_take_streamlits_colour(browser, server):
-    with new_session(browser, f"{server}/?model=mnist-16d-sigma0.3", timeout=60) as page:
+    with new_session(browser, f"{server}/explore?model=mnist-16d-sigma0.3", timeout=60) as page:
         slider = page.locator(".vae-pad .sliders input").first  # in the component's shadow root
         slider.wait_for()
         pad = slider.evaluate("e => getComputedStyle(e).accentColor")

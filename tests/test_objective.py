@@ -64,8 +64,14 @@ def test_log_normal_densities_match_torch():
 
 
 def tutorial_kl(mu, sigma2, d):
-    """The formula as the tutorial prints it, for an isotropic q = N(μ, σ² I): ½((σ²)^d + μᵀμ − d log σ²)."""
-    return 0.5 * (sigma2**d + (mu * mu).sum(-1) - d * math.log(sigma2))
+    """The formula as the tutorial prints it, for an isotropic q = N(μ, σ² I): ½((σ²)^d + μᵀμ − d log σ²), by
+    vae.objective.printed_kl (checked here against the printed form written out)."""
+    from vae.objective import printed_kl
+
+    logvar = torch.full_like(mu, math.log(sigma2))
+    by_hand = 0.5 * (sigma2 ** d + (mu ** 2).sum(-1) - d * math.log(sigma2))
+    torch.testing.assert_close(printed_kl(mu, logvar), by_hand, rtol=1e-5, atol=1e-6)
+    return by_hand
 
 
 @pytest.mark.parametrize("sigma2", [0.25, 1.0, 2.0])

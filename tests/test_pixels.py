@@ -71,7 +71,7 @@ def manifold_tiles(page, ranges, n: int = 15, index: int = 1, project=None):
 def explore(browser, server, model: str):
     """A new tab on Explore with `model`, once the manifold grid has been painted."""
     with new_session(browser, timeout=60) as page:
-        page.goto(f"{server}/?model={model}")
+        page.goto(f"{server}/explore?model={model}")
         wait_idle(page, since=0, start_timeout=10, timeout=60)
         page.wait_for_function("() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length >= 2")
         page.wait_for_timeout(1000)  # the image decoded and painted
@@ -119,7 +119,7 @@ def test_the_selection_and_z_are_drawn_above_the_points_and_the_plot_keeps_its_w
     index = densest_point(mu)
     with explore(browser, server, "mnist-2d-sigma0.3") as page:
         width = page.evaluate("() => document.querySelector('[data-testid=stMain] .js-plotly-plot')._fullLayout._size.w")
-        page.goto(f"{server}/?model=mnist-2d-sigma0.3&index={index}&z={mu[index, 0]:.3f},{mu[index, 1]:.3f}")
+        page.goto(f"{server}/explore?model=mnist-2d-sigma0.3&index={index}&z={mu[index, 0]:.3f},{mu[index, 1]:.3f}")
         wait_idle(page, since=0, start_timeout=10, timeout=60)
         page.get_by_text(f"test #{index}:").wait_for()
         page.wait_for_timeout(1000)

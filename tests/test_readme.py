@@ -40,3 +40,27 @@ def test_the_checkpoint_table_quotes_each_shipped_models_stored_figures():
         assert number(elbo) == round(test["elbo"], 1)
         assert abs(number(log_px) - test["log_px_iwae"]) < 0.051
         assert number(bits) == round(value, 3)
+
+
+def test_every_parameter_a_link_can_hold_is_listed_with_its_page():
+    """Each widget bound to the URL (bind="query-params") is a parameter of ui/share.PARAMETERS, which the README's
+    table lists page by page: a teacher finds the names without fiddling."""
+    import ast
+
+    from ui.share import PARAMETERS
+
+    bound = set()
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and any(k.arg == "bind" for k in node.keywords):
+                key = next((k.value for k in node.keywords if k.arg == "key"), None)
+                if isinstance(key, ast.Constant):
+                    bound.add(key.value)
+                elif isinstance(key, ast.JoinedStr):  # latent_view's f"{key}_projection"
+                    bound |= {f"{name}_projection" for name in ("explore", "interp", "generate", "sampling", "draw")}
+    listed = {key for keys in PARAMETERS.values() for key in keys}
+    assert bound - {"dataset", "model"} <= listed, sorted(bound - listed)
+    readme = (ROOT / "README.md").read_text()
+    for page, keys in PARAMETERS.items():
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `/{'' if page == 'learn' else page}` |")), "")
+        assert all(f"`{key}`" in row for key in keys), page

@@ -10,7 +10,7 @@ from tests.conftest import BROWSER_KEY, ROOT, as_browser, keep_model
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py",
-         "pages/class.py"]
+         "pages/class.py", "pages/learn.py", "pages/lesson.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -18,11 +18,11 @@ def data(mnist_dir):
     return mnist_dir
 
 
-def session(model: str | None = None) -> AppTest:
+def session(model: str | None = None, page: str = "pages/explore.py") -> AppTest:
     at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
     if model:
         at.session_state["model"] = model
-    return ok(at.run())
+    return ok(at.switch_page(page).run())
 
 
 def ok(at: AppTest) -> AppTest:

@@ -464,3 +464,15 @@ def class_board(rows: list[dict], reference: list[dict], colour: str = "σ_dec",
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       xaxis=dict(title="distortion E‖x − x̂‖² (test)"), yaxis=dict(title="rate KL(q‖p) in nats (test)"))
     return fig
+
+
+def prediction_bars(options, counts: dict[str, int], question: str, height: int = 200) -> go.Figure:
+    """How many of the class predicted each option of a question (horizontal bars, the options in their order).
+    The question is written by the app; the answers are its own options: no student text is drawn."""
+    fig = go.Figure(go.Bar(x=[counts.get(o, 0) for o in options], y=list(options), orientation="h",
+                           text=[counts.get(o, 0) for o in options], textposition="outside", cliponaxis=False,
+                           marker_color=PALETTE[0]))
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=40, b=10), title=dict(text=question, font=dict(size=13)),
+                      yaxis=dict(type="category", autorange="reversed"),  # "0" and "1" are answers, not numbers
+                      xaxis=dict(title="students", dtick=1, rangemode="tozero"))
+    return fig

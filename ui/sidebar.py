@@ -41,8 +41,9 @@ def choose(model: str, dataset: str) -> None:
     st.session_state[MODEL_KEY] = model
 
 
-def draw() -> None:
-    """The sidebar's dataset and model pickers and the chosen model's card (app.py, every run)."""
+def draw(locked: bool = False) -> None:
+    """The sidebar's dataset and model pickers and the chosen model's card (app.py, every run). `locked`: a link
+    fixed the model (both pickers shown, disabled: Streamlit ignores a disabled widget's value from the browser)."""
     state = st.session_state
     st.sidebar.title("VAE Latent Explorer")
     state[CHOSEN] = None
@@ -57,7 +58,7 @@ def draw() -> None:
         if linked is not None:
             state[DATASET_KEY] = _dataset_name(linked.config.dataset)
     dataset = DATASET_NAMES[st.sidebar.radio("Dataset", list(DATASET_NAMES), horizontal=True, key=DATASET_KEY,
-                                             bind="query-params")]
+                                             bind="query-params", disabled=locked)]
     names = [i.name for i in infos if i.config.dataset == dataset]
     if not names:
         st.sidebar.error(f"No {DATASET_LABELS[dataset]} models found: train one on the Train page, or run "
@@ -66,7 +67,8 @@ def draw() -> None:
     default = default_model(dataset, names)
     if state.get(MODEL_KEY, st.query_params.get(MODEL_KEY)) not in names:  # another dataset's, or deleted
         state[MODEL_KEY] = default
-    name = st.sidebar.selectbox("Model", names, index=names.index(default), key=MODEL_KEY, bind="query-params")
+    name = st.sidebar.selectbox("Model", names, index=names.index(default), key=MODEL_KEY, bind="query-params",
+                                disabled=locked, help="locked by the link" if locked else None)
     info = state[CHOSEN] = by_name[name]
     st.sidebar.caption(describe(info, store.origin(info, me)))
     with st.sidebar.expander("Config", expanded=False):

@@ -80,6 +80,13 @@ def kl_gaussians(mu0: torch.Tensor, logvar0: torch.Tensor, mu1: torch.Tensor, lo
     return 0.5 * (var_ratio + (mu1 - mu0).pow(2) * torch.exp(-logvar1) - 1.0 + logvar1 - logvar0).sum(-1)
 
 
+def printed_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The tutorial's printed (wrong) KL to the prior, kept to show the erratum: ½((σ²)^d + μᵀμ − d log σ²) for an
+    isotropic q = N(μ, σ²I); for a diagonal σ², (σ²)^d reads ∏ᵢ σᵢ² and d log σ² reads Σᵢ log σᵢ², so
+    ½(∏ᵢ σᵢ² + μᵀμ − Σᵢ log σᵢ²). At q = p(z) it gives ½, not 0 (compare `kl_to_standard_normal`)."""
+    return 0.5 * (torch.exp(logvar.sum(-1)) + mu.pow(2).sum(-1) - logvar.sum(-1))
+
+
 def log_likelihood(x: torch.Tensor, logits: torch.Tensor, likelihood: str, sigma_dec: float) -> torch.Tensor:
     """log p_θ(x|z) for the model's likelihood: Gaussian on x̂ = sigmoid(logits), or Bernoulli on logits."""
     if likelihood == "gaussian":
@@ -131,6 +138,38 @@ def elbo(model, x: torch.Tensor, samples: int = 1, sigma_dec: float | None = Non
         with torch.no_grad():
             distortion = squared_distance(x, torch.sigmoid(logits)).mean(0)
     return ELBOParts(reconstruction - kl, reconstruction, squared_error, constant, kl, kl_dims, distortion)
+
+
+@dataclass
+class DefinitionEstimate:
+    """One image's ELBO by its definition, from the same L draws z⁽ˡ⁾ = μ + σ ⊙ ε⁽ˡ⁾ (floats, nats)."""
+
+    definition: float  # (1/L) Σₗ [log p(x, z⁽ˡ⁾) − log q(z⁽ˡ⁾|x)]
+    reconstruction: float  # (1/L) Σₗ log p(x|z⁽ˡ⁾)
+    kl_sampled: float  # (1/L) Σₗ [log q(z⁽ˡ⁾|x) − log p(z⁽ˡ⁾)]
+    kl_closed_form: float  # ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²)
+
+    @property
+    def decomposed(self) -> float:
+        """(1/L) Σₗ log p(x|z⁽ˡ⁾) − KL with the closed-form KL: the estimator training uses."""
+        return self.reconstruction - self.kl_closed_form
+
+
+@torch.no_grad()
+def elbo_by_definition(model, x: torch.Tensor, eps: torch.Tensor) -> DefinitionEstimate:
+    """ELBO(x) = E_q[log p(x, z) − log q(z|x)] = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), estimated with the draws
+    z⁽ˡ⁾ = μ + σ ⊙ ε⁽ˡ⁾ (`eps` [L, d]) for one image x ([D] or [1, D]). The definition's average equals
+    reconstruction − kl_sampled exactly for the same draws; with the closed-form KL it is the training estimator,
+    equal in expectation."""
+    x = x.reshape(1, -1).to(model.device)
+    mu, logvar = model.encode(x)
+    z = reparameterize(mu, logvar, eps=eps.to(mu)[:, None, :])  # [L, 1, d]
+    config = model.config
+    log_px_z = log_likelihood(x, model.decode_logits(z), config.likelihood, config.sigma_dec)[:, 0].double()
+    log_pz = log_standard_normal(z)[:, 0].double()
+    log_q = log_normal_diag(z, mu, logvar)[:, 0].double()
+    return DefinitionEstimate(float((log_px_z + log_pz - log_q).mean()), float(log_px_z.mean()),
+                              float((log_q - log_pz).mean()), float(kl_to_standard_normal(mu, logvar)[0]))
 
 
 def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | None = None,
