@@ -1,7 +1,8 @@
-"""Seconds from `streamlit run app.py` to the latent scatter drawn in Chromium (target ≤ 4 s).
+"""Seconds from `streamlit run app.py` to the latent scatter drawn in Chromium (target ≤ 1.25× a bare page).
 
 Each round starts a fresh server (the browser is already open, as a user's is) and times from
-the launch until the scatter's WebGL canvas is on the page. For scale, the same run times a bare
+the launch until the scatter's WebGL canvas is on the page, opened at /explore (`--path`; the app's
+root is the Learn page) with app.py (`--script serve.py` for the README's command). For scale, the same run times a bare
 Streamlit page holding one tiny Plotly chart (the floor of Streamlit + Plotly on this machine)
 and `import torch` alone, which the Explore page never does: its decoder runs in numpy.
 
@@ -21,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser import SCATTER, chromium, free_port  # noqa: E402
+from tests.support.server import chromium, free_port  # noqa: E402
+from tests.support.walk import SCATTER  # noqa: E402
 
 BARE_APP = """import plotly.graph_objects as go
 import streamlit as st
@@ -30,7 +32,7 @@ st.plotly_chart(go.Figure(go.Scattergl(x=[1, 2, 3], y=[1, 3, 2], mode="markers")
 """
 
 
-def time_to_scatter(browser, app: Path, env: dict) -> tuple[float, float]:
+def time_to_scatter(browser, app: Path, env: dict, path: str = "") -> tuple[float, float]:
     """(seconds until the server answers, seconds until the scatter is drawn), both from the launch."""
     port = free_port()
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -47,7 +49,7 @@ def time_to_scatter(browser, app: Path, env: dict) -> tuple[float, float]:
             except OSError:
                 time.sleep(0.02)
         healthy = time.perf_counter() - start
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(f"http://127.0.0.1:{port}/{path}")
         page.wait_for_selector(SCATTER, timeout=60_000)
         return healthy, time.perf_counter() - start
     finally:
@@ -60,6 +62,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("VAE_DATA_DIR", ""))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--path", default="explore", help="the page opened (its link)")
+    parser.add_argument("--script", default="app.py", help="app.py, or serve.py (the README's command)")
     args = parser.parse_args()
     env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-state-")}
     bare_dir = Path(tempfile.mkdtemp())
@@ -70,7 +74,7 @@ def main():
     app_times, bare_times = [], []
     with chromium() as browser:
         for r in range(1, args.rounds + 1):
-            healthy, drawn = time_to_scatter(browser, ROOT / "app.py", env)
+            healthy, drawn = time_to_scatter(browser, ROOT / args.script, env, args.path)
             _, bare = time_to_scatter(browser, bare_dir / "bare.py", {})
             app_times.append(drawn)
             bare_times.append(bare)

@@ -156,8 +156,8 @@ def main() -> None:
 def browser_part(url: str, state: Path) -> None:
     """A real server on the benchmark's database: memory, and how soon a new entry shows on the teacher's board."""
     from classroom import classes, db, identity, models
-    from tests.browser import chromium, streamlit_server
-    from tests.session_walk import new_session, wait_idle
+    from tests.support.server import chromium, streamlit_server
+    from tests.support.walk import new_session, wait_idle
 
     engine = db.engine(url)
     key = identity.new_key()

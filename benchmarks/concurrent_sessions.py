@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.browser import SCATTER, chromium, click_point, streamlit_server  # noqa: E402
+from tests.support.server import chromium, streamlit_server  # noqa: E402
+from tests.support.walk import SCATTER, click_point  # noqa: E402
 from vae.live import training_processes  # noqa: E402
 
 

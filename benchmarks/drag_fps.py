@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser import chromium, streamlit_server  # noqa: E402
+from tests.support.server import chromium, streamlit_server  # noqa: E402
 
 COUNT_IMAGE_CHANGES = """() => {
   window.__serverUpdates = 0;

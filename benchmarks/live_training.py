@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser import chromium, streamlit_server  # noqa: E402
+from tests.support.server import chromium, streamlit_server  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 

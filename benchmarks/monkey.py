@@ -1,6 +1,6 @@
 """A long monkey run: random user actions in headless Chromium, each followed by the page check.
 
-Starts its own server, runs tests/session_walk.Monkey for --actions steps and prints the actions per
+Starts its own server, runs tests/support/monkey.Monkey for --actions steps and prints the actions per
 minute and every failure found. After a failure it reloads the app's root (a fresh session) and goes
 on, so one run finds several defects; each is printed with its seed and step. The run is replayable:
 the same --seed and --actions take the same steps as long as the app behaves the same.
@@ -22,8 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser import chromium, streamlit_server  # noqa: E402
-from tests.session_walk import Monkey, new_session, page_errors, wait_idle  # noqa: E402
+from tests.support.server import chromium, streamlit_server  # noqa: E402
+from tests.support.monkey import Monkey  # noqa: E402
+from tests.support.walk import new_session, page_errors, wait_idle  # noqa: E402
 
 
 def open_root(page, url: str) -> None:

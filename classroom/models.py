@@ -44,13 +44,17 @@ def suffix(length: int = 4) -> str:
     return "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(length))
 
 
-def default_name(config) -> str:
-    """What the model is, then a random suffix: fashion-16d-sigma0.3-k7q2, mnist-2d-bernoulli-beta4-x9ab."""
+def default_name(config, engine=None) -> str:
+    """What the model is, then a random suffix: fashion-16d-sigma0.3-k7q2, mnist-2d-bernoulli-beta4-x9ab; drawn
+    again while the name is taken on `engine`'s store, so two students' default names never meet there."""
     parts = [DATASET_SHORT.get(config.dataset, config.dataset), f"{config.latent_dim}d",
              f"sigma{config.sigma_dec:g}" if config.likelihood == "gaussian" else "bernoulli"]
     if config.beta != 1:
         parts.append(f"beta{config.beta:g}")
-    return "-".join(parts + [suffix()])
+    while True:
+        name = "-".join(parts + [suffix()])
+        if engine is None or find(engine, name) is None:
+            return name
 
 
 def check_name(name) -> str:

@@ -19,7 +19,8 @@ st.caption(f"Each dot is a test {noun} at the mean of q(z|x). Click a dot to see
 
 view = scatter_view(info, "explore")
 limits = [(-4.0, 4.0)] * d if d > 2 else [view.ranges[0], view.ranges[1]][:d]
-# The session's selection: plain state, not widget keys (Streamlit drops those on a page switch).
+# The session's selection (a test image and z) is plain session state: the scatter, the sliders, the pad and the link
+# all write it.
 state = st.session_state
 centre = [0.0 if d > 2 else float(np.mean(limits[i])) for i in range(d)]
 if state.get("explore_for") != info.name or len(state.get("explore_point", ())) != d:  # a new model: start afresh

@@ -71,7 +71,7 @@ if config.latent_dim > 2:
     st.subheader("Latent traversals")
     test, _ = store.dataset(config.dataset, "test")
     data_notice(test)
-    from vae.generate import dimensions_by_kl, traversal  # noqa: E402
+    from vae.generate import image_kl_per_dim, traversal, traversal_rows  # noqa: E402
     from vae.sweep import ACTIVE_THRESHOLD  # noqa: E402
 
     index = int(st.number_input(f"Hold the other dimensions at this test {noun}'s μ", 0, len(test) - 1, 0,
@@ -82,16 +82,10 @@ if config.latent_dim > 2:
     kl_per_dim = info.metrics.get("test", {}).get("kl_per_dim")
     source = "mean KL on the test set"
     if not kl_per_dim:  # a model without stored test figures: this image's own KL per dimension
-        from vae.objective import kl_per_dimension  # noqa: E402
-
-        with torch.no_grad():
-            x = torch.from_numpy(test.images[index].numpy().reshape(1, -1) / 255.0).float()
-            kl_per_dim = kl_per_dimension(*model.encode(x))[0].tolist()
+        kl_per_dim = image_kl_per_dim(model, store.test_image(info, index))
         source = f"KL of test #{index}"
-    order = dimensions_by_kl(kl_per_dim)
-    inactive = [d for d in order if kl_per_dim[d] <= ACTIVE_THRESHOLD]
-    hidden = inactive[3:]  # three inactive rows show what "inactive" looks like; more repeat it
-    order = [d for d in order if d not in hidden]
+    plan = traversal_rows(kl_per_dim)
+    order, inactive, hidden = plan.shown, plan.inactive, plan.hidden
     values = np.linspace(-3, 3, 9)
     rows = traversal(model, base, order, values).numpy().reshape(len(order), len(values), *config.image_shape)
     st.caption(f"Rows: dimensions ordered by {source}, largest first; columns: that dimension at "

@@ -115,7 +115,7 @@ if upload is not None:
         st.success(f"Valid: a {c.latent_dim}-D {c.likelihood} VAE, hidden {list(c.hidden)}.")
         default = upload.name.removesuffix(catalog.SUFFIX)
         with st.form("upload_form"):
-            st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else saved.default_name(c),
+            st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else saved.default_name(c, engine),
                           key="upload_name", help="letters, digits, '.', '_' and '-'; a name in use is refused")
             st.form_submit_button("Keep it", on_click=keep_upload, args=(data, c.dataset), disabled=me is None)
 kind, message = state.pop("upload_result", (None, None))

@@ -18,6 +18,7 @@ test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
 state = st.session_state
 gaussian = config.likelihood == "gaussian"
+GAP_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the σ_dec values of the gap curve
 options = list(store.SIGMA_CHOICES)
 nearest = min(options, key=lambda s: abs(s - config.sigma_dec))
 if state.get("posterior_for", info.name) != info.name:  # another model: start at its σ
@@ -78,7 +79,7 @@ both ways. IWAE tightens the bound as K grows, but with a poor proposal q it can
 )
 if gaussian:
     st.subheader(f"The gap across σ_dec, for this {noun}")
-    sigmas = sorted(set(store.GAP_SIGMAS) | {float(config.sigma_dec)})
+    sigmas = sorted(set(GAP_SIGMAS) | {float(config.sigma_dec)})
     gaps = []
     progress = st.progress(0.0, text="KL(q ‖ p(z|x)) at each σ_dec…")
     for k, s in enumerate(sigmas):

@@ -162,12 +162,11 @@ if run is None or run.stopped:
                 st.rerun()
 
 
-def live_view(run) -> None:
-    """The controls, the live charts and the save form of a run that has not been stopped."""
+def controls(run, playing: bool) -> None:
+    """Play / Pause, Step and Stop, what the run is, and the sliders that change it while it trains."""
     trainer = run.trainer
     config = trainer.config
     noun = DATASETS[config.dataset].noun
-    playing = state.get("live_playing", False)
     buttons = st.container(horizontal=True, vertical_alignment="center", gap="medium")  # wraps, never cuts
 
     # Callbacks: each runs once, before the page's next run, whatever fragment or rerun is in flight. The state is
@@ -216,42 +215,50 @@ def live_view(run) -> None:
                              persist_state="session")
 
 
-    def live_panel():
-        snap = command(trainer.snapshot)  # also the heartbeat that keeps the training process alive
-        if snap is None:
-            return
-        if snap["message"]:
-            st.error(snap["message"])
-            state["live_playing"] = False
-        history, last = snap["history"], (snap["history"][-1] if snap["history"] else None)
-        metrics.row([("Step", f"{snap['step']:,}"), ("Epoch", f"{snap['epoch']:.2f}"),
-                     ("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–"),
-                     ("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–"),
-                     ("KL (nats)", f"{last['kl']:.2f}" if last else "–"),
-                     ("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")])
-        if not history:
-            st.caption("Press Play (or Step) to start training.")
-            return
-        charts = st.columns([1, 1, 1])
-        for column, (title, terms) in zip(charts, plots.CURVE_PANELS.items()):
-            column.caption(f"{title} (nats per image) against step")
-            column.vega_lite_chart(*plots.training_curves(history, terms), width="stretch")
-        charts[2].caption("KL per latent dimension (nats): the active units")
-        charts[2].vega_lite_chart(*plots.kl_bars(snap["kl_per_dim"]), width="stretch")
-        names, coords = snap["names"], snap["coords"]
-        views = st.columns([2, 3])
-        with views[0]:
-            st.caption(f"Latent means of {len(coords):,} test {noun}s ({names[0]}, {names[1]}: the most active "
-                       "dimensions)")
-            st.vega_lite_chart(*plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
-        with views[1]:
-            st.caption(f"Test {noun}s (top) and their reconstructions (bottom)")
-            st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))
-            st.image(images.data_uri(images.enlarge(images.strip(snap["recon"]), 3)))
+def live_panel(trainer) -> None:
+    """The run's numbers, its curves, its latent means and reconstructions: a fragment redraws it while the run
+    plays (its snapshot is also the heartbeat that keeps the training process alive)."""
+    config = trainer.config
+    noun = DATASETS[config.dataset].noun
+    snap = command(trainer.snapshot)
+    if snap is None:
+        return
+    if snap["message"]:
+        st.error(snap["message"])
+        state["live_playing"] = False
+    history, last = snap["history"], (snap["history"][-1] if snap["history"] else None)
+    metrics.row([("Step", f"{snap['step']:,}"), ("Epoch", f"{snap['epoch']:.2f}"),
+                 ("Steps/s", f"{last['steps_per_s']:.0f}" if last else "–"),
+                 ("ELBO (nats)", f"{last['elbo']:.1f}" if last else "–"),
+                 ("KL (nats)", f"{last['kl']:.2f}" if last else "–"),
+                 ("Active dims", f"{last['active_dims']}/{config.latent_dim}" if last else "–")])
+    if not history:
+        st.caption("Press Play (or Step) to start training.")
+        return
+    charts = st.columns([1, 1, 1])
+    for column, (title, terms) in zip(charts, plots.CURVE_PANELS.items()):
+        column.caption(f"{title} (nats per image) against step")
+        column.vega_lite_chart(*plots.training_curves(history, terms), width="stretch")
+    charts[2].caption("KL per latent dimension (nats): the active units")
+    charts[2].vega_lite_chart(*plots.kl_bars(snap["kl_per_dim"]), width="stretch")
+    names, coords = snap["names"], snap["coords"]
+    views = st.columns([2, 3])
+    with views[0]:
+        st.caption(f"Latent means of {len(coords):,} test {noun}s ({names[0]}, {names[1]}: the most active "
+                   "dimensions)")
+        st.vega_lite_chart(*plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
+    with views[1]:
+        st.caption(f"Test {noun}s (top) and their reconstructions (bottom)")
+        st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))
+        st.image(images.data_uri(images.enlarge(images.strip(snap["recon"]), 3)))
 
+
+def live_view(run) -> None:
+    """The controls, the live panel and the save form of a run that has not been stopped."""
+    playing = state.get("live_playing", False)
+    controls(run, playing)
     refresh = live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED
-    st.fragment(run_every=refresh)(live_panel)()
-
+    st.fragment(run_every=refresh)(live_panel)(run.trainer)
     st.divider()
     save_form(run)
 

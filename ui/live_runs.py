@@ -98,9 +98,10 @@ def adopt(run: LiveRun) -> None:
 def default_name(config: dict) -> str:
     """What the run's model is, with a short random suffix (classroom.models.default_name)."""
     from classroom.models import default_name as name_of
+    from ui.store import database
     from vae.config import VAEConfig
 
-    return name_of(VAEConfig.from_dict(config))
+    return name_of(VAEConfig.from_dict(config), database())
 
 
 def keep_alive() -> None:

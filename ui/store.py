@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from vae import catalog
@@ -98,47 +99,39 @@ def origin(info: catalog.CheckpointInfo, identity: str | None = None) -> str:
     return "yours" if model is not None and identity and model.owner == identity else "shared"
 
 
-def _stamp(path: Path) -> float:
+def _stamp(path: Path) -> int:
     return path.stat().st_mtime_ns
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _load_model(path: str, stamp: float):
-    from vae import checkpoint
-
-    return checkpoint.load(path)
+# The caches' one idiom: a checkpoint is known by its file and that file's version, never by its contents.
+BY_FILE = {catalog.CheckpointInfo: lambda info: (str(info.path), _stamp(info.path))}
 
 
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_FILE)
 def load_model(info: catalog.CheckpointInfo):
     """The validated checkpoint (model in eval mode on the CPU), cached per file version. Read-only."""
-    return _load_model(str(info.path), _stamp(info.path))
+    from vae import checkpoint
+
+    return checkpoint.load(info.path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _decoder(path: str, stamp: float):
-    from vae.numpy_decoder import NumpyDecoder
-
-    return NumpyDecoder.from_checkpoint(path)
-
-
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_FILE)
 def decoder(info: catalog.CheckpointInfo):
     """The checkpoint's decoder evaluated with numpy (no torch): `.decode(z)` → images. Read-only."""
-    return _decoder(str(info.path), _stamp(info.path))
+    from vae.numpy_decoder import NumpyDecoder
+
+    return NumpyDecoder.from_checkpoint(info.path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _latents(path: str, stamp: float) -> dict:
-    extras = catalog.read_extras(path)
-    for array in extras.values():
-        array.setflags(write=False)
-    return extras
-
-
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_FILE)
 def stored_latents(info: catalog.CheckpointInfo) -> dict:
     """The precomputed test-set latents stored with a checkpoint (numpy, read-only); {} when absent."""
     if "test_mu" not in info.extras:
         return {}
-    return _latents(str(info.path), _stamp(info.path))
+    extras = catalog.read_extras(info.path)
+    for array in extras.values():
+        array.setflags(write=False)
+    return extras
 
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=4)
@@ -150,125 +143,93 @@ def dataset(name: str, split: str):
     return data, data.to_float()
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _encoded(path: str, stamp: float, name: str):
-    from vae.latent import encode_dataset
-
-    ckpt = _load_model(path, stamp)
-    _, images = dataset(name, "test")
-    mu, _ = encode_dataset(ckpt.model, images)
-    return mu.numpy()
+def test_image(info: catalog.CheckpointInfo, index: int):
+    """Test image `index` of the checkpoint's dataset, as the float tensor [D] the model takes."""
+    return dataset(info.config.dataset, "test")[1][index]
 
 
+@st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_FILE)
 def test_means(info: catalog.CheckpointInfo):
-    """(latent means [N, d] as float32 numpy, labels [N]) of the test set: stored, else encoded now."""
+    """(latent means [N, d] as float32 numpy, labels [N]) of the test set: stored, else encoded now. Read-only."""
     stored = stored_latents(info)
     if stored:
         return stored["test_mu"].astype("float32"), stored["test_labels"]
-    data, _ = dataset(info.config.dataset, "test")
-    return _encoded(str(info.path), _stamp(info.path), info.config.dataset), data.labels.numpy()
+    from vae.latent import encode_dataset
+
+    data, images = dataset(info.config.dataset, "test")
+    mu, _ = encode_dataset(load_model(info).model, images)
+    return mu.numpy(), data.labels.numpy()
 
 
-@st.cache_resource(show_spinner="Projecting to 2-D…", max_entries=16)
-def _projection(path: str, stamp: float, method: str):
+@st.cache_resource(show_spinner="Projecting to 2-D…", max_entries=16, hash_funcs=BY_FILE)
+def projection(info: catalog.CheckpointInfo, method: str):
+    """PCA or t-SNE of the test-set means (t-SNE stored with shipped models, else computed once)."""
     from vae.latent import Projection, project
 
-    info = catalog.read_info(path)
-    mu, _ = test_means(info)
     stored = stored_latents(info)
     if method == "tsne" and "test_tsne" in stored:
         return Projection(stored["test_tsne"].astype("float64"), "tsne")
-    return project(mu, method)
-
-
-def projection(info: catalog.CheckpointInfo, method: str):
-    """PCA or t-SNE of the test-set means (t-SNE stored with shipped models, else computed once)."""
-    return _projection(str(info.path), _stamp(info.path), method)
+    return project(test_means(info)[0], method)
 
 
 # σ_dec choices for sliders (they include every shipped model's σ), and the finer grid the curves are drawn on.
 SIGMA_CHOICES = (0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8,
                  1.0, 1.2, 1.5, 2.0)
-SIGMA_GRID = tuple(sorted(set(SIGMA_CHOICES) | {float(f"{s:.3g}") for s in __import__("numpy").geomspace(0.01, 2.0, 81)}))
+SIGMA_GRID = tuple(sorted(set(SIGMA_CHOICES) | {float(f"{s:.3g}") for s in np.geomspace(0.01, 2.0, 81)}))
 BATCH = 256  # the test batch of the ELBO page: the first BATCH test digits
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _sweep(path: str, stamp: float, name: str, index: int):
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_FILE)
+def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
+    """The ELBO's parts at every σ in SIGMA_GRID for test digit `index` (column 0) and the test batch."""
     import torch
 
     from vae.decomposition import sigma_sweep
 
-    model = _load_model(path, stamp).model
-    _, images = dataset(name, "test")
+    images = dataset(info.config.dataset, "test")[1]
     x = torch.cat([images[index: index + 1], images[:BATCH]])
-    return sigma_sweep(model, x, SIGMA_GRID, samples=8, seed=0)
-
-
-def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
-    """The ELBO's parts at every σ in SIGMA_GRID for test digit `index` (column 0) and the test batch."""
-    return _sweep(str(info.path), _stamp(info.path), info.config.dataset, index)
+    return sigma_sweep(load_model(info).model, x, SIGMA_GRID, samples=8, seed=0)
 
 
 POSTERIOR_MC_SAMPLES = 10_000  # L of the ELBO on the posterior page (its Monte-Carlo error ≪ the gap)
 POSTERIOR_IW_SAMPLES = 5000  # K of its IWAE estimate
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _posterior(path: str, stamp: float, name: str, index: int, sigma: float):
-    from vae.posterior import true_posterior
-
-    model = _load_model(path, stamp).model
-    _, images = dataset(name, "test")
-    return true_posterior(model, images[index], sigma, mc_samples=POSTERIOR_MC_SAMPLES,
-                          iw_samples=POSTERIOR_IW_SAMPLES)
-
-
-@st.cache_data(show_spinner=False, max_entries=1024)
-def _gap(path: str, stamp: float, name: str, index: int, sigma: float) -> float:
-    from vae.posterior import posterior_gap
-
-    _, images = dataset(name, "test")
-    return posterior_gap(_load_model(path, stamp).model, images[index], sigma)
-
-
-def posterior_gap_for(info: catalog.CheckpointInfo, index: int, sigma: float) -> float:
-    """KL(q ‖ p(z|x)) by quadrature for test image `index` at σ_dec (vae.posterior.posterior_gap), cached per σ."""
-    return _gap(str(info.path), _stamp(info.path), info.config.dataset, index, float(sigma))
-
-
-GAP_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the σ_dec values of the posterior page's gap curve
-
-
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs=BY_FILE)
 def true_posterior_for(info: catalog.CheckpointInfo, index: int, sigma: float):
     """p(z|x) on a grid, q(z|x), log p(x), ELBO and KL(q ‖ p(z|x)) for test digit `index` at σ_dec (2-D models)."""
-    return _posterior(str(info.path), _stamp(info.path), info.config.dataset, index, sigma)
+    from vae.posterior import true_posterior
+
+    return true_posterior(load_model(info).model, test_image(info, index), sigma,
+                          mc_samples=POSTERIOR_MC_SAMPLES, iw_samples=POSTERIOR_IW_SAMPLES)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _spread(path: str, stamp: float, name: str, index: int) -> dict[int, float]:
-    from vae.generate import estimate_spread
+@st.cache_data(show_spinner=False, max_entries=1024, hash_funcs=BY_FILE)
+def posterior_gap_for(info: catalog.CheckpointInfo, index: int, sigma: float) -> float:
+    """KL(q ‖ p(z|x)) by quadrature for test image `index` at σ_dec (vae.posterior.posterior_gap), cached per σ."""
+    from vae.posterior import posterior_gap
 
-    _, images = dataset(name, "test")
-    return estimate_spread(_load_model(path, stamp).model, images[index])
+    return posterior_gap(load_model(info).model, test_image(info, index), float(sigma))
 
 
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_FILE)
 def estimate_spread_for(info: catalog.CheckpointInfo, index: int) -> dict[int, float]:
     """The Monte-Carlo reconstruction term's spread against L for test image `index` (vae.generate.estimate_spread)."""
-    return _spread(str(info.path), _stamp(info.path), info.config.dataset, index)
+    from vae.generate import estimate_spread
+
+    return estimate_spread(load_model(info).model, test_image(info, index))
 
 
-@st.cache_data(show_spinner="Scoring the image under each model of the sweep…", max_entries=32)
-def _member_terms(folder: str, stamp: float, index: int) -> list[dict]:
+SWEEP_BY_FILE = {Path: lambda folder: (str(folder), _stamp(folder / "sweep.json"))}
+
+
+@st.cache_data(show_spinner="Scoring the image under each model of the sweep…", max_entries=32, hash_funcs=SWEEP_BY_FILE)
+def sweep_member_terms(folder: Path, index: int) -> list[dict]:
+    """Test image `index` under every model of a sweep, each at its own σ_dec (vae.sweep.member_terms), in sweep order."""
     from vae.sweep import load_results, member_terms
 
     results = load_results(folder)
-    _, images = dataset(results["config"]["dataset"], "test")
-    paths = [Path(folder) / f"{p['name']}.safetensors" for p in results["points"]]
-    return [dict(member_terms(_load_model(str(path), _stamp(path)).model, images[index]), value=p["value"])
-            for path, p in zip(paths, results["points"])]
-
-
-def sweep_member_terms(folder: Path, index: int) -> list[dict]:
-    """Test image `index` under every model of a sweep, each at its own σ_dec (vae.sweep.member_terms), in sweep order."""
-    return _member_terms(str(folder), _stamp(folder / "sweep.json"), index)
+    image = dataset(results["config"]["dataset"], "test")[1][index]
+    members = [catalog.read_info(folder / f"{p['name']}{catalog.SUFFIX}") for p in results["points"]]
+    return [dict(member_terms(load_model(info).model, image), value=p["value"])
+            for info, p in zip(members, results["points"])]

@@ -9,9 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import recipe
 from .config import ConfigError, VAEConfig
-
-DEFAULTS = VAEConfig()
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -31,24 +30,21 @@ def _floats(text: str) -> list[float]:
     return values
 
 
-def _model_arguments(parser: argparse.ArgumentParser) -> None:
-    """The architecture, optimisation and data flags shared by `train` and `sweep`."""
+def _model_arguments(parser: argparse.ArgumentParser, swept=float) -> None:
+    """The flags of every VAEConfig field (vae.recipe), and the data flags; `swept` parses σ_dec and β (a sweep takes
+    lists)."""
     parser.add_argument("--data-dir", type=Path, help="folder holding MNIST in torchvision's layout "
                         "(default: $VAE_DATA_DIR, then ./data, then download, then the shipped sample)")
-    parser.add_argument("--dataset", default=DEFAULTS.dataset, choices=["mnist", "fashion-mnist"])
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    parser.add_argument("--latent-dim", type=int, default=DEFAULTS.latent_dim)
-    parser.add_argument("--hidden", type=_hidden, default=DEFAULTS.hidden, help="encoder widths, e.g. 512,256")
-    parser.add_argument("--likelihood", choices=["gaussian", "bernoulli"], default=DEFAULTS.likelihood)
-    parser.add_argument("--binarize", action="store_true", help="dynamic binarisation (Bernoulli models)")
-    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=DEFAULTS.lr_schedule,
-                        help="cosine: decay lr to 0 over the run")
-    parser.add_argument("--warmup-epochs", type=float, default=DEFAULTS.warmup_epochs,
-                        help="KL warm-up: β rises linearly from 0 over this many epochs")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--mc-samples", type=int, default=DEFAULTS.mc_samples, help="L, z samples per example")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    for name in recipe.FIELDS:
+        default, help = getattr(recipe.DEFAULTS, name), recipe.HELP.get(name)
+        if isinstance(default, bool):
+            parser.add_argument(recipe.flag(name), action="store_true", help=help)
+        elif name in recipe.SWEPT:
+            parser.add_argument(recipe.flag(name), type=swept, default=default if swept is float else [default],
+                                help=help + (" (comma-separated values: a sweep over them)" if swept is not float else ""))
+        else:
+            parser.add_argument(recipe.flag(name), type=_hidden if isinstance(default, tuple) else type(default),
+                                default=default, choices=recipe.CHOICES.get(name), help=help)
     parser.add_argument("--limit", type=int, help="train on the first N training examples only")
     parser.add_argument("--device", default="auto", help="auto (CUDA if there is one), cpu, cuda, cuda:1, ...")
     parser.add_argument("--no-download", action="store_true", help="never try torchvision's download")
@@ -56,10 +52,7 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _config(args, **values) -> VAEConfig:
     """The VAEConfig the flags describe (`values` fills σ_dec and β)."""
-    return VAEConfig(dataset=args.dataset, latent_dim=args.latent_dim, hidden=args.hidden,
-                     likelihood=args.likelihood, binarize=args.binarize, lr=args.lr, batch_size=args.batch_size,
-                     epochs=args.epochs, seed=args.seed, mc_samples=args.mc_samples, lr_schedule=args.lr_schedule,
-                     warmup_epochs=args.warmup_epochs, **values)
+    return VAEConfig(**{name: getattr(args, name) for name in recipe.FIELDS if name not in values}, **values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,8 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model and save a checkpoint")
     train.add_argument("--out", type=Path, required=True, help="checkpoint to write (.safetensors)")
     _model_arguments(train)
-    train.add_argument("--sigma-dec", type=float, default=DEFAULTS.sigma_dec, help="σ_dec of the Gaussian decoder")
-    train.add_argument("--beta", type=float, default=DEFAULTS.beta)
     train.add_argument("--steps", type=int, help="train exactly this many optimiser steps instead of --epochs "
                        "(a live run's saved command uses it)")
     train.add_argument("--eval-iw-samples", type=int, default=10,
@@ -83,11 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--prefix", help="name prefix of the checkpoints (default: <dataset>-<d>d)")
     sweep.add_argument("--save-test-latents", action="store_true",
                        help="store each model's test latent means (and, for d > 2, a t-SNE map) for the app")
-    _model_arguments(sweep)
-    sweep.add_argument("--sigma-dec", type=_floats, default=[DEFAULTS.sigma_dec],
-                       help="σ_dec values, e.g. 0.05,0.1,0.2 (a sweep over σ_dec), or one value")
-    sweep.add_argument("--beta", type=_floats, default=[DEFAULTS.beta],
-                       help="β values (a sweep over β at one σ_dec), or one value")
+    _model_arguments(sweep, swept=_floats)
     sweep.add_argument("--eval-iw-samples", type=int, default=10, help="K for each model's test IWAE figure")
 
     ev = sub.add_parser("evaluate", help="ELBO parts and IWAE log p(x) on the test split")
@@ -108,44 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print a checkpoint's config, metrics and command")
     info.add_argument("checkpoint", type=Path)
     return parser
-
-
-def reproduce_command(config: VAEConfig, limit: int | None = None, save_test_latents: bool = False,
-                      eval_iw_samples: int = 10) -> str:
-    """The `python -m vae train` command that rebuilds this checkpoint (data folder aside)."""
-    parts = ["python -m vae train", f"--dataset {config.dataset}", f"--epochs {config.epochs}",
-             f"--latent-dim {config.latent_dim}", f"--hidden {','.join(map(str, config.hidden))}",
-             f"--likelihood {config.likelihood}", f"--sigma-dec {config.sigma_dec:g}", f"--beta {config.beta:g}",
-             f"--lr {config.lr:g}", f"--batch-size {config.batch_size}", f"--mc-samples {config.mc_samples}",
-             f"--seed {config.seed}"]
-    if config.lr_schedule != DEFAULTS.lr_schedule:
-        parts.append(f"--lr-schedule {config.lr_schedule}")
-    if config.warmup_epochs:
-        parts.append(f"--warmup-epochs {config.warmup_epochs:g}")
-    if config.binarize:
-        parts.append("--binarize")
-    if limit:
-        parts.append(f"--limit {limit}")
-    parts.append(f"--eval-iw-samples {eval_iw_samples}")
-    if save_test_latents:
-        parts.append("--save-test-latents")
-    return " ".join(parts)
-
-
-def live_reproduce_command(config: VAEConfig, settings: list[dict], steps: int, limit: int | None = None) -> str:
-    """The command that retrains a live run, or a plain statement that no single command can.
-
-    `settings`: (step, lr, beta, sigma_dec) at the start and after each change. One entry: the run
-    trained `steps` steps with them, which `python -m vae train ... --steps N` repeats step for step.
-    """
-    if len(settings) > 1:
-        changes = "; ".join(f"from step {s['step']}: lr {s['lr']:g}, β {s['beta']:g}, σ_dec {s['sigma_dec']:g}"
-                            for s in settings)
-        return (f"No single command reproduces this model: its settings changed during its {steps} steps of live "
-                f"training ({changes}).")
-    first = settings[0]
-    config = config.replace(lr=first["lr"], beta=first["beta"], sigma_dec=first["sigma_dec"])
-    return reproduce_command(config, limit) + f" --steps {steps}"
 
 
 def _load(name: str, split: str, args):
@@ -184,7 +133,7 @@ def cmd_train(args) -> int:
     try:
         train_set = _load(config.dataset, "train", args).subset(args.limit)
         trainer = Trainer(config, train_set.to_float(device), device, world=world)
-        meta = {"command": reproduce_command(config, args.limit, args.save_test_latents, args.eval_iw_samples), "data_source": train_set.source,
+        meta = {"command": recipe.train_command(config, args.limit, args.save_test_latents, args.eval_iw_samples), "data_source": train_set.source,
                 "train_examples": len(train_set), "world_size": world.size, "torch": torch.__version__}
         say = print if world.is_main else (lambda *a, **k: None)
         say(f"training {config.latent_dim}-D {config.likelihood} VAE on {len(train_set):,} examples "
@@ -251,12 +200,8 @@ def cmd_sweep(args) -> int:
     train_set = _load(base.dataset, "train", args).subset(args.limit)
     test_set = _load(base.dataset, "test", args)
     prefix = args.prefix or f"{base.dataset}-{base.latent_dim}d"
-    flag = "--sigma-dec" if parameter == "sigma_dec" else "--beta"
-    other = f"--beta {base.beta:g}" if parameter == "sigma_dec" else f"--sigma-dec {base.sigma_dec:g}"
-    command = (reproduce_command(base, args.limit, args.save_test_latents, args.eval_iw_samples)
-               .replace("python -m vae train", f"python -m vae sweep --out-dir {args.out_dir} --prefix {prefix}")
-               .replace(f"--sigma-dec {base.sigma_dec:g} --beta {base.beta:g}",
-                        f"{flag} {','.join(f'{v:g}' for v in values)} {other}"))
+    command = recipe.sweep_command(base, parameter, values, args.out_dir, prefix, args.limit, args.save_test_latents,
+                                   args.eval_iw_samples)
     print(f"sweep over {parameter}: {len(values)} models of {base.epochs} epochs on {len(train_set):,} examples",
           flush=True)
     with _progress(len(values) * base.epochs, "sweep", "epoch") as bar:

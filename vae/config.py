@@ -5,6 +5,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from .data import DATASETS
+
 LIKELIHOODS = ("gaussian", "bernoulli")
 LR_SCHEDULES = ("constant", "cosine")
 MAX_LATENT_DIM = 1024
@@ -65,8 +67,8 @@ class VAEConfig:
             if not (math.isfinite(value) and 0 < value <= upper):
                 raise ConfigError(f"{name} must be a finite number above 0 (and at most {upper}), got {value!r}")
 
-        if self.dataset not in ("mnist", "fashion-mnist"):
-            raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"dataset must be one of {', '.join(map(repr, DATASETS))}, got {self.dataset!r}")
         positive_int("latent_dim", self.latent_dim, MAX_LATENT_DIM)
         if not 1 <= len(self.hidden) <= MAX_HIDDEN_LAYERS:
             raise ConfigError(f"hidden must list 1 to {MAX_HIDDEN_LAYERS} layer widths, got {list(self.hidden)!r}")

@@ -120,6 +120,32 @@ def dimensions_by_kl(kl_per_dim) -> list[int]:
 
 
 @torch.no_grad()
+def image_kl_per_dim(model, x: torch.Tensor) -> list[float]:
+    """One image's KL(q(z_i|x) ‖ N(0, 1)) = ½(σᵢ² + μᵢ² − 1 − log σᵢ²) for each latent dimension i."""
+    from .objective import kl_per_dimension
+
+    return kl_per_dimension(*model.encode(x.reshape(1, -1).float()))[0].tolist()
+
+
+@dataclass(frozen=True)
+class TraversalRows:
+    """Which dimensions a traversal shows: `shown` by KL, largest first; `inactive` those with KL ≤ the threshold;
+    `hidden` the inactive ones past the first `keep_inactive`, which would only repeat what "inactive" looks like."""
+    shown: list[int]
+    inactive: list[int]
+    hidden: list[int]
+
+
+def traversal_rows(kl_per_dim, keep_inactive: int = 3) -> TraversalRows:
+    from .sweep import ACTIVE_THRESHOLD
+
+    order = dimensions_by_kl(kl_per_dim)
+    inactive = [d for d in order if kl_per_dim[d] <= ACTIVE_THRESHOLD]
+    hidden = inactive[keep_inactive:]
+    return TraversalRows([d for d in order if d not in hidden], inactive, hidden)
+
+
+@torch.no_grad()
 def traversal(model, base: torch.Tensor, dims, values) -> torch.Tensor:
     """Row r, column c: decode(z) with z = `base` except z[dims[r]] = values[c]; [len(dims), len(values), D]."""
     values = torch.as_tensor(np.asarray(values, dtype=np.float32))

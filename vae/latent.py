@@ -27,26 +27,6 @@ def decode(model, z: torch.Tensor) -> torch.Tensor:
     return model.decode(z).cpu().reshape(-1, *model.config.image_shape)
 
 
-def grid_points(x_values, y_values, dims: tuple[int, int] = (0, 1), base: torch.Tensor | None = None,
-                latent_dim: int = 2) -> torch.Tensor:
-    """Latent points of a grid: row i, column j sets z[dims] = (x_values[j], y_values[i]), the rest from `base`.
-
-    Rows run from the first y value to the last; shape [len(y) · len(x), latent_dim].
-    """
-    xs = torch.as_tensor(x_values, dtype=torch.float32)
-    ys = torch.as_tensor(y_values, dtype=torch.float32)
-    z = torch.zeros(len(ys), len(xs), latent_dim) if base is None else base.float().expand(len(ys), len(xs), -1).clone()
-    z[..., dims[0]] = xs[None, :]
-    z[..., dims[1]] = ys[:, None]
-    return z.reshape(-1, latent_dim)
-
-
-def decode_grid(model, x_values, y_values, dims: tuple[int, int] = (0, 1), base: torch.Tensor | None = None) -> torch.Tensor:
-    """The manifold grid (Kingma & Welling, fig. 4): decoded images [len(y), len(x), *image_shape]."""
-    z = grid_points(x_values, y_values, dims, base, model.config.latent_dim)
-    return decode(model, z).reshape(len(y_values), len(x_values), *model.config.image_shape)
-
-
 def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
     """Linear path z(t) = (1 − t)·z₀ + t·z₁ for t evenly spaced in [0, 1]: [steps, d]."""
     t = torch.linspace(0, 1, steps)[:, None]

@@ -1,7 +1,7 @@
 """The decoder of a checkpoint evaluated with numpy: no torch import, for fast pages and start-up.
 
 The same network as `VAE.decode` — Linear → ReLU → … → Linear → sigmoid — read from the
-checkpoint's `decoder.*` weights; `tests/test_numpy_decoder.py` holds it to the torch decoder.
+checkpoint's `decoder.*` weights; `tests/unit/test_numpy_decoder.py` holds it to the torch decoder.
 """
 from __future__ import annotations
 

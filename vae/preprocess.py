@@ -3,7 +3,7 @@
 MNIST's digits were size-normalised to fit a 20×20 box (aspect ratio kept, anti-aliased), then
 placed in a 28×28 field by their centre of mass (LeCun et al.): measured on the 60,000 training
 digits it sits at (row, column) = (14.00, 14.01) ± 0.29 — not at the field's middle, 13.5 — so a
-drawing is placed there too (MNIST_CENTRE; tests/test_draw.py measures it again). A digit
+drawing is placed there too (MNIST_CENTRE; tests/unit/test_draw.py measures it again). A digit
 drawn large and off-centre on a canvas is far from anything the encoder has seen until it gets
 the same treatment.
 """

@@ -1,5 +1,5 @@
 // The MLP decoder of a checkpoint, evaluated in the browser: Linear → ReLU → … → Linear → sigmoid.
-// The same network as vae.model.VAE.decode; tests/test_latent_pad.py holds it to the torch decoder.
+// The same network as vae.model.VAE.decode; tests/unit/test_latent_pad.py holds it to the torch decoder.
 
 /** base64 of little-endian float32 → Float32Array */
 export function floatsFromBase64(text) {

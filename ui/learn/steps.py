@@ -2,7 +2,6 @@
 that owns it; every question's answer is computed from the model at hand."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -104,7 +103,7 @@ def evidence(ctx: Context) -> dict:
     with torch.no_grad():
         lower = float(elbo(ctx.model, ctx.tensor, samples=1000, generator=seeded()).elbo[0])
     if ctx.config.latent_dim == 2:
-        from vae.posterior import posterior_gap, true_posterior
+        from vae.posterior import true_posterior
 
         if ctx.index is not None:
             post = store.true_posterior_for(ctx.info, ctx.index, ctx.config.sigma_dec)

@@ -19,11 +19,11 @@ def _component():
     return _renderer
 
 
-def run_token(known: str | None, store: str | None = None, forget: bool = False) -> str | None:
-    """Mount the token keeper. `store` writes a new run's token into the tab, `forget` removes it; returns the
-    token the tab holds when it differs from `known` (the tab was reloaded), else None."""
+def run_token(known: str | None, store: str | None = None) -> str | None:
+    """Mount the token keeper. `store` writes a new run's token into the tab; returns the token the tab holds when
+    it differs from `known` (the tab was reloaded), else None."""
     # scalars only: Streamlit sniffs lists and dicts given to a component for dataframes (importing pandas)
-    result = _component()(data={"known": known or "", "store": store or "", "forget": forget}, key="live_token",
+    result = _component()(data={"known": known or "", "store": store or ""}, key="live_token",
                           default={"token": None}, on_token_change=lambda: None)
     token = getattr(result, "token", None)  # no value at all where no browser runs it (bare mode)
     return token if token and token != known else None

@@ -5,7 +5,6 @@ const KEY = "vae-live-run";
 
 export default function (component) {
   const { data, setStateValue } = component;
-  if (data.forget) sessionStorage.removeItem(KEY);
   if (data.store) sessionStorage.setItem(KEY, data.store);
   const held = sessionStorage.getItem(KEY) || "";
   if (held && held !== data.known) setStateValue("token", held);

@@ -134,12 +134,12 @@ class ChildSession:
 
     def save(self, path: str, meta: dict):
         from .. import checkpoint
-        from ..cli import live_reproduce_command
         from ..latent import test_latent_extras
+        from ..recipe import live_command
 
         self.flush()
         extras = test_latent_extras(self.trainer.model, self.test.to_float(), self.test.labels, tsne=False)
-        meta = {"command": live_reproduce_command(self.trainer.config, self.settings, self.trainer.step, self.limit),
+        meta = {"command": live_command(self.trainer.config, self.settings, self.trainer.step, self.limit),
                 "steps": self.trainer.step, "data_source": self.train_source, "settings": self.settings, **meta}
         checkpoint.save(path, self.trainer.model, {"train": self.history[-1] if self.history else {}}, meta, extras)
         return path

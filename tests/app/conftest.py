@@ -1,0 +1,18 @@
+"""AppTest runs each page through app.py's navigation, as a server does."""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def app_runs_through_its_entrypoint(monkeypatch):
+    """AppTest resets Streamlit's "legacy pages/ folder" flag before every run, so each run of a page would first
+    be a legacy run of the page alone, rerouted by ui.shell.require_app (a rerun that drops a click). A real
+    server clears the flag once, at the first st.navigation call; here it is cleared as each run starts."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class EntrypointPages(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", EntrypointPages)

@@ -1,0 +1,144 @@
+"""Every sentence true: where a page or a document states a fact or a trend, the number is computed here,
+independently of the code that drew the page, and the words are held to it."""
+import ast
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Normal
+
+from tests.support import ROOT, shipped
+from tests.support.app import open_page
+from vae.posterior import true_posterior
+from vae.sweep import ACTIVE_THRESHOLD
+
+
+def test_the_gaussian_decoder_is_a_density_on_the_whole_space_not_on_the_unit_cube(mnist_test):
+    """docs/math.md: at z = μ of test digit #0, N(decode(z), σ²I) keeps e^−465 of its mass inside [0, 1]^D, a
+    background pixel about half of its own; so "a density on [0, 1]^D" (the old wording) was wrong."""
+    model = shipped("mnist-2d-sigma0.3")
+    x = mnist_test.images[:1].flatten(1).float() / 255
+    with torch.no_grad():
+        x_hat = model.decode(model.encode(x)[0]).double()[0]
+    unit = Normal(x_hat, 0.3)
+    inside = unit.cdf(torch.tensor(1.0, dtype=torch.float64)) - unit.cdf(torch.tensor(0.0, dtype=torch.float64))
+    log_mass = float(inside.log().sum())
+    background = inside[(x[0] == 0) & (x_hat < 0.05)]
+    assert log_mass == pytest.approx(-465, abs=1)
+    assert float(background.mean()) == pytest.approx(0.5, abs=0.05)
+    math_md = (ROOT / "docs" / "math.md").read_text()
+    assert f"keeps e^−{-round(log_mass)} of its mass inside [0, 1]^D" in math_md
+    for path in ("README.md", "docs/math.md", "vae/units.py", "pages/models.py"):
+        text = " ".join((ROOT / path).read_text().split())
+        assert "density on [0, 1]^D" not in text, path
+        assert "by Jensen" not in text, path  # the bound holds for the dequantised average, not one grid point
+        assert "each grey level a 1/256-wide bin" not in text, path
+    assert "grey levels k/255" in " ".join((ROOT / "README.md").read_text().split())
+
+
+def test_the_active_unit_threshold_is_written_as_the_code_uses_it():
+    """Every sentence of the docs and README that gives the threshold of an active unit gives the code's."""
+    said = []
+    for path in ("README.md", "docs/math.md"):
+        text = " ".join((ROOT / path).read_text().split())
+        said += re.findall(r"(?:active when[^.]*?exceeds|below|KL per unit <|KL ≤|KL >)\s*([0-9.]+) nats", text)
+    assert said and all(float(v) == ACTIVE_THRESHOLD for v in said), said
+
+
+def test_the_rate_is_an_upper_bound_on_the_information_the_code_carries(mnist_test):
+    """Rate = E_x KL(q(z|x) ‖ p(z)) = I_q(x; z) + KL(q(z) ‖ p(z)) ≥ I_q(x; z). Here I_q(x; z) of 2,000 test digits
+    under the default model, estimated with the aggregate posterior q(z) = (1/N) Σ q(z|x_n), is below the rate;
+    the Rate–distortion page says "upper bound"."""
+    model = shipped("mnist-2d-sigma0.3")
+    x = mnist_test.images[:2000].flatten(1).float() / 255
+    with torch.no_grad():
+        mu, logvar = (t.double() for t in model.encode(x))
+    std = torch.exp(0.5 * logvar)
+    rate = float(0.5 * (std ** 2 + mu ** 2 - 1 - logvar).sum(1).mean())
+    z = mu + std * torch.randn(mu.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    log_q_all = Normal(mu[None], std[None]).log_prob(z[:, None]).sum(-1)  # [sample n, component m]
+    log_aggregate = torch.logsumexp(log_q_all, 1) - math.log(len(x))
+    information = float((log_q_all.diagonal() - log_aggregate).mean())
+    assert 0 < information < rate
+    assert information <= math.log(len(x)) + 1e-9
+    at = open_page("pages/rate_distortion.py")
+    caption = next(c.value for c in at.caption if "Rate = E KL" in c.value)
+    assert "an upper bound on the information" in caption
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_the_posterior_pages_words_on_the_gap_follow_the_gap_computed_here(mnist_test, index):
+    """The gap log p(x) − ELBO at each σ_dec of the page's curve, here from the grid's log p(x) minus a Monte-Carlo
+    ELBO (not the page's quadrature of KL(q ‖ p(z|x))); the page names the σ_dec where it is smallest, says whether
+    it grows on both sides, and that it grows faster below that σ_dec than above."""
+    at = open_page("pages/posterior.py", "mnist-2d-sigma0.3", {"posterior_index": str(index)})
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    [sigmas] = [trace["x"] for figure in figures for trace in figure["data"] if trace.get("name") == "KL(q ‖ p(z|x))"]
+    assert 0.3 in sigmas and len(sigmas) >= 5  # the page's curve, through the σ_dec the model was trained at
+    model = shipped("mnist-2d-sigma0.3")
+    x = mnist_test.images[index].flatten().float() / 255
+    gaps = [true_posterior(model, x, sigma_dec=s, mc_samples=20_000, iw_samples=10).gap for s in sigmas]
+    best = int(np.argmin(gaps))
+    steady = all(np.diff(gaps[:best + 1]) < 0) and all(np.diff(gaps[best:]) > 0)
+    below = (gaps[0] - gaps[best]) / (math.log(sigmas[best]) - math.log(sigmas[0]))  # nats per e-fold of σ_dec
+    above = (gaps[-1] - gaps[best]) / (math.log(sigmas[-1]) - math.log(sigmas[best]))
+    assert below > 5 * above  # "grows fast" below the smallest gap, "slowly" above it
+
+    words = " ".join(m.value for m in at.markdown if "the gap is smallest" in m.value)
+    if sigmas[best] == 0.3:
+        assert "the gap is smallest at the σ_dec the model was trained at (σ_dec = 0.3" in words
+    else:
+        assert f"the gap is smallest at σ_dec = {sigmas[best]:g}, above the 0.3 the model was trained at" in words
+    assert ("it grows on both sides" in words) == steady
+    print(f"test #{index}: gaps " + ", ".join(f"{s:g}: {g:.2f}" for s, g in zip(sigmas, gaps)))
+
+
+def test_no_page_echoes_a_bare_expression():
+    """Streamlit's magic writes the value of a bare expression (not a plain call) in a page's script, even inside a
+    callback: `trainer.play() if playing else trainer.pause()` put a "None" above Train live's heading."""
+    from streamlit.runtime.scriptrunner.magic import add_magic
+
+    echoed = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        tree = add_magic(path.read_text(), str(path))
+        echoed += [f"{path.name}:{node.lineno}: {ast.unparse(node)[:80]}" for node in ast.walk(tree)
+                   if isinstance(node, ast.Call) and "__streamlitmagic__" in ast.unparse(node.func)]
+    assert not echoed, echoed
+
+
+@pytest.mark.parametrize("model", ["fashion-2d-sigma0.3", "fashion-16d-sigma0.3"])
+def test_a_fashion_model_is_never_called_digits(model):
+    """On Fashion-MNIST the pages said "Digit A (test index)", "60,000 training digits", "FashionMNIST", and the
+    scatter's points were "test digits". "digit" may appear only where MNIST itself is meant."""
+    from tests.support.app import PAGES
+
+    at = open_page(PAGES[0], model)
+    wrong = []
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        for kind, text in element_texts(at):
+            for match in re.finditer(r".{0,50}((?<!letters, )(?<!letters and )digit|FashionMNIST(?!/)).{0,50}", text,
+                                     re.I):  # "letters and digits" are characters, not images
+                if "MNIST" not in match.group(0).replace("Fashion-MNIST", "").replace("FashionMNIST/", "") \
+                        or re.search("FashionMNIST(?!/)", match.group(0)):
+                    wrong.append(f"{page}: {kind}: …{match.group(0)}…")
+    assert not wrong, "\n".join(wrong)
+
+
+def element_texts(at):
+    """(kind, text) of every element AppTest holds, images' pixels and components' code left out."""
+    out = []
+
+    def walk(node):
+        proto, kind = getattr(node, "proto", None), getattr(node, "type", "")
+        if proto is not None and kind not in ("image", "imgs", "bidi_component"):
+            out.append((kind, re.sub(r"data:image/[A-Za-z0-9+/=;,]+", "", str(proto))))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out

@@ -1,0 +1,279 @@
+"""The guided path, lesson links and the class's predictions, through AppTest: every step on 2-D, 16-D and
+Fashion-MNIST models and on a drawing; each number in an equation equal to its vae/ function computed here; each
+question's revealed answer computed here from the model; links that hold, lock and hide controls; lessons."""
+import re
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from classroom import Refused, classes, db, identity, lessons
+from tests.support import ROOT, shipped
+from tests.support.app import BROWSER_KEY, as_browser
+from vae.data import load_dataset
+
+STEP_TITLES = ["The model", "The ELBO, by its definition", "The evidence and the gap", "Reconstruction minus KL",
+               "The Gaussian decoder and σ_dec", "L samples and z = μ + σ ⊙ ε",
+               "The Gaussian KL, and the tutorial's misprint", "Training", "Generating new images",
+               "Rate, distortion and collapse"]
+
+
+@pytest.fixture(autouse=True)
+def data(mnist_dir):
+    return mnist_dir
+
+
+def learn(model: str = "mnist-2d-sigma0.3", step: int = 1, query: dict | None = None, key: str = BROWSER_KEY):
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), key)
+    at.session_state["model"] = model
+    at.query_params.update({"learn_step": str(step), **(query or {})})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def latex(at) -> str:
+    return " ".join(e.value for e in at.latex)
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n.replace("{-}", "-")) for n in re.findall(r"\{-\}?\d+\.\d+|-?\d+\.\d+", text)]
+
+
+def image(index: int = 0, dataset: str = "mnist") -> torch.Tensor:
+    return load_dataset(dataset, "test").images[index].float().reshape(1, -1) / 255
+
+
+@pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3"])
+def test_every_step_draws_on_2d_16d_and_fashion_models(model):
+    at = learn(model)
+    for step, title in enumerate(STEP_TITLES, 1):
+        assert at.number_input(key="learn_step").value == step
+        assert any(title in p.text for p in at.get("progress")), title
+        assert at.latex, f"step {step} shows its equation"
+        if step < len(STEP_TITLES):
+            at.button(key="learn_next").click().run()
+            assert not at.exception, (step, [e.value for e in at.exception])
+    assert at.button(key="learn_next").disabled
+
+
+def test_the_numbers_in_the_equations_are_vae_s():
+    from vae.generate import monte_carlo_elbo, prior_radius
+    from vae.objective import (
+        elbo,
+        elbo_by_definition,
+        kl_gaussians,
+        kl_to_standard_normal,
+        printed_kl,
+    )
+
+    model, x = shipped("mnist-2d-sigma0.3"), image(0)
+    at = learn(step=1)
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+    shown = numbers(latex(at))
+    assert shown[:2] == pytest.approx([round(v, 2) for v in mu[0].tolist()], abs=0.006)  # μ = (−0.23, −2.88)
+    at.number_input(key="learn_step").set_value(2).run()
+    eps = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    est = elbo_by_definition(model, x, eps)
+    text = latex(at)
+    for value in (est.definition, est.reconstruction, est.kl_closed_form, est.decomposed):
+        assert f"{value:.2f}".replace("-", "{-}") in text or f"{value:.3f}".replace("-", "{-}") in text
+    assert est.definition == pytest.approx(est.reconstruction - est.kl_sampled, abs=1e-9)  # the same sum, regrouped
+    at.number_input(key="learn_step").set_value(4).run()
+    parts = elbo(model, x, samples=64, generator=torch.Generator().manual_seed(0))
+    assert f"{float(parts.elbo):.2f}" in latex(at) and f"{float(parts.kl):.3f}" in latex(at)
+    at.number_input(key="learn_step").set_value(5).run()
+    at.select_slider(key="learn_sigma").set_value(1.0).run()
+    one = elbo(model, x, samples=64, sigma_dec=1.0, generator=torch.Generator().manual_seed(0))
+    assert f"{float(one.constant):.2f}".replace("-", "{-}") in latex(at)
+    assert f"{float(one.squared_error):.2f}".replace("-", "{-}") in latex(at)
+    at.number_input(key="learn_step").set_value(6).run()
+    mc = monte_carlo_elbo(model, x, 8, seed=0)
+    assert f"{mc.elbo:.2f}" in latex(at) and f"{mc.z[0, 0]:.2f}".replace("-", "{-}") in latex(at)
+    at.number_input(key="learn_step").set_value(7).run()
+    zero = torch.zeros_like(mu)
+    right = float(kl_to_standard_normal(mu, logvar)[0])
+    assert float(kl_gaussians(mu, logvar, zero, zero)[0]) == pytest.approx(right, abs=1e-5)
+    printed = float(printed_kl(mu, logvar)[0])
+    assert f"{right:.4f}" in latex(at) and f"{printed:.4f}" in latex(at)
+    assert abs(printed - right) > 0.1  # the printed formula shows another number for the same μ, σ
+    at.number_input(key="learn_step").set_value(9).run()
+    assert f"{prior_radius(2, 1.0):.2f}" in latex(at)
+
+
+def test_the_evidence_step_is_the_grid_on_a_2d_model_and_iwae_on_16d():
+    from vae.objective import iwae_log_px
+    from vae.posterior import true_posterior
+
+    at = learn(step=3)
+    post = true_posterior(shipped("mnist-2d-sigma0.3"), image(0)[0], mc_samples=10_000, iw_samples=5000)
+    assert f"{post.log_px_grid:.2f}" in latex(at) and f"{post.kl_q_posterior_grid:.3f}" in latex(at)
+    at = learn("mnist-16d-sigma0.3", step=3)
+    iwae = float(iwae_log_px(shipped("mnist-16d-sigma0.3"), image(0), 1000,
+                             generator=torch.Generator().manual_seed(0))[0])
+    assert f"{iwae:.2f}" in latex(at)
+
+
+def predict_and_reveal(at, key: str, pick: str):
+    at.radio(key=f"learn_pick_{key}").set_value(pick).run()
+    at.button(key=f"learn_lock_{key}").click().run()
+    at.toggle(key=f"learn_reveal_{key}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return " ".join(m.value for m in [*at.success, *at.warning])
+
+
+def test_each_questions_revealed_answer_is_computed_from_the_model():
+    from tests.support import shipped as load
+    from ui.sweep_view import sigma_sweep
+    from vae.generate import estimate_spread, images_from_codes, prior_codes
+    from vae.objective import printed_kl
+    from vae.posterior import posterior_gap
+
+    model, x = load("mnist-2d-sigma0.3"), image(0)
+    with torch.no_grad():
+        norm = float(model.encode(x)[0].norm())
+    expected = {1: ("model-norm", "Yes, ‖μ‖ < 1" if norm < 1 else "No, ‖μ‖ ≥ 1")}
+    gap = posterior_gap(model, x[0], 0.3)
+    expected[3] = ("evidence-gap", "Under 1 nat" if gap < 1 else "1 nat or more")
+    rates = {p["value"]: p["rate"] for p in sigma_sweep()[1]["points"]}
+    expected[5] = ("decoder-sigma-kl", "It falls" if rates[1.0] < rates[0.3] else "It rises")
+    spread = estimate_spread(model, x)
+    ratio = spread[4][0] / spread[16][0]
+    expected[6] = ("sampling-spread", "It halves" if 1.41 < ratio < 2.83 else "other")
+    value = float(printed_kl(torch.zeros(1, 2), torch.zeros(1, 2))[0])
+    expected[7] = ("kl-printed", "½" if value == 0.5 else "other")
+    spread_low = float(images_from_codes(model, prior_codes(48, 2, 0.5, seed=0)).std(0).mean())
+    spread_one = float(images_from_codes(model, prior_codes(48, 2, 1.0, seed=0)).std(0).mean())
+    expected[9] = ("generation-tau", "Less" if spread_low < spread_one else "More")
+    units = next(p["active_dims"] for p in sigma_sweep()[1]["points"] if p["value"] == 2.0)
+    expected[10] = ("rate-active", "One or two" if 1 <= units <= 3 else "other")
+    for step, (key, answer) in expected.items():
+        at = learn(step=step)
+        wrong = next(o for o in at.radio(key=f"learn_pick_{key}").options if o != answer)
+        said = predict_and_reveal(at, key, wrong)  # a wrong prediction is told the right answer
+        assert f"the answer is {answer}" in said, (step, said)
+        at = learn(step=step)
+        assert "Right" in predict_and_reveal(at, key, answer), step
+
+
+def test_the_path_works_on_a_drawing():
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 12:16] = 1.0  # a "1"
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at.session_state["draw_framed"] = drawing
+    at.query_params.update({"learn_step": "7"})
+    at.run()
+    at.radio(key="learn_source").set_value("your drawing").run()
+    assert not at.exception
+    from vae.objective import kl_to_standard_normal
+
+    with torch.no_grad():
+        mu, logvar = shipped("mnist-2d-sigma0.3").encode(torch.from_numpy(drawing).reshape(1, -1))
+    assert f"{float(kl_to_standard_normal(mu, logvar)[0]):.4f}" in latex(at)
+
+
+def test_a_link_holds_locks_and_hides_its_controls_however_the_page_is_driven():
+    query = {"model": "mnist-2d-sigma1.0", "elbo_sigma": "0.5", "hide": "elbo_sigma,elbo_unit", "lock": "model",
+             "view": "lesson"}
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at.query_params.update(query)
+    at.switch_page("pages/elbo.py").run()
+    assert not at.exception
+    assert at.select_slider(key="elbo_sigma").value == 0.5
+    assert at.sidebar.selectbox(key="model").disabled and at.sidebar.selectbox(key="model").value == "mnist-2d-sigma1.0"
+    css = " ".join(h.value for h in at.get("html"))
+    assert ".st-key-elbo_sigma" in css and ".st-key-elbo_unit" in css and "stSidebar" in css
+    at.select_slider(key="elbo_sigma").set_value(2.0).run()  # as a page edited in the browser would send it
+    assert at.select_slider(key="elbo_sigma").value == 0.5  # held
+    from streamlit.testing.v1.errors import AppTestError
+
+    with pytest.raises(AppTestError, match="disabled"):  # locked: disabled, and Streamlit drops a forged value
+        at.sidebar.selectbox(key="model").set_value("mnist-2d-sigma0.3")
+    at.session_state["model"] = "mnist-2d-sigma0.3"  # even set from code, the next run holds the link's model
+    at.run()
+    assert at.sidebar.selectbox(key="model").value == "mnist-2d-sigma1.0"
+    at.select_slider(key="elbo_sigma").set_value(2.0).run()
+    assert next(m.value for m in at.metric if m.label == "equivalent β = 2σ²") == "0.5"  # 2 × 0.5²
+
+
+def test_a_bad_value_in_a_link_is_ignored_with_a_notice():
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at.query_params.update({"learn_step": "99", "drawing": "not-a-drawing"})
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="learn_step").value == 1
+    assert any("learn_step" in t.value for t in at.toast) and any("drawing" in t.value for t in at.toast)
+
+
+def test_share_this_view_gives_every_setting_defaults_too_and_the_drawing():
+    from ui.share import decode_drawing
+
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[10:18, 10:18] = 0.5
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at.session_state["draw_framed"] = drawing
+    at.query_params.update({"elbo_sigma": "0.5"})
+    at.switch_page("pages/reparameterisation.py").run()
+    at.checkbox(key="share_lock").check().run()
+    at.multiselect(key="share_hide").set_value(["sampling_l"]).run()
+    link = next(c.value for c in at.sidebar.code if "model=" in c.value)
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(link)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert parts.path.endswith("/reparameterisation")
+    assert query["model"] == "mnist-2d-sigma0.3" and query["dataset"] == "MNIST"  # defaults too
+    assert query["sampling_l"] == "8" and query["sampling_index"] == "0" and query["sampling_seed"] == "0"
+    assert query["lock"] == "model" and query["hide"] == "sampling_l"
+    np.testing.assert_allclose(decode_drawing(query["drawing"]), np.round(drawing * 255) / 255)
+
+
+def test_a_teachers_lesson_is_stepped_through_with_back_and_next():
+    engine = db.engine()
+    teacher = identity.of_browser(BROWSER_KEY)
+    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at.switch_page("pages/lesson.py").run()
+    at.text_input(key="lesson_title").set_value("σ_dec in three steps")
+    at.text_area(key="lesson_steps").set_value(
+        "http://x:8501/elbo?elbo_sigma=0.1&view=lesson | Where is σ*?\n"
+        "http://x:8501/elbo?elbo_sigma=1 | And now?\n"
+        "/?learn_step=5 | Predict, then reveal.")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    (lesson,) = lessons.by_owner(engine, teacher)
+    assert [s["link"] for s in lesson.steps] == ["/elbo?elbo_sigma=0.1&view=lesson", "/elbo?elbo_sigma=1",
+                                                 "/?learn_step=5"]
+    student = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), "s" * 43)
+    student.query_params.update({"elbo_sigma": "1", "lesson": lesson.code, "lesson_step": "2"})
+    student.switch_page("pages/elbo.py").run()
+    bar = " ".join(m.value for m in student.markdown)
+    assert "step 2 of 3" in " ".join(c.value for c in student.caption) and "And now?" in bar
+    assert f"lesson={lesson.code}&amp;lesson_step=1" in bar and f"lesson={lesson.code}&amp;lesson_step=3" in bar
+    for bad in ("|no link", "javascript:alert(1) | x", "http://x/../../etc | y"):
+        with pytest.raises(Refused):
+            lessons.create(engine, teacher, "Bad", [dict(zip(("link", "note"), (p.strip() for p in bad.split("|"))))])
+
+
+def test_the_class_predicts_before_the_teacher_reveals_to_all():
+    engine = db.engine()
+    teacher_key, student_key = "T" * 43, "s" * 43
+    klass, _ = classes.create(engine, identity.of_browser(teacher_key), "Peer instruction")
+    classes.join(engine, klass, identity.of_browser(student_key), "Sam")
+    at = learn(step=7, key=student_key)
+    at.radio(key="learn_pick_kl-printed").set_value("0").run()
+    at.button(key="learn_lock_kl-printed").click().run()
+    assert classes.answers_of(engine, klass) == {"kl-printed": {"0": 1}}
+    assert any("reveals the answer" in i.value for i in at.info) and not at.success and not at.warning
+    teacher = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), teacher_key)
+    teacher.query_params.update({"class": klass.code})
+    teacher.switch_page("pages/class.py").run()
+    import json
+
+    (bars,) = [json.loads(b.proto.spec) for b in teacher.get("plotly_chart") if "students" in b.proto.spec]
+    assert bars["data"][0]["x"] == [1, 0, 0, 0] and bars["layout"]["yaxis"]["type"] == "category"
+    teacher.button(key=f"reveal_{klass.id}_kl-printed").click().run()
+    assert classes.revealed(engine, klass, "kl-printed")
+    at.run()
+    assert any("the answer is ½" in w.value for w in at.warning)

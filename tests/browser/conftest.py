@@ -1,0 +1,60 @@
+"""Browser tests: one `streamlit run serve.py` and one headless Chromium for the whole run (tests/support/server.py).
+
+Each test opens its own tab (a Streamlit session of its own) or its own context (a browser of its own: its own
+key, so its own models); what a test makes on the server is kept apart by that key, or by a class's code.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import chromium, needs_chromium, streamlit_server
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    state: Path  # the server's VAE_STATE_DIR
+    database: str  # its class store's URL, which a test may read too
+
+
+@pytest.fixture(scope="session")
+def browser():
+    needs_chromium()
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def served(mnist_dir, tmp_path_factory) -> Served:
+    """The run's one app server, on real MNIST, with a state folder of its own."""
+    state = tmp_path_factory.mktemp("server-state")
+    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(state)}) as (url, _, _):
+        yield Served(url, state, f"sqlite:///{state / 'lab.sqlite3'}")
+
+
+@pytest.fixture(scope="session")
+def server(served) -> str:
+    return served.url
+
+
+@pytest.fixture(scope="session")
+def class_server(served) -> tuple[str, str]:
+    """(url, database URL) of the run's server, whose SQLite class store the test reads too."""
+    return served.url, served.database
+
+
+@pytest.fixture
+def people(browser):
+    """people(url) → a new Person (a browser context of their own) at `url`; all closed after the test."""
+    from tests.support.people import Person
+
+    made = []
+
+    def person(url):
+        made.append(Person(browser, url))
+        return made[-1]
+
+    yield person
+    for p in made:
+        p.close()
