@@ -129,6 +129,7 @@ def create_and_play(sessions, seed: int = 0, lr: float = 1e-3) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_train_live_play_then_pause_advances_the_step_counter(sessions):
     at = create_and_play(sessions)
     first = step_of(at)
@@ -172,6 +173,7 @@ def saved_checkpoint(name: str):
     return checkpoint.from_bytes(models.data(db.engine(), model.id)) if model else None
 
 
+@pytest.mark.slow
 def test_save_a_live_model_then_open_it_on_the_other_pages(sessions):
     at = create_and_play(sessions)
     at.segmented_control(key="live_mode").set_value("Pause").run()
@@ -199,6 +201,7 @@ def test_save_a_live_model_then_open_it_on_the_other_pages(sessions):
                for c in at.sidebar.caption)
 
 
+@pytest.mark.slow
 def test_stop_then_save_then_a_new_model(sessions):
     at = create_and_play(sessions)
     at.button(key="live_stop").click().run()
@@ -238,6 +241,7 @@ def test_keep_alive_pings_a_live_run_from_any_page():
     assert "live_runs.keep_alive()" in (ROOT / "app.py").read_text()
 
 
+@pytest.mark.slow
 def test_a_bad_or_taken_save_name_is_refused_with_a_message(sessions, state_dir):
     at = create_and_play(sessions)
     at.text_input(key="live_save_name").set_value("../escape")
@@ -397,6 +401,7 @@ def test_models_page_shows_the_honest_likelihood():
     assert f"{-nll['log_px_iwae']:.2f}" in text
 
 
+@pytest.mark.slow
 def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(sessions, tmp_path, mnist_dir):
     """Different seeds and settings in two sessions: different models, each equal to the CLI's (16 steps = 1 epoch)."""
     from tests.support.cli import vae

@@ -69,6 +69,7 @@ def test_the_rate_is_an_upper_bound_on_the_information_the_code_carries(mnist_te
     assert "an upper bound on the information" in caption
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", [0, 1])
 def test_the_posterior_pages_words_on_the_gap_follow_the_gap_computed_here(mnist_test, index):
     """The gap log p(x) − ELBO at each σ_dec of the page's curve, here from the grid's log p(x) minus a Monte-Carlo
@@ -109,6 +110,7 @@ def test_no_page_echoes_a_bare_expression():
     assert not echoed, echoed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["fashion-2d-sigma0.3", "fashion-16d-sigma0.3"])
 def test_a_fashion_model_is_never_called_digits(model):
     """On Fashion-MNIST the pages said "Digit A (test index)", "60,000 training digits", "FashionMNIST", and the

@@ -38,6 +38,7 @@ def test_a_diverging_slice_is_undone_and_training_can_go_on():
     assert m.step == good[1] + 5 and torch.isfinite(torch.tensor(m.loss))
 
 
+@pytest.mark.slow
 def test_the_live_process_pauses_on_divergence_keeps_weights_and_continues(mnist_dir, tmp_path):
     live = LiveTrainer(UNSTABLE, limit=1000)
     try:
@@ -91,6 +92,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_kill_9_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path):
     """A writer saves a 12 MB checkpoint over and over; SIGKILL lands at random moments of a write."""
     path = tmp_path / "m.safetensors"

@@ -124,6 +124,7 @@ def predict_and_reveal(at, key: str, pick: str):
     return " ".join(m.value for m in [*at.success, *at.warning])
 
 
+@pytest.mark.slow
 def test_each_questions_revealed_answer_is_computed_from_the_model():
     from tests.support import shipped as load
     from ui.sweep_view import sigma_sweep

@@ -46,6 +46,7 @@ def every_ordered_pair(n: int) -> list[int]:
     return walk
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["mnist-2d-sigma0.3", "mnist-16d-sigma0.3", "fashion-2d-sigma0.3"])
 def test_every_page_to_every_other_page_and_back(model):
     """Explore → any page → Explore raised KeyError 'explore_z0' (a widget key dropped on the page switch)."""
@@ -84,6 +85,7 @@ def test_sigma_dec_survives_leaving_the_page_and_coming_back(page, key):
         assert next(m.value for m in at.metric if m.label == "equivalent β = 2σ²") == "0.98"  # computed at σ = 0.7
 
 
+@pytest.mark.slow
 def test_sidebar_model_changed_three_times_on_every_page_sticks():
     """Every second sidebar change was ignored (the selectbox was keyed by the current choice)."""
     at = session()
@@ -118,6 +120,7 @@ def test_a_beta_above_the_old_live_limit_trains():
         at.session_state["live_run"].trainer.stop()
 
 
+@pytest.mark.slow
 def test_a_saved_live_model_is_in_the_sidebar_at_once():
     """After Save the message said "Choose it in the sidebar", but the model appeared there one run later."""
     at = session()

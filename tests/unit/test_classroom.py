@@ -270,6 +270,7 @@ def _process_student(url, code, seed, barrier, queue):
         queue.put((seed, f"{type(exc).__name__}: {exc}"))
 
 
+@pytest.mark.slow
 def test_thirty_students_submitting_at_once_from_processes_lose_and_duplicate_nothing(url):
     engine = db.engine(url)
     klass, _ = classes.create(engine, identity.of_browser(identity.new_key()), "Busy")

@@ -13,6 +13,7 @@ from tests.support.cli import vae
 from vae import checkpoint
 
 
+@pytest.mark.slow
 def test_train_one_epoch_then_evaluate_on_the_real_test_split(tmp_path, mnist_dir):
     out = tmp_path / "m.safetensors"
     run = vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--latent-dim", 2, "--sigma-dec", 0.3,
@@ -35,6 +36,7 @@ def test_train_one_epoch_then_evaluate_on_the_real_test_split(tmp_path, mnist_di
     assert "--epochs 1 " in ckpt.meta["command"]
 
 
+@pytest.mark.slow
 def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir):
     out = tmp_path / "b.safetensors"
     vae("train", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 1000, "--likelihood", "bernoulli", "--binarize",
@@ -52,6 +54,7 @@ def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir)
     assert info["config"]["latent_dim"] == 8 and "--binarize" in info["meta"]["command"]
 
 
+@pytest.mark.slow
 def test_two_process_ddp_takes_the_same_steps_as_one_process(tmp_path, mnist_dir):
     common = ["--data-dir", mnist_dir, "--limit", 640, "--epochs", 2, "--batch-size", 64, "--hidden", 64,
               "--eval-iw-samples", 0, "--device", "cpu"]
@@ -64,6 +67,7 @@ def test_two_process_ddp_takes_the_same_steps_as_one_process(tmp_path, mnist_dir
     assert checkpoint.load(tmp_path / "ddp.safetensors").meta["world_size"] == 2
 
 
+@pytest.mark.slow
 def test_errors_are_messages_not_tracebacks(tmp_path):
     missing = vae("train", "--data-dir", tmp_path / "nowhere", "--epochs", 1, "--out", tmp_path / "x.safetensors",
                   check=False)
@@ -84,6 +88,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert result.returncode == 2 and "sigma_dec" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
     out = tmp_path / "s.safetensors"
     env_free = {k: v for k, v in os.environ.items() if k != "VAE_DATA_DIR"}
@@ -95,6 +100,7 @@ def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
     assert checkpoint.load(out).meta["data_source"] == "shipped sample"
 
 
+@pytest.mark.slow
 def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir):
     out = tmp_path / "e.safetensors"
     vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--limit", 500, "--latent-dim", 3, "--hidden", 32,

@@ -22,6 +22,7 @@ def live(mnist_dir):
     trainer.stop()
 
 
+@pytest.mark.slow
 def test_the_child_takes_the_same_steps_as_the_trainer_in_process(live, mnist_dir, tmp_path):
     assert live.ready["train_examples"] == 2000
     assert live.step(steps=30) == 30
@@ -105,6 +106,7 @@ def test_a_model_that_cannot_be_built_is_a_message(mnist_dir):
         LiveTrainer(CONFIG, limit=0)
 
 
+@pytest.mark.slow
 def test_training_processes_share_the_cores_instead_of_spinning_against_each_other(mnist_dir):
     import os
 
@@ -124,6 +126,7 @@ def test_training_processes_share_the_cores_instead_of_spinning_against_each_oth
             t.stop()
 
 
+@pytest.mark.slow
 def test_one_trainer_driven_from_several_threads_at_once(mnist_dir):
     """A session's fragment, callbacks and reruns share one trainer from different threads: every reply must be
     its own request's (the monkey saw a cheap ping's snapshot, without `names`, handed to the page's panel)."""

@@ -134,6 +134,7 @@ def test_elbo_monte_carlo_estimate_matches_the_log_weight_average(small_model):
     assert (abs(log_w.mean(0) - analytic) < 5 * stderr + 1e-6).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_iwae_converges_to_the_grid_integral_of_log_px(likelihood):
     """For a 2-D latent, log p(x) = log ∫ p(x|z) p(z) dz by quadrature; IWAE with large K must meet it."""

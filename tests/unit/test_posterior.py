@@ -35,6 +35,7 @@ def test_grid_kl_matches_the_closed_form_between_gaussians():
     assert grid_kl(log_q, log_p, cell) == pytest.approx(float(kl_gaussians(mu0, logvar0, mu1, logvar1)), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_grid_evidence_matches_an_independent_quadrature():
     """A plain uniform grid over [−7, 7]² with torch.distributions, against the fitted two-pass grid."""
     torch.manual_seed(4)
@@ -61,6 +62,7 @@ def test_grid_log_px_agrees_with_iwae_where_q_is_good(digits, index):
     assert post.log_px_iwae == pytest.approx(post.log_px_grid, abs=IWAE_TOLERANCE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,sigma", [("mnist-2d-sigma0.3", None), ("mnist-2d-sigma0.3", 0.15),
                                         ("mnist-2d-sigma0.1", None), ("mnist-2d-sigma1.0", 1.5)])
 def test_elbo_plus_kl_to_the_true_posterior_is_log_px(digits, name, sigma):
@@ -72,6 +74,7 @@ def test_elbo_plus_kl_to_the_true_posterior_is_log_px(digits, name, sigma):
                                                                     abs=0.15 + 0.02 * post.gap)
 
 
+@pytest.mark.slow
 def test_a_smaller_sigma_sharpens_the_posterior_and_widens_the_gap(digits):
     model = shipped("mnist-2d-sigma0.3")
     wide, sharp = (true_posterior(model, digits[1], sigma_dec=s, mc_samples=500, iw_samples=100) for s in (1.0, 0.1))
@@ -79,6 +82,7 @@ def test_a_smaller_sigma_sharpens_the_posterior_and_widens_the_gap(digits):
     assert sharp.gap > wide.gap
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index, sigma, converged", [(1, 0.03, -28076.288), (1, 0.01, -267942.075)])
 def test_the_evidence_grid_converges_at_small_sigma_where_q_is_far_wider_than_the_posterior(digits, index, sigma,
                                                                                            converged):
