@@ -32,8 +32,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode()
 
 
+OPENING = "_board_opening"  # set by the click's callback, acted on by whichever run comes next
+
+
 def open_model(name: str, dataset: str) -> None:
+    """"Open in Explore": the model chosen now, the page switched by the next run of the board. A button's True is a
+    one-off trigger that the board's timed rerun could take first (the click then chose the model and stayed on the
+    board); a callback always runs, and the flag it leaves waits for the next run, timed or not."""
     sidebar.choose(name, dataset)
+    st.session_state[OPENING] = True
 
 
 def board(engine, klass, teacher: bool, identity: str | None) -> None:
@@ -41,6 +48,8 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
 
     @st.fragment(run_every=REFRESH)
     def live():
+        if st.session_state.pop(OPENING, False):
+            st.switch_page("pages/explore.py", query_params={})
         rows = classes.board(engine, klass, with_hidden=teacher)
         shown = [r for r in rows if not r["hidden"]]
         sweep = sigma_sweep()
@@ -70,10 +79,8 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
             right.image(picture, caption="test images, their reconstructions decode(μ), and prior samples decode(z)")
         actions = left.container(horizontal=True)
         info = next((i for i in store.available_models(identity) if i.name == row["model"]), None)
-        if actions.button("Open in Explore", key=f"board_open_{klass.id}", icon=":material/open_in_new:",
-                          disabled=info is None, on_click=open_model,
-                          args=(row["model"], info.config.dataset if info else "mnist")):
-            st.switch_page("pages/explore.py", query_params={})
+        actions.button("Open in Explore", key=f"board_open_{klass.id}", icon=":material/open_in_new:",
+                       disabled=info is None, on_click=open_model, args=(row["model"], info.config.dataset if info else "mnist"))
         if teacher:
             hidden = bool(row["hidden"])
             if actions.button("Show again" if hidden else "Hide", key=f"board_hide_{klass.id}"):

@@ -143,3 +143,25 @@ def test_the_teacher_freezes_hides_and_closes(monkeypatch):
     assert classes.find(engine, klass.code).closed
     late = page("pages/class.py", MALLORY, {"join": klass.code})
     assert any("closed" in i.value for i in late.info)
+
+
+def test_open_in_explore_from_the_board_opens_the_model_even_when_the_boards_timed_run_comes_first():
+    """The button's one-off True was lost when the board's timed rerun ran first: the click chose the model and left
+    the teacher on the board (seen in Chromium under load). The click's callback now leaves a flag that the next run
+    of the board, timed or not, acts on."""
+    klass, _ = start_class()
+    engine = db.engine()
+    classes.join(engine, klass, identity.of_browser(ALICE), "Ada")
+    model = keep_model("adas-model", small_checkpoint(5), key=ALICE)
+    classes.submit(engine, klass, identity.of_browser(ALICE), model.id, dict(
+        latent_dim=2, likelihood="gaussian", sigma_dec=0.3, beta=1.0, steps=1, elbo=1.0, rate=1.0, distortion=1.0,
+        log_px_iwae=1.0, iwae_images=1000, active_units=2), png_bytes(np.zeros((28, 28), np.uint8)))
+    at = page("pages/class.py", TEACHER, {"class": klass.code})
+    from ui import board, sidebar
+
+    # what the click's callback (board.open_model) leaves, then a timed run of the board instead of the click's run
+    at.session_state[sidebar.DATASET_KEY], at.session_state[sidebar.MODEL_KEY] = "MNIST", "adas-model"
+    at.session_state[board.OPENING] = True
+    at.run()
+    assert not at.exception and at.header[0].value == "Explore the latent space"
+    assert at.sidebar.selectbox(key="model").value == "adas-model"

@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.support.figure_lint import Console, lint
 from tests.support.server import needs_chromium
-from tests.support.walk import new_session, runs, settle, wait_idle
+from tests.support.walk import new_session, resize, runs, settle, wait_idle
 
 needs_chromium()
 
@@ -32,8 +32,7 @@ def read_page(browser, url: str, widths=WIDTHS) -> list[str]:
         if not favicon.startswith(("data:", url.split("/", 3)[0] + "//" + url.split("/", 3)[2])):
             found.append(f"the favicon comes from {favicon[:100]}")
         for width in widths:
-            page.set_viewport_size({"width": width, "height": 1600})
-            settle(page)
+            resize(page, width)
             found += [f"@{width}px: {problem}" for problem in lint(page)]
         found += console.take()
     return found
@@ -75,8 +74,7 @@ def test_train_live_shows_its_newest_step_in_every_chart_at_every_width(browser,
         assert labels
         problems = []
         for width in (1500, 1100, 900):
-            page.set_viewport_size({"width": width, "height": 1600})
-            settle(page)
+            resize(page, width)
             problems += [f"@{width}px: {p}" for p in lint(page)]
         problems += console.take()
         assert not problems, "\n".join(problems)

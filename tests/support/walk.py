@@ -129,6 +129,27 @@ def settle(page, timeout: float = 60.0, since: int | None = None) -> None:
     page.evaluate(PAINTED_JS)
 
 
+FITTED_JS = """() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stPlotlyChart], '
+    + '[data-testid=stMain] [data-testid=stVegaLiteChart]')].every(chart => {
+  const column = chart.closest('[data-testid=stColumn]') || chart.closest('[data-testid=stMainBlockContainer]');
+  const limit = column.getBoundingClientRect().right;
+  return [...chart.querySelectorAll('canvas, svg.main-svg, .vega-embed svg')]
+    .every(d => !d.getBoundingClientRect().width || d.getBoundingClientRect().right <= limit + 2);
+})"""
+
+
+def resize(page, width: int, height: int = VIEWPORT["height"], timeout: float = 5.0) -> None:
+    """Set the window's size, then wait (at most `timeout` s) until the charts have reflowed into their columns
+    (Plotly and Vega resize after a debounce, which a loaded machine stretches) and the page is settled. A chart that
+    never fits is left for the figure lint to report."""
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        page.wait_for_function(FITTED_JS, timeout=timeout * 1000, polling=100)
+    except PlaywrightTimeout:
+        pass
+    settle(page)
+
+
 # ---------------------------------------------------------------------------------------------- actions
 
 def sidebar(page):
