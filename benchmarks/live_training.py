@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.support.server import chromium, streamlit_server  # noqa: E402
+from tests.support.walk import wait_idle, watch  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 
@@ -73,7 +74,9 @@ def main():
     with streamlit_server(env) as (url, _, _), chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(120_000)
+        watch(page)
         page.goto(url + "/train")
+        wait_idle(page, since=0, start_timeout=10, timeout=120)  # a click while the first runs draw can be lost
         page.get_by_role("button", name="Create model").click()  # the defaults: 2-D, hidden 256, σ 0.3, all digits
         page.get_by_role("radio", name="Play", exact=True).wait_for()
         for r in range(1, args.rounds + 1):

@@ -114,8 +114,15 @@ def wait_idle(page, timeout: float = 30.0, quiet: float = 0.25, since: int | Non
 PAINTED_JS = """async () => {  // every image of the main area decoded (<img>, and the <image> inside charts)
   const main = document.querySelector('[data-testid=stMain]');
   if (!main) return false;
+  const source = i => i.getAttribute('href') || i.getAttribute('xlink:href') || (i.href && i.href.baseVal) || '';
+  const charts = [...main.querySelectorAll('.js-plotly-plot')];
+  // a chart's layout images get their <image> elements (and sources) after the chart itself is drawn
+  for (let tries = 0; tries < 200 && !charts.every(gd => !gd._fullLayout
+       || (gd._fullLayout.images || []).filter(im => im.visible !== false).length
+          <= [...gd.querySelectorAll('svg image')].filter(source).length); tries++)  // at most 10 s
+    await new Promise(r => setTimeout(r, 50));
   const sources = [...main.querySelectorAll('img')].map(i => i.src)
-    .concat([...main.querySelectorAll('svg image')].map(i => i.getAttribute('href'))).filter(Boolean);
+    .concat([...main.querySelectorAll('svg image')].map(source)).filter(Boolean);
   await Promise.all(sources.map(src => { const im = new Image(); im.src = src; return im.decode().catch(() => null); }));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // and painted
   return true;
