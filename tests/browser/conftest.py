@@ -58,3 +58,12 @@ def people(browser):
     yield person
     for p in made:
         p.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup) every browser test goes to one worker: one server and one Chromium for the
+    layer, and no two browser journeys (a class of several browsers) fighting for the cores; the other workers take the
+    unit and app layers."""
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("browser"))
