@@ -4,6 +4,7 @@ and the patch drawn there compared with the decoder's image computed here (uprig
 A test of a figure's data did not notice that Chromium drew the manifold grid upside down.
 Skipped, like tests/browser/test_browser.py, when Chromium or Playwright is missing.
 """
+import base64
 import io
 from contextlib import contextmanager
 
@@ -51,8 +52,15 @@ def manifold_tiles(page, ranges, n: int = 15, index: int = 1, project=None):
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     half_x, half_y = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
     corners = [[[x - half_x, y + half_y], [x + half_x, y - half_y]] for y in ys[::-1] for x in xs]  # top row first
-    pixels = page.evaluate(L2P_JS, [index, [c for pair in corners for c in pair]])
-    shot = screenshot(page)
+    points = [c for pair in corners for c in pair]
+    for _ in range(5):  # the transform read on both sides of the screenshot: nothing moved while it was taken
+        pixels = page.evaluate(L2P_JS, [index, points])
+        shot = screenshot(page)
+        if page.evaluate(L2P_JS, [index, points]) == pixels:
+            break
+        settle(page)
+    else:
+        raise AssertionError("the manifold chart kept moving while it was screenshot")
     tiles = []
     for k, y in enumerate(ys[::-1]):
         for j, x in enumerate(xs):
@@ -62,6 +70,14 @@ def manifold_tiles(page, ranges, n: int = 15, index: int = 1, project=None):
     return tiles
 
 
+GRID_DRAWN_JS = """() => { const gd = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[1];
+  const image = gd && gd.querySelector('svg image');
+  return !!image && (image.getAttribute('href') || image.getAttribute('xlink:href') || '').startsWith('data:'); }"""
+
+GRID_SOURCE_JS = """() => { const image = document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')[1]
+  .querySelector('svg image'); return image.getAttribute('href') || image.getAttribute('xlink:href'); }"""
+
+
 @contextmanager
 def explore(browser, server, model: str):
     """A new tab on Explore with `model`, once the manifold grid has been painted."""
@@ -69,6 +85,8 @@ def explore(browser, server, model: str):
         page.goto(f"{server}/explore?model={model}")
         wait_idle(page, since=0, start_timeout=10, timeout=60)
         page.wait_for_function("() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length >= 2")
+        page.get_by_text(f"{model} · decode(z)").wait_for()  # this model's grid, not another's
+        page.wait_for_function(GRID_DRAWN_JS, timeout=60_000, polling=100)
         settle(page)
         yield page
 
@@ -83,15 +101,26 @@ def test_the_manifold_grid_is_drawn_upright_and_in_place(browser, server, name):
     ranges = extent(mu if plane is None else plane.coords)  # the scatter's ranges, as the page sets them
     with explore(browser, server, name) as page:
         tiles = manifold_tiles(page, ranges, project=None if plane is None else plane.to_latent)
+        sent = sent_grid(page.evaluate(GRID_SOURCE_JS))
     z = np.stack([t[0] for t in tiles])
     truth = decoded(saved.model, z)
     upright = np.median([similarity(p, t) for (_, p), t in zip(tiles, truth)])
     flipped = np.median([similarity(p, t[::-1]) for (_, p), t in zip(tiles, truth)])
     n = int(np.sqrt(len(tiles)))
     mirrored = np.median([similarity(p, truth[(n - 1 - i // n) * n + i % n]) for i, (_, p) in enumerate(tiles)])
-    print(f"{name}: median similarity upright {upright:.3f}, flipped {flipped:.3f}, mirrored place {mirrored:.3f}")
-    assert upright > 0.9, (upright, flipped, mirrored)
+    sent_upright = np.median([similarity(p, t) for p, t in zip(sent, truth)])  # what the page sent, not drew
+    print(f"{name}: median similarity upright {upright:.3f}, flipped {flipped:.3f}, mirrored place {mirrored:.3f}"
+          f" (the picture sent: {sent_upright:.3f})")
+    assert upright > 0.9, (upright, flipped, mirrored, "sent", sent_upright)
     assert upright > flipped + 0.2 and upright > mirrored + 0.2, (upright, flipped, mirrored)
+
+
+def sent_grid(source: str, n: int = 15, size: int = 28) -> list[np.ndarray]:
+    """The tiles of the picture the page sent (its data URI), top row first: tells a wrong picture from a
+    picture drawn in the wrong place."""
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L"),
+                         dtype=np.float32) / 255.0
+    return [picture[r * size:(r + 1) * size, c * size:(c + 1) * size] for r in range(n) for c in range(n)]
 
 
 def densest_point(mu: np.ndarray, sample: int = 2000) -> int:
