@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import chromium, needs_chromium, streamlit_server
+from tests.support.walk import describe
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, what every tab still open showed (tests/support/walk.describe): CI prints only
+    text. A tab from walk.new_session says it in the error itself, as it closes."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or browser is None:
+        return
+    pages = [page for context in browser.contexts for page in context.pages]
+    for n, page in enumerate(pages):
+        report.sections.append((f"tab {n} when {item.name} failed", describe(page, f"{item.name}-{n}")))

@@ -19,6 +19,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -65,8 +66,30 @@ def new_session(browser, url: str | None = None, timeout: float = 20.0):
             page.goto(url)
             wait_idle(page, since=0, start_timeout=10)
         yield page
+    except BaseException as exc:
+        exc.add_note(describe(page, "new-session"))
+        raise
     finally:
         page.close()
+
+
+FAILURES = Path(__file__).resolve().parents[2] / "test-artifacts" / "failures"
+
+
+def describe(page, name: str, limit: int = 1500) -> str:
+    """What a tab shows, for a failed test's report (CI prints only text): its address, Streamlit's script state and
+    the main area's text; a whole-page screenshot goes to test-artifacts/failures/<name>.png."""
+    try:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:100]
+        page.screenshot(path=FAILURES / f"{stem}.png", full_page=True, timeout=10_000)
+        state, shown = page.evaluate("""() => { const a = document.querySelector('[data-testid=stApp]');
+          const m = document.querySelector('[data-testid=stMain]') || document.body;
+          return [a && a.getAttribute('data-test-script-state'), m.innerText]; }""")
+    except Exception as exc:  # a closed or hung tab: say so
+        return f"{page.url}: could not be read ({type(exc).__name__}: {str(exc)[:200]})"
+    text = " ".join(shown.split())
+    return f"{page.url} (script {state}): {text[:limit]}" + (" …" if len(text) > limit else "")
 
 
 def page_errors(page) -> list[str]:
