@@ -84,7 +84,7 @@ if me is None:
 engine = store.database()
 for info in infos:
     owner = store.origin(info, me)
-    with st.expander(f"{info.name}  ({owner})"):
+    with st.expander(f"{text.plain(info.name)}  ({owner})"):  # a label reads markdown
         if info.meta.get("command"):
             st.code(info.meta["command"], language="bash", wrap_lines=True)
         cols = st.container(horizontal=True, vertical_alignment="center")

@@ -75,7 +75,8 @@ def save_run(run) -> None:
 
 def evaluate_saved(run, path: str, name: str) -> None:
     """Score the run's model on the test split, keep it (with its figures) as this browser's, then rerun: the
-    sidebar lists it with its card."""
+    sidebar lists it with its card. The request ("live_evaluate") is dropped only once this is done: a rerun that
+    interrupts the scoring (another click) leaves it for the next run, which scores it again; nothing is lost."""
     from pathlib import Path
 
     from vae import checkpoint
@@ -92,8 +93,8 @@ def evaluate_saved(run, path: str, name: str) -> None:
         state["live_saved"] = kept.id
         state["live_save_result"] = ("success", f"Saved as {text.plain(kept.name)}, yours, in the sidebar's model list. "
                                                 + evaluation.card(test, config) + ".")
-    finally:
-        path.unlink(missing_ok=True)
+    state.pop("live_evaluate", None)
+    path.unlink(missing_ok=True)
     st.rerun()
 
 
@@ -106,7 +107,7 @@ def save_form(run):
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
     if "live_evaluate" in state:
-        evaluate_saved(run, *state.pop("live_evaluate"))
+        evaluate_saved(run, *state["live_evaluate"])
     kind, message = state.get("live_save_result", (None, None))
     if kind:
         getattr(st, kind)(message)

@@ -29,25 +29,43 @@ def measure(data: bytes) -> tuple[dict, bytes]:
 
 
 def submit_form(engine, identity: str, model: saved.SavedModel, key: str) -> None:
-    """A class picker and "Submit to the class" for `identity`'s model `model` (nothing when they are in no class)."""
+    """A class picker and "Submit to the class" for `identity`'s model `model` (nothing when they are in no class).
+
+    The click only asks (its callback notes the class); the run does the work and keeps the outcome on screen. A rerun
+    that interrupts the measurement (Streamlit restarts the script, and a button's one-off True would be gone)
+    finds the request still noted and finishes it: a submission is made once, or refused with a reason, never lost.
+    """
     joined = [(c, m) for c, m in classes.classes_of(engine, identity) if not c.frozen]
     if not joined:
         return
+    state = st.session_state
+    asked, outcome = f"{key}_asked", f"{key}_outcome"
     row = st.container(horizontal=True, vertical_alignment="bottom")
     titles = {c.code: c.title for c, _ in joined}
-    code = row.selectbox("Class", list(titles), format_func=lambda c: f"{titles[c]} ({c})", key=f"{key}_class")
-    if row.button("Submit to the class", key=f"{key}_submit", icon=":material/upload:"):
-        klass = next(c for c, _ in joined if c.code == code)
-        data = saved.data(engine, model.id)
-        if data is None:
-            st.error("That model no longer exists (deleted in another tab?): save it again, then submit it.")
-            return
-        try:
-            figures, picture = measure(data)
-            classes.submit(engine, klass, identity, model.id, figures, picture)
-        except Refused as exc:
-            st.error(text.plain(str(exc)))
-        else:
-            st.success(f"On the board of {text.plain(klass.title)}: ELBO {figures['elbo']:.1f}, rate "
+    row.selectbox("Class", list(titles), format_func=lambda c: f"{titles[c]} ({c})", key=f"{key}_class")
+    row.button("Submit to the class", key=f"{key}_submit", icon=":material/upload:",
+               on_click=lambda: state.update({asked: (model.id, state[f"{key}_class"])}))
+    if state.get(asked, (None,))[0] == model.id:
+        klass = next((c for c, _ in joined if c.code == state[asked][1]), None)
+        state[outcome] = (model.id, *submit(engine, identity, model, klass))
+        del state[asked]
+    shown = state.get(outcome)
+    if shown and shown[0] == model.id:
+        getattr(st, shown[1])(shown[2])
+
+
+def submit(engine, identity: str, model: saved.SavedModel, klass) -> tuple[str, str]:
+    """Measure `model` and put it on `klass`'s board: ("success" | "error", what to say)."""
+    if klass is None:
+        return "error", "That class no longer takes submissions (frozen or closed): nothing was submitted."
+    data = saved.data(engine, model.id)
+    if data is None:
+        return "error", "That model no longer exists (deleted in another tab?): save it again, then submit it."
+    try:
+        figures, picture = measure(data)
+        classes.submit(engine, klass, identity, model.id, figures, picture)
+    except Refused as exc:
+        return "error", text.plain(str(exc))
+    return "success", (f"On the board of {text.plain(klass.title)}: ELBO {figures['elbo']:.1f}, rate "
                        f"{figures['rate']:.2f} nats, distortion {figures['distortion']:.2f}, IWAE log p(x) "
                        f"{figures['log_px_iwae']:.1f} (first {figures['iwae_images']:,} test images).")

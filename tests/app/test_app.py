@@ -202,6 +202,32 @@ def test_save_a_live_model_then_open_it_on_the_other_pages(sessions):
 
 
 @pytest.mark.slow
+def test_a_save_interrupted_by_a_rerun_is_finished_not_lost(sessions, monkeypatch):
+    """A rerun arriving while the saved model is scored (a click elsewhere: Streamlit restarts the script) dropped the
+    request and deleted the written file: nothing saved, nothing said. Now the next run scores it again."""
+    import streamlit as st
+
+    from ui import evaluation
+
+    score, calls = evaluation.evaluate_bytes, []
+
+    def interrupted_once(data, label="the model"):
+        calls.append(1)
+        if len(calls) == 1:
+            st.rerun()
+        return score(data, label)
+
+    monkeypatch.setattr(evaluation, "evaluate_bytes", interrupted_once)
+    at = create_and_play(sessions)
+    at.segmented_control(key="live_mode").set_value("Pause").run()
+    at.text_input(key="live_save_name").set_value("interrupted-save")
+    at.form_submit_button[-1].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(calls) == 2 and saved_checkpoint("interrupted-save") is not None
+    assert any("Saved as interrupted-save" in s.value for s in at.success)
+
+
+@pytest.mark.slow
 def test_stop_then_save_then_a_new_model(sessions):
     at = create_and_play(sessions)
     at.button(key="live_stop").click().run()

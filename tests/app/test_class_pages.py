@@ -165,3 +165,33 @@ def test_open_in_explore_from_the_board_opens_the_model_even_when_the_boards_tim
     at.run()
     assert not at.exception and at.header[0].value == "Explore the latent space"
     assert at.sidebar.selectbox(key="model").value == "adas-model"
+
+
+def test_a_submission_interrupted_by_a_rerun_is_finished_not_lost(monkeypatch):
+    """A rerun that arrives while the server measures the model (another click, a component's report: Streamlit then
+    restarts the script, and the button's one-off True is gone) lost the submission silently in Chromium under load.
+    Here the first measurement is interrupted by a rerun; the submission is still made, once, and said."""
+    import streamlit as st
+
+    from ui import submit
+
+    klass, _ = start_class()
+    classes.join(db.engine(), klass, identity.of_browser(ALICE), "Ada")
+    keep_model("adas-model", small_checkpoint(4), key=ALICE)
+    measure, calls = submit.measure, []
+
+    def interrupted_once(data):
+        calls.append(1)
+        if len(calls) == 1:
+            st.rerun()  # what a rerun request does at the script's next yield point: restart it
+        return measure(data)
+
+    monkeypatch.setattr(submit, "measure", interrupted_once)
+    at = page("pages/models.py", ALICE)
+    at.button(key="submit_adas-model_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(calls) == 2, calls
+    assert [r["model"] for r in classes.board(db.engine(), klass)] == ["adas-model"]
+    assert any("On the board of Period 3" in s.value for s in at.success)
+    at.run()  # the next run (any widget): the outcome is still on screen, and nothing is submitted again
+    assert any("On the board of Period 3" in s.value for s in at.success) and len(calls) == 2
