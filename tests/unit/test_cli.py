@@ -103,7 +103,7 @@ def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
 @pytest.mark.slow
 def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir):
     out = tmp_path / "e.safetensors"
-    vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--limit", 500, "--latent-dim", 3, "--hidden", 32,
+    vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--limit", 500, "--latent-dim", 2, "--hidden", 32,
         "--out", out, "--eval-iw-samples", 0)
     refused = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 10, "--save", check=False)
     assert refused.returncode == 2 and "whole test split" in refused.stderr
@@ -112,7 +112,8 @@ def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir)
     assert ckpt.metrics["test"]["iw_samples"] == 3 and ckpt.metrics["test"]["n"] == 10_000
     assert ckpt.meta["evaluate_command"] == f"python -m vae evaluate {out} --iw-samples 3 --seed 0 --save --save-test-latents"
     assert ckpt.meta["command"].startswith("python -m vae train")  # the training command is kept
-    assert ckpt.extras["test_mu"].shape == (10_000, 3) and "test_tsne" in ckpt.extras
+    assert ckpt.extras["test_mu"].shape == (10_000, 2) and ckpt.extras["test_labels"].shape == (10_000,)
+    assert "test_tsne" not in ckpt.extras  # 2-D: the scatter is z itself (a 3-D model's t-SNE: tests/unit/test_latent.py)
 
 
 def test_every_config_field_is_a_flag_and_a_recorded_command_parses_back_to_its_config():

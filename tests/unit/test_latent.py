@@ -97,3 +97,20 @@ def _inside(points: np.ndarray, polygon: np.ndarray) -> float:
     x1, y1 = polygon[1:, 0], polygon[1:, 1]
     crosses = ((y0 > y) != (y1 > y)) & (x < (x1 - x0) * (y - y0) / (y1 - y0 + 1e-300) + x0)
     return float((crosses.sum(1) % 2 == 1).mean())
+
+
+def test_the_extras_a_checkpoint_stores_hold_the_means_labels_and_a_tsne_map_beyond_2d():
+    """(The CLI's evaluate --save-test-latents stores these; its test uses a 2-D model, so no t-SNE of 10,000 points.)"""
+    from vae import VAE, VAEConfig, latent
+
+    torch.manual_seed(0)
+    images, labels = torch.rand(120, 784), torch.arange(120) % 10
+    for d in (2, 3):
+        model = VAE(VAEConfig(latent_dim=d, hidden=(16,)))
+        extras = latent.test_latent_extras(model, images, labels)
+        mu, _ = encode_dataset(model, images)
+        torch.testing.assert_close(extras["test_mu"], mu.half())
+        assert extras["test_labels"].dtype == torch.uint8 and extras["test_labels"].tolist() == labels.tolist()
+        assert ("test_tsne" in extras) == (d > 2)
+    assert extras["test_tsne"].shape == (120, 2) and extras["test_tsne"].dtype == torch.float16
+    assert np.isfinite(extras["test_tsne"].float().numpy()).all() and extras["test_tsne"].float().std() > 0
