@@ -6,6 +6,7 @@ import io
 import re
 
 import torch
+from playwright.sync_api import expect
 
 from classroom import classes, db, identity, models
 from tests.support import ROOT
@@ -13,7 +14,7 @@ from tests.support.databases import fresh_database
 from tests.support.figure_lint import lint
 from tests.support.people import Person
 from tests.support.server import needs_chromium, streamlit_server
-from tests.support.walk import wait_idle
+from tests.support.walk import runs, wait_idle
 from vae import VAE, VAEConfig, checkpoint
 
 needs_chromium()
@@ -37,9 +38,15 @@ def upload(person: Person, name: str, data: bytes) -> None:
 
 def submit_from_models_page(person: Person, name: str) -> None:
     person.open("models")
-    person.page.get_by_test_id("stExpander").filter(has_text=f"{name}  (yours)").locator("summary").click()
-    person.click("button", re.compile("Submit to the class"))
-    person.page.get_by_text("On the board of").wait_for()
+    model = person.page.get_by_test_id("stExpander").filter(has_text=f"{name}  (yours)")
+    model.locator("summary").click()
+    submit = model.get_by_role("button", name=re.compile("Submit to the class"))
+    submit.wait_for()
+    wait_idle(person.page)  # the expander done opening: a click while it grows could land beside the button
+    before = runs(person.page)
+    submit.click()
+    wait_idle(person.page, since=before, timeout=180)
+    model.get_by_text("On the board of").wait_for()
 
 
 def test_two_students_save_with_the_default_name_and_each_keeps_their_own(people, class_server):
@@ -64,7 +71,8 @@ def test_two_students_save_with_the_default_name_and_each_keeps_their_own(people
         assert model.owner == identity.of_browser(student.key())
         student.open("models")
         mine = student.page.get_by_test_id("stExpander").filter(has_text="(yours)")
-        assert mine.count() == 1 and saved[student] in mine.first.inner_text()
+        expect(mine).to_have_count(1)  # waits for the list, as a reader does
+        assert saved[student] in mine.first.inner_text()
         mine.first.locator("summary").click()
         wait_idle(student.page, timeout=60)
         with student.page.expect_download() as download:
