@@ -5,15 +5,32 @@ and /elbo/_stcore/host-config first (two 404s, streamlit/streamlit#7074), then /
 address from `window.__streamlit.BACKEND_BASE_URL` when a page sets it before its scripts run; this middleware
 writes that into the HTML of every page (the app's root, whatever `server.baseUrlPath` is). `streamlit run app.py`
 works as well, with those two 404s per link.
+
+The page also imports Streamlit's Plotly chunk at once: by default the frontend asks for it only when the first chart
+arrives, after the page's first run, and then downloads and evaluates 4.7 MB (0.7 s of the browser's main thread)
+before it draws; now that happens while the server runs the page (benchmarks/app_startup.py: the first scatter 1.58x a
+bare Streamlit + Plotly page before, 1.20x after, with the legacy-pages rerun below gone too).
 """
+import functools
+from pathlib import Path
+
 import streamlit as st
 from starlette.middleware import Middleware
 
 from streamlit import config
+from streamlit.runtime.pages_manager import PagesManager
+
+
+@functools.cache
+def plotly_chunks() -> tuple[str, ...]:
+    """The file name of the frontend's Plotly chunk in this Streamlit (PlotlyChart.<hash>.js), if it has one."""
+    folder = Path(st.__file__).parent / "static" / "static" / "js"
+    return tuple(sorted(path.name for path in folder.glob("PlotlyChart.*.js")))
 
 
 class BaseUrlHint:
-    """ASGI middleware: the app's HTML gets a script naming the server's base URL before Streamlit's own."""
+    """ASGI middleware: the app's HTML gets a script naming the server's base URL, and one importing Plotly's chunk,
+    before Streamlit's own."""
 
     def __init__(self, app):
         self.app = app
@@ -22,8 +39,10 @@ class BaseUrlHint:
     def script() -> bytes:
         base = config.get_option("server.baseUrlPath").strip("/")
         base = f"/{base}/" if base else "/"
+        preload = b"".join(b'<script type="module">import("' + base.encode() + b"static/js/" + name.encode()
+                           + b'").catch(() => {})</script>' for name in plotly_chunks())
         return (b"<script>window.__streamlit = Object.assign(window.__streamlit || {}, "
-                b"{BACKEND_BASE_URL: location.origin + '" + base.encode() + b"'});</script>")
+                b"{BACKEND_BASE_URL: location.origin + '" + base.encode() + b"'});</script>" + preload)
 
     @staticmethod
     def is_page(scope) -> bool:
@@ -61,5 +80,10 @@ class BaseUrlHint:
 
         await self.app(scope, receive, rewrite)
 
+
+# Every page goes through app.py's st.navigation. Streamlit would serve a fresh server's first deep link (say /explore)
+# the legacy pages/ way, and ui/shell.require_app() would then rerun it through app.py: 0.7 s of the first page.
+# Told before any session starts, it never does.
+PagesManager.uses_pages_directory = False
 
 app = st.App("app.py", middleware=[Middleware(BaseUrlHint)])
