@@ -97,7 +97,7 @@ def main():
         presses = moves
         print(f"(b) server-side slider on the same page, dragged: {updates / elapsed:.1f} image updates/s "
               f"({presses} pointer moves in {args.seconds:.0f} s)")
-        print(f"target: >= 60 frames/s and p95 <= 4 ms for (a)")
+        print("target: >= 60 frames/s and p95 <= 4 ms for (a)")
 
 
 if __name__ == "__main__":
