@@ -338,3 +338,29 @@ def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_brows
     assert eventually(lambda: digit.evaluate("c => c.toDataURL()") != before)
     assert page.evaluate("() => window.__vaePadStats.frames") > frames
     page.screenshot(path=ARTIFACTS / "explore-pad-16d.png", full_page=True)
+
+
+def test_the_pad_gets_its_weights_when_its_request_is_lost(browser, server):
+    """Under load the pad once stayed blank for good: it asked for the decoder's weights once (a trigger), and when
+    that request came to nothing (the run it started cut short, the trigger not taken) nothing asked again. Here the
+    websocket drops the pad's first request; the pad must ask again and draw."""
+    dropped = []
+
+    def route(ws):
+        server_side = ws.connect_to_server()
+        server_side.on_message(lambda message: ws.send(message))
+
+        def to_server(message):
+            data = message if isinstance(message, bytes) else message.encode()
+            if not dropped and b"need_weights" in data:
+                dropped.append(len(data))
+                return
+            server_side.send(message)
+
+        ws.on_message(to_server)
+
+    with new_session(browser, timeout=60) as page:
+        page.route_web_socket(re.compile(r".*/_stcore/stream"), route)
+        page.goto(f"{server}/explore?model=mnist-16d-sigma0.3")
+        page.locator(".vae-pad .sliders input").first.wait_for(timeout=30_000)  # drawn: it has the weights
+    assert dropped, "the pad never asked"

@@ -3,6 +3,8 @@ fresh browser shows the same view with its hidden controls absent and their valu
 three-step lesson, hands out its link, and sees the class's predictions before revealing them."""
 import re
 
+from playwright.sync_api import expect
+
 from classroom import classes, db
 from tests.support import ROOT
 from tests.support.figure_lint import lint
@@ -48,10 +50,11 @@ def test_a_shared_link_opens_the_same_view_with_its_hidden_controls_absent_and_h
         page.goto(link)
         wait_idle(page, since=0, start_timeout=10, timeout=120)
         page.get_by_role("heading", name="ELBO decomposition").wait_for(timeout=90_000)
-        assert not page.get_by_test_id("stSidebarNav").is_visible()
-        assert not page.get_by_test_id("stSidebar").is_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_be_hidden()  # waits, as a screen settles: once, in CI under
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden()     # load, read the sidebar before its style came
         slider = page.locator(".st-key-elbo_sigma")
-        assert slider.count() == 1 and not slider.is_visible()  # absent from the view
+        expect(slider).to_have_count(1)
+        expect(slider).to_be_hidden()  # absent from the view
         beta = page.get_by_test_id("stMetric").filter(has_text="equivalent β").get_by_test_id("stMetricValue")
         assert beta.inner_text() == "0.5"  # its value held: 2 × 0.5²
         assert "test #4" in page.get_by_test_id("stMain").inner_text()

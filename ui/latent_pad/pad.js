@@ -9,7 +9,7 @@ function bytesFromBase64(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-function ensureModel(data, setTriggerValue) {
+function ensureModel(data, setTriggerValue, root) {
   if (data.payload && !MODELS.has(data.model)) {
     MODELS.set(data.model, {
       decode: decoderFromPayload(data.payload),
@@ -19,8 +19,23 @@ function ensureModel(data, setTriggerValue) {
     });
   }
   const model = MODELS.get(data.model);
-  if (!model) setTriggerValue("need_weights", data.model);
+  root.__wanted = data.model;
+  root.__ask = setTriggerValue;  // the newest render's
+  if (!model) askForWeights(root, data.model, 3000);
   return model;
+}
+
+// Ask Python for a model's weights, and ask again (after 3 s, then 6, 12, ... at most 30) while they have not come:
+// a request can come to nothing (the run it starts cut short by another, its message lost), and Streamlit renders
+// this component again only when its data change, so without a retry the pad would stay blank for good.
+function askForWeights(root, modelId, wait) {
+  clearTimeout(root.__retry);
+  root.__ask("need_weights", modelId);
+  root.__retry = setTimeout(() => {
+    if (root.isConnected && root.__wanted === modelId && !MODELS.has(modelId)) {
+      askForWeights(root, modelId, Math.min(2 * wait, 30000));
+    }
+  }, wait);
 }
 
 function build(root) {
@@ -52,7 +67,7 @@ export default function (component) {
     Object.assign(document.createElement("div"), { className: "vae-pad" }));
   root.__id = root.__id || `vae-pad-${Math.random().toString(36).slice(2)}`;
   const ui = root.__ui || (root.__ui = build(root));
-  const model = ensureModel(data, setTriggerValue);
+  const model = ensureModel(data, setTriggerValue, root);
   if (!model) return;
   const [dx, dy] = data.dims;
   const [[x0, x1], [y0, y1]] = data.ranges;
