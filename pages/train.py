@@ -88,6 +88,10 @@ def evaluate_saved(run, path: str, name: str) -> None:
         kept = saved.save(store.database(), identity.current(), name, data, config.dataset, store.reserved_names())
     except (OSError, checkpoint.CheckpointError, Refused) as exc:
         state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
+    except Exception:  # shown once, not retried on every run (a rerun is no Exception: it keeps the request)
+        state.pop("live_evaluate", None)
+        path.unlink(missing_ok=True)
+        raise
     else:
         run.saved_as = kept.name
         state["live_saved"] = kept.id

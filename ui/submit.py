@@ -47,7 +47,11 @@ def submit_form(engine, identity: str, model: saved.SavedModel, key: str) -> Non
                on_click=lambda: state.update({asked: (model.id, state[f"{key}_class"])}))
     if state.get(asked, (None,))[0] == model.id:
         klass = next((c for c, _ in joined if c.code == state[asked][1]), None)
-        state[outcome] = (model.id, *submit(engine, identity, model, klass))
+        try:
+            state[outcome] = (model.id, *submit(engine, identity, model, klass))
+        except Exception:  # a failure shows once; it is not retried on every run (a rerun is no Exception: kept)
+            del state[asked]
+            raise
         del state[asked]
     shown = state.get(outcome)
     if shown and shown[0] == model.id:

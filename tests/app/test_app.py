@@ -228,6 +228,27 @@ def test_a_save_interrupted_by_a_rerun_is_finished_not_lost(sessions, monkeypatc
 
 
 @pytest.mark.slow
+def test_a_save_that_fails_unexpectedly_is_shown_once_not_retried_on_every_run(sessions, monkeypatch):
+    from ui import evaluation
+
+    calls = []
+
+    def broken(data, label="the model"):
+        calls.append(1)
+        raise ValueError("a bug in the scoring")
+
+    monkeypatch.setattr(evaluation, "evaluate_bytes", broken)
+    at = create_and_play(sessions)
+    at.segmented_control(key="live_mode").set_value("Pause").run()
+    at.text_input(key="live_save_name").set_value("broken-save")
+    at.form_submit_button[-1].click().run()
+    assert at.exception and "a bug in the scoring" in at.exception[0].value
+    at.run()
+    assert not at.exception and len(calls) == 1 and "live_evaluate" not in at.session_state
+    assert saved_checkpoint("broken-save") is None
+
+
+@pytest.mark.slow
 def test_stop_then_save_then_a_new_model(sessions):
     at = create_and_play(sessions)
     at.button(key="live_stop").click().run()

@@ -195,3 +195,24 @@ def test_a_submission_interrupted_by_a_rerun_is_finished_not_lost(monkeypatch):
     assert any("On the board of Period 3" in s.value for s in at.success)
     at.run()  # the next run (any widget): the outcome is still on screen, and nothing is submitted again
     assert any("On the board of Period 3" in s.value for s in at.success) and len(calls) == 2
+
+
+def test_a_submission_that_fails_unexpectedly_is_shown_once_not_retried_on_every_run(monkeypatch):
+    """The request is kept across a rerun (above); a failure of another kind must not make every later run retry it."""
+    from ui import submit
+
+    klass, _ = start_class()
+    classes.join(db.engine(), klass, identity.of_browser(ALICE), "Ada")
+    keep_model("adas-model", small_checkpoint(5), key=ALICE)
+    calls = []
+
+    def broken(data):
+        calls.append(1)
+        raise ValueError("a bug in the measurement")
+
+    monkeypatch.setattr(submit, "measure", broken)
+    at = page("pages/models.py", ALICE)
+    at.button(key="submit_adas-model_submit").click().run()
+    assert at.exception and "a bug in the measurement" in at.exception[0].value
+    at.run()
+    assert not at.exception and len(calls) == 1 and classes.board(db.engine(), klass) == []
