@@ -2,7 +2,7 @@
 import streamlit as st
 
 from classroom import Refused, models as saved
-from ui import evaluation, identity, images, live_runs, metrics, plots, sidebar, store, submit, text
+from ui import evaluation, identity, images, live_runs, metrics, pending, plots, sidebar, store, submit, text
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -73,33 +73,21 @@ def save_run(run) -> None:
         state["live_evaluate"] = (str(path), name)
 
 
-def evaluate_saved(run, path: str, name: str) -> None:
-    """Score the run's model on the test split, keep it (with its figures) as this browser's, then rerun: the
-    sidebar lists it with its card. The request ("live_evaluate") is dropped only once this is done: a rerun that
-    interrupts the scoring (another click) leaves it for the next run, which scores it again; nothing is lost."""
-    from pathlib import Path
-
+def evaluate_saved(run, path, name: str) -> None:
+    """Score the run's model (its file at `path`) on the test split and keep it, with its figures, as this browser's."""
     from vae import checkpoint
 
-    path = Path(path)
     try:
         data, test = evaluation.evaluate_bytes(path.read_bytes(), text.plain(name))
         config = checkpoint.from_bytes(data).config
         kept = saved.save(store.database(), identity.current(), name, data, config.dataset, store.reserved_names())
     except (OSError, checkpoint.CheckpointError, Refused) as exc:
         state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
-    except Exception:  # shown once, not retried on every run (a rerun is no Exception: it keeps the request)
-        state.pop("live_evaluate", None)
-        path.unlink(missing_ok=True)
-        raise
     else:
         run.saved_as = kept.name
         state["live_saved"] = kept.id
         state["live_save_result"] = ("success", f"Saved as {text.plain(kept.name)}, yours, in the sidebar's model list. "
                                                 + evaluation.card(test, config) + ".")
-    state.pop("live_evaluate", None)
-    path.unlink(missing_ok=True)
-    st.rerun()
 
 
 def save_form(run):
@@ -110,8 +98,13 @@ def save_form(run):
         st.text_input("Name", key="live_save_name", persist_state="session",
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
-    if "live_evaluate" in state:
-        evaluate_saved(run, *state["live_evaluate"])
+    if "live_evaluate" in state:  # Save was clicked: score and keep the model (ui/pending: a rerun does not lose it)
+        from pathlib import Path
+
+        path = Path(state["live_evaluate"][0])
+        with pending.carried_out("live_evaluate", then=lambda: path.unlink(missing_ok=True)) as (_, name):
+            evaluate_saved(run, path, name)
+        st.rerun()  # the sidebar lists the model with its card
     kind, message = state.get("live_save_result", (None, None))
     if kind:
         getattr(st, kind)(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from classroom import Refused, classes, models as saved
-from ui import images, plots, store, text
+from ui import images, pending, plots, store, text
 
 
 def measure(data: bytes) -> tuple[dict, bytes]:
@@ -31,9 +31,8 @@ def measure(data: bytes) -> tuple[dict, bytes]:
 def submit_form(engine, identity: str, model: saved.SavedModel, key: str) -> None:
     """A class picker and "Submit to the class" for `identity`'s model `model` (nothing when they are in no class).
 
-    The click only asks (its callback notes the class); the run does the work and keeps the outcome on screen. A rerun
-    that interrupts the measurement (Streamlit restarts the script, and a button's one-off True would be gone)
-    finds the request still noted and finishes it: a submission is made once, or refused with a reason, never lost.
+    The click only asks (its callback notes the class); the run does the work (ui/pending: a rerun that cuts it short
+    does not lose it) and keeps the outcome on screen: a submission is made once, or refused with a reason.
     """
     joined = [(c, m) for c, m in classes.classes_of(engine, identity) if not c.frozen]
     if not joined:
@@ -46,13 +45,9 @@ def submit_form(engine, identity: str, model: saved.SavedModel, key: str) -> Non
     row.button("Submit to the class", key=f"{key}_submit", icon=":material/upload:",
                on_click=lambda: state.update({asked: (model.id, state[f"{key}_class"])}))
     if state.get(asked, (None,))[0] == model.id:
-        klass = next((c for c, _ in joined if c.code == state[asked][1]), None)
-        try:
+        with pending.carried_out(asked) as (_, code):
+            klass = next((c for c, _ in joined if c.code == code), None)
             state[outcome] = (model.id, *submit(engine, identity, model, klass))
-        except Exception:  # a failure shows once; it is not retried on every run (a rerun is no Exception: kept)
-            del state[asked]
-            raise
-        del state[asked]
     shown = state.get(outcome)
     if shown and shown[0] == model.id:
         getattr(st, shown[1])(shown[2])
