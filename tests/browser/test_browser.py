@@ -340,27 +340,47 @@ def test_pad_on_a_16d_model_moves_the_other_dimensions_with_sliders_in_the_brows
     page.screenshot(path=ARTIFACTS / "explore-pad-16d.png", full_page=True)
 
 
-def test_the_pad_gets_its_weights_when_its_request_is_lost(browser, server):
-    """Under load the pad once stayed blank for good: it asked for the decoder's weights once (a trigger), and when
-    that request came to nothing (the run it started cut short, the trigger not taken) nothing asked again. Here the
-    websocket drops the pad's first request; the pad must ask again and draw."""
+def drop_first_message(page, to_server: bool, matches) -> list:
+    """Route the tab's Streamlit websocket through the test and drop the first message (to the server, or to the page)
+    that `matches(bytes)`; the returned list gets that message's size."""
     dropped = []
 
     def route(ws):
         server_side = ws.connect_to_server()
-        server_side.on_message(lambda message: ws.send(message))
 
-        def to_server(message):
-            data = message if isinstance(message, bytes) else message.encode()
-            if not dropped and b"need_weights" in data:
-                dropped.append(len(data))
-                return
-            server_side.send(message)
+        def relay(target, watched: bool):
+            def forward(message):
+                data = message if isinstance(message, bytes) else message.encode()
+                if watched and not dropped and matches(data):
+                    dropped.append(len(data))
+                    return
+                target.send(message)
+            return forward
 
-        ws.on_message(to_server)
+        ws.on_message(relay(server_side, watched=to_server))
+        server_side.on_message(relay(ws, watched=not to_server))
 
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), route)
+    return dropped
+
+
+def test_the_pad_gets_its_weights_when_its_request_is_lost(browser, server):
+    """Under load the pad once stayed blank for good: it asked for the decoder's weights once (a trigger), and when
+    that request came to nothing (the run it started cut short, the trigger not taken) nothing asked again. Here the
+    websocket drops the pad's first request; the pad must ask again and draw."""
     with new_session(browser, timeout=60) as page:
-        page.route_web_socket(re.compile(r".*/_stcore/stream"), route)
+        dropped = drop_first_message(page, to_server=True, matches=lambda data: b"need_weights" in data)
         page.goto(f"{server}/explore?model=mnist-16d-sigma0.3")
         page.locator(".vae-pad .sliders input").first.wait_for(timeout=30_000)  # drawn: it has the weights
     assert dropped, "the pad never asked"
+
+
+def test_the_pad_gets_its_weights_when_the_message_carrying_them_is_lost(browser, server):
+    """The other half: the server sends the weights once (about 1 MB, in one run's message); when that message never
+    reaches the component, the pad must ask again and draw."""
+    with new_session(browser, timeout=60) as page:
+        # the weights: nothing else on this page is that large
+        dropped = drop_first_message(page, to_server=False, matches=lambda data: len(data) > 500_000)
+        page.goto(f"{server}/explore?model=mnist-16d-sigma0.3")
+        page.locator(".vae-pad .sliders input").first.wait_for(timeout=30_000)  # drawn: it has the weights
+    assert dropped, "no message carried the weights"
