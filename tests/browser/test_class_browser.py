@@ -14,7 +14,7 @@ from tests.support.databases import fresh_database
 from tests.support.figure_lint import lint
 from tests.support.people import Person
 from tests.support.server import needs_chromium, streamlit_server
-from tests.support.walk import runs, wait_idle
+from tests.support.walk import wait_idle
 from vae import VAE, VAEConfig, checkpoint
 
 needs_chromium()
@@ -40,12 +40,9 @@ def submit_from_models_page(person: Person, name: str) -> None:
     person.open("models")
     model = person.page.get_by_test_id("stExpander").filter(has_text=f"{name}  (yours)")
     model.locator("summary").click()
-    submit = model.get_by_role("button", name=re.compile("Submit to the class"))
-    submit.wait_for()
+    model.get_by_role("button", name=re.compile("Submit to the class")).wait_for()
     wait_idle(person.page)  # the expander done opening: a click while it grows could land beside the button
-    before = runs(person.page)
-    submit.click()
-    wait_idle(person.page, since=before, timeout=180)
+    person.click("button", re.compile("Submit to the class"), within=model)
     model.get_by_text("On the board of").wait_for()
 
 

@@ -19,9 +19,10 @@ class Person:
         self.page.goto(f"{self.url}/{path}")
         wait_idle(self.page, since=0, start_timeout=10, timeout=120)
 
-    def click(self, role: str, name, timeout: float = 180) -> None:
+    def click(self, role: str, name, timeout: float = 180, within=None) -> None:
+        """Click the first `role` named `name` (on the page, or `within` a locator), then wait for the run it starts."""
         before = runs(self.page)
-        self.page.get_by_role(role, name=name, exact=isinstance(name, str)).first.click()
+        (within or self.page).get_by_role(role, name=name, exact=isinstance(name, str)).first.click()
         wait_idle(self.page, since=before, timeout=timeout)
 
     def fill(self, label: str, value: str) -> None:
