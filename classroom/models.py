@@ -67,14 +67,28 @@ def check_name(name) -> str:
     return name
 
 
+def taken(name: str) -> Refused:
+    return Refused(f"The name {name} is taken; choose another, e.g. {name[:59]}-{suffix()}.")
+
+
+def free_name(engine, name, reserved=()) -> str:
+    """The name, stripped, if a model may be saved under it now; Refused as `save` would refuse it (a bad name, a
+    shipped model's, one taken). Asked before slow work (scoring a model) so that nobody waits to hear it; `save`
+    asks again, as another may take the name meanwhile."""
+    name = check_name(name)
+    if name in set(reserved):
+        raise Refused(f"{name} is the name of a shipped model; choose another, e.g. {name}-{suffix()}.")
+    if find(engine, name) is not None:
+        raise taken(name)
+    return name
+
+
 def save(engine, owner: str, name: str, data: bytes, dataset: str, reserved=()) -> SavedModel:
     """Keep checkpoint `data` as `owner`'s model `name`. Refused: no identity, a bad or taken name (a free one is
     offered), a name in `reserved` (shipped models), too many models, too large a file."""
     if not owner:
         raise Refused("This browser has no identity yet, so the model cannot be kept as yours. Reload the page.")
-    name = check_name(name)
-    if name in set(reserved):
-        raise Refused(f"{name} is the name of a shipped model; choose another, e.g. {name}-{suffix()}.")
+    name = free_name(engine, name, reserved)
     if len(data) > MAX_MODEL_BYTES:
         raise Refused(f"The file is {len(data) / 2**20:.1f} MiB; models are limited to {MAX_MODEL_BYTES // 2**20} MiB.")
     row = {"name": name, "owner": owner, "dataset": dataset, "sha256": hashlib.sha256(data).hexdigest(),
@@ -87,7 +101,7 @@ def save(engine, owner: str, name: str, data: bytes, dataset: str, reserved=()) 
                               "delete one on the Models page first.")
             model_id = connection.execute(insert(models).values(**row).returning(models.c.id)).scalar_one()
     except IntegrityError:
-        raise Refused(f"The name {name} is taken; choose another, e.g. {name[:59]}-{suffix()}.") from None
+        raise taken(name) from None
     return SavedModel(model_id, name, owner, dataset, row["sha256"], row["size"], row["created"])
 
 

@@ -62,7 +62,7 @@ def save_run(run) -> None:
     split (with a progress bar) and keeps it as this browser's."""
     name = state["live_save_name"]
     try:
-        saved.check_name(name)
+        saved.free_name(store.database(), name, store.reserved_names())  # now, not after a minute of scoring
         if identity.current() is None:
             raise Refused("This browser has no key yet, so the model could not be kept as yours: try again.")
         with st.spinner("Encoding the test set…"):
