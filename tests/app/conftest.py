@@ -16,3 +16,12 @@ def app_runs_through_its_entrypoint(monkeypatch):
             PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(app_test, "PagesManager", EntrypointPages)
+
+
+@pytest.fixture
+def quick_scoring(monkeypatch):
+    """Save scores the model with IWAE K = 1 instead of 100 (10,000 × 100 decodes: 15 s here), for tests of the
+    save's flow; test_app.test_save_a_live_model_then_open_it_on_the_other_pages checks the figures at K = 100."""
+    from ui import evaluation
+
+    monkeypatch.setattr(evaluation, "IW_SAMPLES", 1)

@@ -202,7 +202,7 @@ def test_save_a_live_model_then_open_it_on_the_other_pages(sessions):
 
 
 @pytest.mark.slow
-def test_a_save_interrupted_by_a_rerun_is_finished_not_lost(sessions, monkeypatch):
+def test_a_save_interrupted_by_a_rerun_is_finished_not_lost(sessions, monkeypatch, quick_scoring):
     """A rerun arriving while the saved model is scored (a click elsewhere: Streamlit restarts the script) dropped the
     request and deleted the written file: nothing saved, nothing said. Now the next run scores it again."""
     import streamlit as st
@@ -249,7 +249,7 @@ def test_a_save_that_fails_unexpectedly_is_shown_once_not_retried_on_every_run(s
 
 
 @pytest.mark.slow
-def test_stop_then_save_then_a_new_model(sessions):
+def test_stop_then_save_then_a_new_model(sessions, quick_scoring):
     at = create_and_play(sessions)
     at.button(key="live_stop").click().run()
     assert any("stopped" in i.value for i in at.info)
@@ -289,7 +289,12 @@ def test_keep_alive_pings_a_live_run_from_any_page():
 
 
 @pytest.mark.slow
-def test_a_bad_or_taken_save_name_is_refused_with_a_message(sessions, state_dir):
+def test_a_bad_or_taken_save_name_is_refused_with_a_message(sessions, state_dir, monkeypatch):
+    """Refused at once: a taken name was told only after the model had been scored on the test split (15 s here)."""
+    from ui import evaluation
+
+    scored = []
+    monkeypatch.setattr(evaluation, "evaluate_bytes", lambda *args: scored.append(args))
     at = create_and_play(sessions)
     at.text_input(key="live_save_name").set_value("../escape")
     at.form_submit_button[-1].click().run()
@@ -302,6 +307,7 @@ def test_a_bad_or_taken_save_name_is_refused_with_a_message(sessions, state_dir)
     from classroom import db, models
 
     assert models.data(db.engine(), models.find(db.engine(), "taken-name").id) == b"another student's"
+    assert not scored
 
 
 def test_models_page_uploads_a_valid_checkpoint_and_deletes_it():

@@ -121,7 +121,7 @@ def test_a_beta_above_the_old_live_limit_trains():
 
 
 @pytest.mark.slow
-def test_a_saved_live_model_is_in_the_sidebar_at_once():
+def test_a_saved_live_model_is_in_the_sidebar_at_once(quick_scoring):
     """After Save the message said "Choose it in the sidebar", but the model appeared there one run later."""
     at = session()
     visit(at, "pages/train.py")
