@@ -2,14 +2,19 @@
 
 The combinatorics are walked by AppTest in tests/app/test_sessions.py (every ordered pair of pages on three models,
 each sidebar choice three times on every page, σ_dec kept across visits, a large β). Here one session, in Chromium,
-leaves Explore for every page and comes back, changes the model and the dataset where the page depends on them, and
-a seeded monkey does what a restless student does (benchmarks/monkey.py runs it for longer). A journey does not stop
-at the first broken step: it collects them all and fails with the list, so one run shows the pattern.
+leaves Explore for every page and comes back, reading each page as it goes (tests/support/figure_lint.py: words
+broken or cut, labels on top of each other, log ticks that do not read, a line hidden under another, a chart wider than
+its column, a stray "None", and the browser's console) at a wide and a narrow window; changes the model and the
+dataset where the page depends on them, and reads the pages that change with the model on a Fashion-MNIST and a 16-D
+model at the narrow window, where words break and labels collide first. A seeded monkey does what a restless student
+does (benchmarks/monkey.py runs it for longer). A journey does not stop at the first broken step: it collects them
+all and fails with the list, so one run shows the pattern.
 """
 import time
 
 import pytest
 
+from tests.support.figure_lint import Console, lint
 from tests.support.monkey import Monkey
 from tests.support.server import needs_chromium
 from tests.support.walk import (
@@ -21,6 +26,8 @@ from tests.support.walk import (
     fingerprint,
     goto_page,
     new_session,
+    resize,
+    settle,
     sidebar_dataset,
     sidebar_model,
 )
@@ -29,6 +36,9 @@ needs_chromium()
 
 EXPLORE = "Explore the latent space"
 MODEL = "mnist-2d-sigma0.3"
+WIDE, NARROW = 1500, 1100
+MODEL_PAGES = ["Explore the latent space", "Interpolate", "Generate", "ELBO decomposition", "The reparameterisation",
+               "True posterior vs q"]
 
 
 @pytest.fixture
@@ -60,6 +70,17 @@ class Journey:
         """Record a failure of the last step found by the caller's own check."""
         self.failures.append(f"[{self.label}] {message}")
 
+    def read(self, widths) -> None:
+        """The figure lint of the page as it is drawn now, at each of `widths` in turn (the window stays at the
+        last); each problem is a failure of the last step."""
+        for n, width in enumerate(widths):
+            if n or self.page.viewport_size["width"] != width:
+                resize(self.page, width)
+            else:
+                settle(self.page)
+            for problem in lint(self.page):
+                self.fail(f"@{width}px: {problem}")
+
     def done(self):
         assert not self.failures, (f"{len(self.failures)} of {self.steps} steps failed:\n  "
                                    + "\n  ".join(f[:300] for f in self.failures[:20]))
@@ -67,15 +88,19 @@ class Journey:
 
 def test_every_page_and_back_then_the_sidebars_choices(session):
     """Explore → every other page → Explore (Streamlit drops a widget's state when a run does not draw it: Explore,
-    the page with the most state, is re-entered from every page); the model stays the one chosen. Then, on the
-    pages that depend on it, the model changed and changed back redraws the page; and the other dataset brings one
-    of its own models."""
+    the page with the most state, is re-entered from every page); the model stays the one chosen, and each page reads
+    cleanly at both widths. Then, on the pages that depend on it, the model changed and changed back redraws the page;
+    the other dataset brings one of its own models; the model pages read cleanly on it and on a 16-D model."""
     page = session
+    console = Console(page)
     journey = Journey(page, MODEL)
     goto_page(page, EXPLORE)
-    journey.step(f"open {EXPLORE}", lambda: None, expect_model=MODEL)
+    if journey.step(f"open {EXPLORE}", lambda: None, expect_model=MODEL):
+        journey.read((WIDE, NARROW))
     for title in [t for t in PAGES if t != EXPLORE]:
-        journey.step(f"{EXPLORE} → {title}", lambda title=title: goto_page(page, title), expect_model=MODEL)
+        if journey.step(f"{EXPLORE} → {title}", lambda title=title: goto_page(page, title), expect_model=MODEL):
+            width = page.viewport_size["width"]  # read at this width first, then the other (one resize a page)
+            journey.read((width, NARROW if width == WIDE else WIDE))
         journey.step(f"{title} → {EXPLORE}", lambda: goto_page(page, EXPLORE), expect_model=MODEL)
     for title in ("ELBO decomposition", "Generate", EXPLORE):
         if current_page(page) != title:
@@ -86,10 +111,21 @@ def test_every_page_and_back_then_the_sidebars_choices(session):
                             expect_model=name) and fingerprint(page) == before:
                 journey.fail("the page did not redraw (the same charts, images and metrics as before the change)")
     here = sidebar_dataset(page)
+    resize(page, NARROW)
     for label, prefix in (("Fashion-MNIST", "fashion-"), (here, "mnist-")):
         if journey.step(f"dataset → {label}", lambda label=label: choose_dataset(page, label), expect_dataset=label) \
                 and not sidebar_model(page).startswith(prefix):
             journey.fail(f"the sidebar's model {sidebar_model(page)} is not one of the {label}")
+        if prefix == "mnist-":
+            journey.step("model → mnist-16d-sigma0.3", lambda: choose_model(page, "mnist-16d-sigma0.3"),
+                         expect_model="mnist-16d-sigma0.3")
+        model = sidebar_model(page)
+        for title in MODEL_PAGES:  # where the model changes the page
+            if journey.step(f"on {model}: {title}", lambda title=title: current_page(page) == title
+                            or goto_page(page, title), expect_model=model):
+                journey.read((NARROW,))
+    for line in console.take():
+        journey.fail(line)
     journey.done()
 
 
