@@ -47,12 +47,13 @@ def current() -> str | None:
 
 def mount() -> None:
     """app.py, every run, before the sidebar lists models: the key keeper, which reports the key when the server
-    does not know it (a new browser's first visit; its cookie says it on every later session's first run)."""
+    does not know it (a new browser's first visit to `streamlit run app.py`; serve.py proposes one with the page,
+    and a cookie says it on every later session's first run) or knows another than the browser keeps."""
     from ui.browser_key import browser_key
 
     known = current() is not None
     with st.sidebar:
         reported = browser_key(known)
-    if not known and identity.of_browser(reported):
-        st.session_state[KEY] = reported
-        st.session_state[IDENTITY] = identity.of_browser(reported)
+    found = identity.of_browser(reported)
+    if found and found != st.session_state.get(IDENTITY) and not _signed_in():
+        st.session_state[KEY], st.session_state[IDENTITY] = reported, found

@@ -186,43 +186,81 @@ def test_a_deep_link_on_a_fresh_server_opens_the_page_inside_the_app(browser, mn
             assert not seen
 
 
-def test_a_fresh_servers_first_page_runs_once_and_has_plotly_loading_before_the_server_answers(browser, mnist_dir,
-                                                                                             tmp_path):
-    """The README's server (serve.py), its first request a deep link, from a browser the app knows (its cookie: no key
-    report). The page ran twice (the legacy pages/ run, then app.py's: 0.7 s), and the browser fetched Plotly's
-    4.7 MB chunk only when the first chart arrived, after the run: the scatter drew 1.58x later than a bare page's."""
+def websocket_messages(page) -> tuple[list, list]:
+    """([(epoch seconds, ForwardMsg)], [BackMsg]): every websocket message the page receives and sends from now on."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    from classroom import identity
+    received, sent = [], []
+
+    def parse(kind, payload):
+        message = kind()
+        message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+        return message
+
+    page.on("websocket", lambda ws: (ws.on("framereceived", lambda p: received.append((time.time(), parse(ForwardMsg, p)))),
+                                     ws.on("framesent", lambda p: sent.append(parse(BackMsg, p)))))
+    return received, sent
+
+
+def test_a_fresh_servers_first_page_runs_once_and_has_plotly_loading_before_the_server_answers(browser, mnist_dir,
+                                                                                             tmp_path):
+    """The README's server (serve.py), its first request a deep link, from a browser never seen (no key cookie). The
+    page ran twice (the legacy pages/ run, then app.py's: 0.7 s), then again for the key the new browser made and
+    reported; and the browser fetched Plotly's 4.7 MB chunk only when the first chart arrived, after the run: the
+    scatter drew 1.58x later than a bare page's. Now the key comes with the page, in a cookie, and is the browser's."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(tmp_path)}) as (url, _, _):
         context = browser.new_context()
         try:
-            context.add_cookies([{"name": "vae_browser_key", "value": identity.new_key(), "url": url}])
             page = context.new_page()
             watch(page)
-            messages = []  # (epoch seconds, ForwardMsg) as they arrive
-
-            def received(payload):
-                message = ForwardMsg()
-                message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
-                messages.append((time.time(), message))
-
-            page.on("websocket", lambda ws: ws.on("framereceived", received))
-            page.goto(f"{url}/explore")
-            page.wait_for_selector(SCATTER, timeout=60_000)
+            messages, sent = websocket_messages(page)
+            page.goto(f"{url}/elbo")  # a page of charts without the latent pad (which asks for its weights: a run)
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+            page.wait_for_function("() => localStorage.getItem('vae-browser-key')")  # ui/browser_key has run
             wait_idle(page, timeout=60)
             chunk = page.evaluate("""() => performance.getEntriesByType('resource')
               .filter(e => e.name.includes('/static/js/PlotlyChart.'))
               .map(e => [e.name, (performance.timeOrigin + e.startTime) / 1000])[0]""")
             assert chunk is not None, "the Plotly chunk was never fetched"
             assert page.request.get(chunk[0]).status == 200
+            key = page.evaluate("() => localStorage.getItem('vae-browser-key')")
+            assert [c["value"] for c in context.cookies() if c["name"] == "vae_browser_key"] == [key]
         finally:
             context.close()
     finished = [m.script_finished for _, m in messages if m.WhichOneof("type") == "script_finished"]
-    assert finished and finished[0] == ForwardMsg.FINISHED_SUCCESSFULLY, finished  # not a run cut short to rerun
+    assert finished[0] == ForwardMsg.FINISHED_SUCCESSFULLY, finished  # not cut short to rerun
+    asked = [m for m in sent if m.WhichOneof("type") == "rerun_script"]
+    assert len(asked) == 1, asked[1:]  # the page's own first run, no key report after it
     first = next(t for t, m in messages if m.WhichOneof("type") == "new_session")
     assert chunk[1] < first, f"Plotly's chunk requested {chunk[1] - first:.2f} s after the server's first message"
+
+
+def test_a_browser_whose_cookie_is_gone_keeps_the_key_in_its_storage(browser, class_server):
+    """serve.py proposes a key to a browser without a cookie; one that has a key in its localStorage (its cookie
+    cleared) keeps that one, and with it its models."""
+    from classroom import db, identity, models
+    from vae import VAE, VAEConfig, checkpoint
+
+    url, database = class_server
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        watch(page)
+        page.goto(f"{url}/models")
+        wait_idle(page, since=0, start_timeout=10, timeout=120)
+        key = page.evaluate("() => localStorage.getItem('vae-browser-key')")
+        models.save(db.engine(database), identity.of_browser(key), "kept-under-my-key",
+                    checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,)))), "mnist")
+        context.clear_cookies()
+        page.reload()
+        wait_idle(page, since=0, start_timeout=10, timeout=120)
+        expect(page.get_by_test_id("stExpander").filter(has_text="kept-under-my-key  (yours)")).to_have_count(1)
+        assert [c["value"] for c in context.cookies() if c["name"] == "vae_browser_key"] == [key]
+    finally:
+        context.close()
 
 
 def test_draw_a_digit_then_it_is_framed_like_mnist_and_encoded(app):

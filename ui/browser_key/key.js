@@ -9,15 +9,19 @@ function fresh() {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+const valid = (key) => typeof key === "string" && /^[A-Za-z0-9_-]{43}$/.test(key);
+
 export default function (component) {
   const { data, setStateValue } = component;
+  const cookie = document.cookie.split("; ").filter((c) => c.startsWith(`${COOKIE}=`)).map((c) => c.slice(COOKIE.length + 1))[0];
   let key = localStorage.getItem(KEY);
-  if (!key || !/^[A-Za-z0-9_-]{43}$/.test(key)) {
-    key = fresh();
+  if (!valid(key)) {
+    key = valid(cookie) ? cookie : fresh();  // a key the server proposed with the page (serve.py), else a new one
     localStorage.setItem(KEY, key);
   }
-  if (!document.cookie.split("; ").includes(`${COOKIE}=${key}`)) {
+  if (cookie !== key) {
     document.cookie = `${COOKIE}=${key}; path=${data.path || "/"}; max-age=315360000; SameSite=Strict`;
   }
-  if (!data.known) setStateValue("key", key);
+  // The server knows this browser by its cookie; it hears the key when it knows none, or knows another one.
+  if (!data.known || cookie !== key) setStateValue("key", key);
 }
