@@ -251,7 +251,7 @@ def test_a_browser_whose_cookie_is_gone_keeps_the_key_in_its_storage(browser, cl
         watch(page)
         page.goto(f"{url}/models")
         wait_idle(page, since=0, start_timeout=10, timeout=120)
-        key = page.evaluate("() => localStorage.getItem('vae-browser-key')")
+        key = page.wait_for_function("() => localStorage.getItem('vae-browser-key')").json_value()  # ui/browser_key ran
         models.save(db.engine(database), identity.of_browser(key), "kept-under-my-key",
                     checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,)))), "mnist")
         context.clear_cookies()
