@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py` (or serve.py, the README's command)."""
 import streamlit as st
 
-from ui import identity, lesson_bar, live_runs, share, sidebar, url_state
+from ui import identity, lesson_bar, live_runs, share, shell, sidebar, url_state
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
 
@@ -45,3 +45,4 @@ finally:  # also after a page's st.stop()
     url_state.notice_ignored(st.session_state[url_state.LINK])
     if not link.lesson:
         share.share_button(page.url_path or "learn", page.url_path)
+    shell.collect_garbage_now_and_then()

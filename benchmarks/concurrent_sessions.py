@@ -143,7 +143,7 @@ def main() -> int:
     with streamlit_server(env) as (url, proc, _), chromium() as browser:
         pid = proc.pid
         warm = browser.new_page()
-        warm.goto(url)
+        warm.goto(f"{url}/explore")  # the app opens on Learn, which has no scatter
         warm.wait_for_selector(SCATTER, timeout=120_000)
         warm.close()
         base_server, base_threads = rss_mb(pid), int(_status(pid)["Threads"])
@@ -216,7 +216,7 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(180_000)
-        page.goto(f"{url}/train?seed={i}")
+        page.goto(f"{url}/train?train_seed={i}")
         page.get_by_role("button", name="Create model").wait_for()
         page.get_by_text(args.digits, exact=True).click()
         page.get_by_role("button", name="Create model").click()

@@ -515,3 +515,29 @@ def test_the_landing_page_imports_neither_torch_nor_pandas():
                           timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "imported: []", done.stdout
+
+
+def test_the_server_collects_garbage_at_most_every_30_seconds_not_after_every_run(monkeypatch):
+    """Streamlit's gc.collect(2) after every script and fragment run took 23 % of the server's CPU over the browser
+    tour; now .streamlit/config.toml turns it off (as a server started here reads it) and app.py collects at most
+    every GC_EVERY seconds (AppTest's script runner never collected)."""
+    import gc
+    import subprocess
+    import sys
+
+    from ui import shell
+
+    read = subprocess.run([sys.executable, "-c", "from streamlit import config; "
+                           "print(config.get_option('runner.postScriptGC'))"], capture_output=True, text=True, cwd=ROOT)
+    assert read.stdout.strip() == "False", read
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *generation: collected.append(generation))
+    monkeypatch.setattr(shell, "_last_gc", [0.0])  # long ago
+    at = open_page("pages/class.py")  # a light page
+    assert not at.exception and len(collected) == 1
+    at.run()
+    at.run()
+    assert len(collected) == 1  # within GC_EVERY: none
+    shell._last_gc[0] -= shell.GC_EVERY
+    at.run()
+    assert len(collected) == 2
