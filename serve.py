@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from classroom import identity
 from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
-from ui.browser_key import COOKIE, MAX_AGE
+from ui.browser_key import COOKIE, COOKIE_PATH, MAX_AGE
 
 
 @functools.cache
@@ -54,7 +54,7 @@ def has_key(scope) -> bool:
 
 def key_cookie() -> bytes:
     """A Set-Cookie header value proposing a fresh key (ui/browser_key keeps it, in localStorage too)."""
-    return (f"{COOKIE}={identity.new_key()}; Path={base_path()}; Max-Age={MAX_AGE}; SameSite=Strict").encode()
+    return f"{COOKIE}={identity.new_key()}; Path={COOKIE_PATH}; Max-Age={MAX_AGE}; SameSite=Strict".encode()
 
 
 class BaseUrlHint:

@@ -10,7 +10,8 @@ import streamlit as st
 
 HERE = Path(__file__).parent
 COOKIE = "vae_browser_key"
-MAX_AGE = 315360000  # seconds: ten years, as key.js writes it
+COOKIE_PATH = "/"  # one cookie for the whole site, whoever writes it (key.js, or serve.py for a new browser)
+MAX_AGE = 315360000  # seconds: ten years
 _renderer = None
 
 
@@ -21,10 +22,10 @@ def _component():
     return _renderer
 
 
-def browser_key(known: bool, path: str = "/") -> str | None:
+def browser_key(known: bool) -> str | None:
     """Mount the key keeper; returns the key the browser reports: while `known` is False, or when the key the server
     knows (its cookie) is not the one in the browser's localStorage (a cookie proposed by serve.py to a returning
     browser whose cookie was gone). Else None."""
-    result = _component()(data={"known": known, "path": path}, key="browser_key", default={"key": None},
+    result = _component()(data={"known": known, "path": COOKIE_PATH, "max_age": MAX_AGE}, key="browser_key", default={"key": None},
                           on_key_change=lambda: None)
     return getattr(result, "key", None)  # no value at all where no browser runs it (bare mode, AppTest)

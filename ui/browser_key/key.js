@@ -1,6 +1,7 @@
-// This browser's secret key: made once, kept in localStorage (every tab and reload of this browser shares it; no
-// other browser sees it), and mirrored into a cookie so that the server knows it from a session's first run.
-// The key goes to Python only when Python does not know it yet; the server keeps only its hash.
+// This browser's secret key: made once (here, or by serve.py in the first page's cookie), kept in localStorage (every
+// tab and reload of this browser shares it; no other browser sees it), and mirrored into a cookie so that the server
+// knows it from a session's first run. The key goes to Python only when Python knows none or another; the server
+// keeps only its hash.
 const KEY = "vae-browser-key";
 const COOKIE = "vae_browser_key";
 
@@ -20,7 +21,7 @@ export default function (component) {
     localStorage.setItem(KEY, key);
   }
   if (cookie !== key) {
-    document.cookie = `${COOKIE}=${key}; path=${data.path || "/"}; max-age=315360000; SameSite=Strict`;
+    document.cookie = `${COOKIE}=${key}; path=${data.path}; max-age=${data.max_age}; SameSite=Strict`;
   }
   // The server knows this browser by its cookie; it hears the key when it knows none, or knows another one.
   if (!data.known || cookie !== key) setStateValue("key", key);
