@@ -117,6 +117,8 @@ def keep_alive() -> None:
     known = run.token if run is not None else None
     store_token = known if known is not None and state.get(TOKEN_SENT) != known else None
     with st.sidebar:
+        box = st.container()  # the token keeper, and the keep-alive while a run lives: one place on every run
+    with box:
         held = run_token(known, store=store_token)
     if store_token:
         state[TOKEN_SENT] = store_token
@@ -138,4 +140,5 @@ def keep_alive() -> None:
         except Exception:  # the run has ended: nothing to keep alive
             pass
 
-    st.fragment(run_every=KEEP_ALIVE)(ping)()
+    with box:  # not above the page: there, a reattach moved every element of it (an expander just opened closed)
+        st.fragment(run_every=KEEP_ALIVE)(ping)()

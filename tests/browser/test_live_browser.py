@@ -99,4 +99,15 @@ def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, serv
             expect(other_main.get_by_role("button", name="Create model")).to_be_visible()
             other.wait_for_timeout(2000)  # time for a token, were there one to report
             assert step_count(other) == -1 and not mode(other_main, "Pause").count()
-        button(main, "Stop").click()
+        # Another page opened by its address in this tab: its first run lists the models, the tab then reports its
+        # token and the next run reattaches. That run put its keep-alive above the page: every element moved, and an
+        # expander opened between the two runs closed again (the class test's Download was not there to click).
+        page.goto(server + "/models")
+        page.wait_for_function("() => window.__walk && window.__walk.runs >= 1 && !window.__walk.running", polling=20)
+        shipped = page.get_by_test_id("stExpander").filter(has_text="mnist-2d-sigma0.3 (shipped)")
+        shipped.locator("summary").click()
+        page.wait_for_function("() => window.__walk.runs >= 2", timeout=20_000, polling=50)  # the reattaching run
+        wait_idle(page, timeout=60)
+        expect(shipped.get_by_role("button", name="Download")).to_be_visible(timeout=1000)  # still open
+        goto_page(page, "Train live")
+        button(page.get_by_test_id("stMain"), "Stop").click()
