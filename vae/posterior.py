@@ -68,8 +68,9 @@ def latent_grid(x_range, y_range, n: int) -> tuple[torch.Tensor, torch.Tensor, t
 
 @torch.no_grad()
 def log_joint(model, x: torch.Tensor, z: torch.Tensor, sigma_dec: float | None = None,
-              chunk: int = 8192) -> torch.Tensor:
-    """log p_θ(x|z) + log p(z) for one x ([D]) at every z ([M, 2]), in float64: [M]."""
+              chunk: int = 512) -> torch.Tensor:
+    """log p_θ(x|z) + log p(z) for one x ([D]) at every z ([M, 2]), in float64: [M]. Decoded `chunk` points at a
+    time: a [chunk, D] float64 block stays in the CPU's caches (8192 at a time was three times slower)."""
     config = model.config
     sigma = config.sigma_dec if sigma_dec is None else sigma_dec
     out = []
