@@ -520,16 +520,18 @@ def test_the_landing_page_imports_neither_torch_nor_pandas():
 def test_the_server_collects_garbage_at_most_every_30_seconds_not_after_every_run(monkeypatch):
     """Streamlit's gc.collect(2) after every script and fragment run took 23 % of the server's CPU over the browser
     tour; now .streamlit/config.toml turns it off (as a server started here reads it) and app.py collects at most
-    every GC_EVERY seconds (AppTest's script runner never collected)."""
+    every GC_EVERY seconds (AppTest's script runner never collected). The source watcher, which walked every loaded
+    module's file for each new session (15 % of the server's CPU), is off too."""
     import gc
     import subprocess
     import sys
 
     from ui import shell
 
-    read = subprocess.run([sys.executable, "-c", "from streamlit import config; "
-                           "print(config.get_option('runner.postScriptGC'))"], capture_output=True, text=True, cwd=ROOT)
-    assert read.stdout.strip() == "False", read
+    read = subprocess.run([sys.executable, "-c", "from streamlit import config; print(config.get_option("
+                           "'runner.postScriptGC'), config.get_option('server.fileWatcherType'))"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert read.stdout.split() == ["False", "none"], read
     collected = []
     monkeypatch.setattr(gc, "collect", lambda *generation: collected.append(generation))
     monkeypatch.setattr(shell, "_last_gc", [0.0])  # long ago
