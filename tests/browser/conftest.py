@@ -61,17 +61,13 @@ def people(browser):
         p.close()
 
 
-# The layer in two halves of about equal time (5-6 min each on 2 cores): under pytest-xdist (--dist loadgroup) each
-# goes whole to one worker, with one server and one Chromium there; the unit and app layers fill in around them.
-# With the layer on one worker, the other finished its share first and left a core half idle for 3 minutes.
-JOURNEYS = {"test_journeys.py", "test_class_browser.py", "test_learn_browser.py", "test_live_browser.py"}
-
-
 def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup) every browser test goes to one worker: one server and one Chromium for the
+    layer, and no two browser journeys (a class of several browsers) fighting for the cores; the other workers take the
+    unit and app layers."""
     for item in items:
         if "browser" in item.keywords:
-            half = "journeys" if item.path.name in JOURNEYS else "pages"
-            item.add_marker(pytest.mark.xdist_group(f"browser-{half}"))
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 
