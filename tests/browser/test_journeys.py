@@ -61,7 +61,8 @@ class Journey:
             action()
             check(self.page, step=self.label, **expect)
         except AssertionError as exc:
-            self.failures.append(str(exc))
+            message = str(exc)  # check's own messages name the step; a wait's (wait_idle) does not
+            self.failures.append(message if message.startswith("[") else f"[{self.label}] {message}")
             return False
         return True
 
