@@ -190,12 +190,13 @@ def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | N
     for start in range(0, samples, chunk_size):
         k = min(chunk_size, samples - start)
         z = reparameterize(mu, logvar, k, generator)  # [k, batch, latent_dim]
-        step = max(1, rows // k)
-        log_weights.append(torch.cat([
-            log_likelihood(x[b: b + step], model.decode_logits(z[:, b: b + step]), config.likelihood, sigma)
-            + log_standard_normal(z[:, b: b + step]) - log_normal_diag(z[:, b: b + step], mu[b: b + step],
-                                                                        logvar[b: b + step])
-            for b in range(0, x.shape[0], step)], 1))
+        step, parts = max(1, rows // k), []
+        for b in range(0, x.shape[0], step):
+            images = slice(b, b + step)
+            zb = z[:, images]
+            parts.append(log_likelihood(x[images], model.decode_logits(zb), config.likelihood, sigma)
+                         + log_standard_normal(zb) - log_normal_diag(zb, mu[images], logvar[images]))
+        log_weights.append(torch.cat(parts, 1))
     return torch.logsumexp(torch.cat(log_weights, 0), dim=0) - math.log(samples)
 
 
