@@ -62,7 +62,8 @@ class Journey:
             check(self.page, step=self.label, **expect)
         except AssertionError as exc:
             message = str(exc)  # check's own messages name the step; a wait's (wait_idle) does not
-            self.failures.append(message if message.startswith("[") else f"[{self.label}] {message}")
+            named = message.startswith(f"[{self.label}]")
+            self.failures.append(message if named else f"[{self.label}] {message}")
             return False
         return True
 

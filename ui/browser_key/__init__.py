@@ -26,6 +26,6 @@ def browser_key(known: bool) -> str | None:
     """Mount the key keeper; returns the key the browser reports: while `known` is False, or when the key the server
     knows (its cookie) is not the one in the browser's localStorage (a cookie proposed by serve.py to a returning
     browser whose cookie was gone). Else None."""
-    result = _component()(data={"known": known, "path": COOKIE_PATH, "max_age": MAX_AGE}, key="browser_key", default={"key": None},
-                          on_key_change=lambda: None)
+    result = _component()(data={"known": known, "path": COOKIE_PATH, "max_age": MAX_AGE}, key="browser_key",
+                          default={"key": None}, on_key_change=lambda: None)
     return getattr(result, "key", None)  # no value at all where no browser runs it (bare mode, AppTest)
