@@ -11,7 +11,9 @@ each thread its own connection, and `engine()` builds one engine per URL under a
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
@@ -156,8 +158,8 @@ def _sqlite_setup(engine: Engine) -> None:
     def connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below opens each transaction
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _journal_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint of the WAL; never corrupt
         cursor.close()
@@ -165,6 +167,21 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: writers queue, none fails later
+
+
+def _journal_wal(cursor) -> None:
+    """PRAGMA journal_mode=WAL, retried while refused: when several connections turn a new file to WAL at once (two
+    servers starting on a fresh state folder), SQLite answers "database is locked" at once instead of waiting out the
+    busy timeout (one try in six, four connections at once, here)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 _engines: dict[str, Engine] = {}
