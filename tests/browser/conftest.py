@@ -1,7 +1,8 @@
 """Browser tests: one `streamlit run serve.py` and one headless Chromium for the whole run (tests/support/server.py).
 
-Each test opens its own tab (a Streamlit session of its own) or its own context (a browser of its own: its own
-key, so its own models); what a test makes on the server is kept apart by that key, or by a class's code.
+Each test opens its own tab (a Streamlit session of its own) in the browser's one shared context (walk.new_session:
+one browser key for all those tabs, so no test there counts on a fresh key), or a context of its own (a browser of its
+own: its own key, so its own models); what a test makes on the server is kept apart by that key, or by a class's code.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,7 @@ def pytest_runtest_makereport(item, call):
     browser = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
     if report.when != "call" or not report.failed or browser is None:
         return
-    pages = [page for context in browser.contexts for page in context.pages]
+    pages = [page for context in browser.contexts for page in context.pages
+             if not page.url.endswith("/_stcore/health")]  # walk.new_session's parked tab
     for n, page in enumerate(pages):
         report.sections.append((f"tab {n} when {item.name} failed", describe(page, f"{item.name}-{n}")))

@@ -1,6 +1,6 @@
-"""Live training in a real browser: clicks and slider moves while it trains, a reload, another browser.
+"""Live training in a real browser: clicks and slider moves while it trains, a reload, another tab.
 
-Each test opens its own tab (a new browser context: its own sessionStorage) on one server per module.
+Each test opens its own tab (its own sessionStorage, where a run's token lives) on the run's one server.
 Skipped, like tests/browser/test_browser.py, when Chromium or Playwright is missing.
 """
 import re
@@ -34,6 +34,14 @@ def create_model(page):
     wait_idle(page, since=before, timeout=120)
     expect(mode(main, "Play")).to_be_enabled(timeout=60_000)
     return main
+
+
+def stop(page) -> None:
+    """Stop the run, as a user does before leaving, and see that the server took it: its process ends now, not a
+    heartbeat later (a closed tab's run trains on for a minute, on the cores the next tests need)."""
+    main = page.get_by_test_id("stMain")
+    button(main, "Stop").click()
+    expect(main.get_by_text("This run is stopped.")).to_be_visible(timeout=30_000)
 
 
 def button(main, name: str):
@@ -76,10 +84,10 @@ def test_clicks_and_slider_moves_while_training_leave_it_training(browser, serve
         assert not main.get_by_text("has ended").count()
         noise = [m for m in console if "Infinite extent" in m or "Image source error" in m]
         assert not noise, noise[:3]
-        button(main, "Stop").click()
+        stop(page)
 
 
-def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, server):
+def test_a_reload_reattaches_to_the_run_and_another_tab_cannot(browser, server):
     """A reload started a new session without the run (its process lingered until the heartbeat ended it)."""
     with new_session(browser, server, timeout=60) as page:
         main = create_model(page)
@@ -94,7 +102,7 @@ def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, serv
         beta = main.get_by_test_id("stSlider").filter(has_text="β (KL weight)")
         assert "1.00" in beta.inner_text(), beta.inner_text()  # the live controls show the run's settings
         check(page, step="after the reload")
-        with new_session(browser, server + "/train", timeout=60) as other:  # another browser: its own storage
+        with new_session(browser, server + "/train", timeout=60) as other:  # another tab: its own sessionStorage
             other_main = other.get_by_test_id("stMain")
             expect(other_main.get_by_role("button", name="Create model")).to_be_visible()
             other.wait_for_timeout(2000)  # time for a token, were there one to report
@@ -110,4 +118,4 @@ def test_a_reload_reattaches_to_the_run_and_another_browser_cannot(browser, serv
         wait_idle(page, timeout=60)
         expect(shipped.get_by_role("button", name="Download")).to_be_visible(timeout=1000)  # still open
         goto_page(page, "Train live")
-        button(page.get_by_test_id("stMain"), "Stop").click()
+        stop(page)

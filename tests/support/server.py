@@ -14,8 +14,9 @@ from pathlib import Path
 from tests.support import ROOT
 
 CHROMIUM = os.environ.get("VAE_CHROMIUM", "/usr/bin/chromium")
+# --process-per-site: a context's tabs of one server share a renderer process (tests/support/walk.shared_context).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+                 "--disable-component-update", "--no-first-run", "--process-per-site"]
 
 
 def needs_chromium() -> None:

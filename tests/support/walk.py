@@ -20,6 +20,7 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -55,10 +56,29 @@ def watch(page) -> None:
     page.on("pageerror", lambda exc: _errors[page].append(str(exc)))
 
 
+_shared: dict = {}  # browser → the one context its new_session tabs open in
+
+
+def shared_context(browser):
+    """The browser's one context for `new_session` tabs: one person with many tabs (one cookie and localStorage, so one
+    browser key; each tab its own sessionStorage). Under Chromium's --process-per-site its tabs share one renderer
+    process, which keeps what it compiled of Streamlit's and Plotly's scripts: a tab in a context of its own (a cold
+    renderer) cost ~2 core-s more. A test that needs a browser of its own (its own key) makes a context, as
+    tests/support/people.Person does."""
+    if browser not in _shared or _shared[browser] not in browser.contexts:
+        _shared[browser] = browser.new_context(viewport=VIEWPORT)
+    return _shared[browser]
+
+
 @contextmanager
 def new_session(browser, url: str | None = None, timeout: float = 20.0):
-    """A new browser tab (a new Streamlit session) with `watch` installed, opened at `url` and idle; closed after."""
-    page = browser.new_page(viewport=VIEWPORT)
+    """A new tab of the browser's shared context (a new Streamlit session) with `watch` installed, opened at `url`
+    and idle; closed after."""
+    context = shared_context(browser)
+    if url is not None and not context.pages:  # a tab parked on the site: the renderer outlives each test's tab
+        parts = urlsplit(url)
+        context.new_page().goto(f"{parts.scheme}://{parts.netloc}/_stcore/health")
+    page = context.new_page()
     page.set_default_timeout(timeout * 1000)
     watch(page)
     try:
