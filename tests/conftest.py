@@ -74,3 +74,23 @@ def pytest_collection_modifyitems(items):
         layer = Path(item.path).relative_to(TESTS).parts[0]
         if layer in LAYERS:
             item.add_marker(layer)
+
+
+BEHIND_THE_BROWSER = 10  # the nice value of a pytest-xdist worker while it runs a unit or app test
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Under pytest-xdist the browser layer is one group on one worker (tests/browser/conftest.py) and the run's
+    longest path; it waits on its server and Chromium, so it leaves a core idle half the time. A worker running a unit
+    or app test steps behind it (nice 10, inherited by what the test starts), taking the cores the browser does not
+    use; a worker starting a browser test steps back to 0 (where the system lets it: as root, as CI runs), before the
+    server and Chromium start, so they inherit it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    wanted = 0 if "browser" in item.keywords else BEHIND_THE_BROWSER
+    if os.getpriority(os.PRIO_PROCESS, 0) != wanted:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, wanted)
+        except PermissionError:  # raising a priority needs CAP_SYS_NICE: then it stays as it is
+            pass
