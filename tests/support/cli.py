@@ -14,3 +14,17 @@ def vae(*args, check=True, launcher=("-m", "vae")):
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def vae_here(capsys, *args) -> tuple[int, str, str]:
+    """`vae.cli.main(ARGS)` in this process (a subprocess pays for importing torch again, ~2 core-s): (exit status,
+    stdout, stderr) as `python -m vae` ends, whose __main__ is `sys.exit(main())`; an exception escaping main fails
+    the test, as a traceback would."""
+    from vae.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

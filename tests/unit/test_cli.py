@@ -1,4 +1,5 @@
-"""The command line as a user runs it: real subprocesses on the real data."""
+"""The command line as a user runs it: `python -m vae` in real subprocesses on the real data (most error messages
+through its main() in this process, one end to end)."""
 import json
 import math
 import os
@@ -9,7 +10,7 @@ import pytest
 from safetensors.torch import load_file
 
 from tests.support import ROOT
-from tests.support.cli import vae
+from tests.support.cli import vae, vae_here
 from vae import checkpoint
 
 
@@ -68,24 +69,26 @@ def test_two_process_ddp_takes_the_same_steps_as_one_process(tmp_path, mnist_dir
 
 
 @pytest.mark.slow
-def test_errors_are_messages_not_tracebacks(tmp_path):
+def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    """One error through `python -m vae` itself, the others through its main() here (the same exit status and words)."""
     missing = vae("train", "--data-dir", tmp_path / "nowhere", "--epochs", 1, "--out", tmp_path / "x.safetensors",
                   check=False)
     assert missing.returncode == 2 and "error:" in missing.stderr and "no such folder" in missing.stderr
     assert "Traceback" not in missing.stderr
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x80\x04K\x01.")
-    result = vae("evaluate", bad, check=False)
-    assert result.returncode == 2 and "pickle" in result.stderr and "Traceback" not in result.stderr
-    result = vae("evaluate", tmp_path, check=False)  # a folder: was IsADirectoryError's traceback
-    assert result.returncode == 2 and "is a folder" in result.stderr and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    result = vae("train", "--sigma-dec", "-1", "--epochs", 1, "--out", tmp_path / "y.safetensors", check=False)
-    assert result.returncode == 2 and "sigma_dec" in result.stderr
+    code, _, err = vae_here(capsys, "evaluate", bad)
+    assert code == 2 and "pickle" in err
+    code, _, err = vae_here(capsys, "evaluate", tmp_path)  # a folder: was IsADirectoryError's traceback
+    assert code == 2 and "is a folder" in err and len(err.strip().splitlines()) == 1, err
+    code, _, err = vae_here(capsys, "train", "--sigma-dec", "-1", "--epochs", 1, "--out", tmp_path / "y.safetensors")
+    assert code == 2 and "sigma_dec" in err
     ok = tmp_path / "ok.safetensors"
-    vae("train", "--epochs", 1, "--limit", 100, "--hidden", 16, "--out", ok, "--eval-iw-samples", 0, "--no-download")
-    result = vae("evaluate", ok, "--sigma-dec", "0", "--no-download", check=False)
-    assert result.returncode == 2 and "sigma_dec" in result.stderr and "Traceback" not in result.stderr
+    code, _, err = vae_here(capsys, "train", "--epochs", 1, "--limit", 100, "--hidden", 16, "--out", ok,
+                            "--eval-iw-samples", 0, "--no-download")
+    assert code == 0, err
+    code, _, err = vae_here(capsys, "evaluate", ok, "--sigma-dec", "0", "--no-download")
+    assert code == 2 and "sigma_dec" in err
 
 
 @pytest.mark.slow
