@@ -14,8 +14,12 @@ import torch
 
 # Tests never download: the loader skips torchvision's download when this is set.
 os.environ["VAE_OFFLINE"] = "1"
-# One thread per pytest-xdist worker (they share the cores), at most two without it.
+# One thread per pytest-xdist worker (they share the cores), at most two without it; under pytest-xdist what a test
+# starts (an app server, the command line, a training process: vae/live/cores.available_cores) takes one thread too,
+# as OpenMP teams of two on two busy cores spin against each other.
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, torch.get_num_threads()))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 TESTS = Path(__file__).resolve().parent
 
 

@@ -111,8 +111,16 @@ def test_training_processes_share_the_cores_instead_of_spinning_against_each_oth
     import os
 
     from vae.live import fair_threads
+    from vae.live.cores import available_cores
 
     assert fair_threads(1, 2) == 2 and fair_threads(4, 2) == 1 and fair_threads(2, 16) == 8
+    with pytest.MonkeyPatch.context() as patch:  # OMP_NUM_THREADS caps the cores a training process counts
+        patch.setenv("OMP_NUM_THREADS", "1")
+        assert available_cores() == 1
+        patch.setenv("OMP_NUM_THREADS", "64")
+        assert available_cores() == len(os.sched_getaffinity(0))
+        patch.setenv("OMP_NUM_THREADS", "x")
+        assert available_cores() == len(os.sched_getaffinity(0))
     cores = len(os.sched_getaffinity(0))
     trainers = [LiveTrainer(CONFIG.replace(seed=s), limit=500) for s in (1, 2)]
     try:
