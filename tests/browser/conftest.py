@@ -63,13 +63,14 @@ def people(browser):
 
 
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup) every browser test goes to one worker: one server and one Chromium for the
-    layer, and no two browser journeys (a class of several browsers) fighting for the cores; the other workers take the
-    unit and app layers."""
+    """Under pytest-xdist (--dist loadgroup) the browser tests on the run's server go to one worker: one server and one
+    Chromium for the layer, and no two browser journeys (a class of several browsers) fighting for the cores; the other
+    workers take the unit and app layers. The few that start servers of their own need only a Chromium: they are a
+    group of their own, which the scheduler (largest group first) gives another worker at the start."""
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
+            own = "served" not in item.fixturenames
+            item.add_marker(pytest.mark.xdist_group("browser-own-servers" if own else "browser"))
 
 
 @pytest.hookimpl(hookwrapper=True)
