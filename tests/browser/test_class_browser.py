@@ -37,7 +37,7 @@ def upload(person: Person, name: str, data: bytes) -> None:
 
 
 def submit_from_models_page(person: Person, name: str) -> None:
-    person.open("models")
+    """Submit `name` from the Models page, where `upload` leaves the person (the list redrawn with the model kept)."""
     model = person.page.get_by_test_id("stExpander").filter(has_text=f"{name}  (yours)")
     model.locator("summary").click()
     model.get_by_role("button", name=re.compile("Submit to the class")).wait_for()
