@@ -21,8 +21,8 @@ def app_runs_through_its_entrypoint(monkeypatch):
 @pytest.fixture
 def quick_scoring(monkeypatch) -> int:
     """Save scores the model with IWAE K = 5 instead of the page's 100 (10,000 × 100 decodes: 15 s here, twice where
-    a test computes the figures again); the K it uses."""
+    a test computes the figures again), set as a server's operator sets it ($VAE_SCORE_IW_SAMPLES); the K it uses."""
     from ui import evaluation
 
-    monkeypatch.setattr(evaluation, "IW_SAMPLES", 5)
-    return evaluation.IW_SAMPLES
+    monkeypatch.setenv(evaluation.K_VARIABLE, "5")
+    return 5

@@ -174,6 +174,16 @@ def saved_checkpoint(name: str):
 
 
 @pytest.mark.slow
+def test_the_scoring_k_is_the_servers_setting_where_it_is_a_whole_number(monkeypatch):
+    from ui import evaluation
+
+    monkeypatch.delenv(evaluation.K_VARIABLE, raising=False)
+    assert evaluation.iw_samples() == evaluation.IW_SAMPLES == 100
+    for value, k in (("5", 5), (" 12 ", 12), ("0", 100), ("-3", 100), ("many", 100), ("2.5", 100), ("", 100)):
+        monkeypatch.setenv(evaluation.K_VARIABLE, value)
+        assert evaluation.iw_samples() == k, value
+
+
 def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, quick_scoring):
     at = create_and_play(sessions)
     at.segmented_control(key="live_mode").set_value("Pause").run()

@@ -31,7 +31,9 @@ def browser():
 def served(mnist_dir, tmp_path_factory) -> Served:
     """The run's one app server, on real MNIST, with a state folder of its own."""
     state = tmp_path_factory.mktemp("server-state")
-    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(state)}) as (url, _, _):
+    # Save scores with K = 5 (ui/evaluation.iw_samples): the browser tests check the flow, tests/app the figures.
+    with streamlit_server({"VAE_DATA_DIR": str(mnist_dir), "VAE_STATE_DIR": str(state),
+                           "VAE_SCORE_IW_SAMPLES": "5"}) as (url, _, _):
         yield Served(url, state, f"sqlite:///{state / 'lab.sqlite3'}")
 
 
