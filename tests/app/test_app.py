@@ -173,7 +173,6 @@ def saved_checkpoint(name: str):
     return checkpoint.from_bytes(models.data(db.engine(), model.id)) if model else None
 
 
-@pytest.mark.slow
 def test_the_scoring_k_is_the_servers_setting_where_it_is_a_whole_number(monkeypatch):
     from ui import evaluation
 
@@ -184,6 +183,7 @@ def test_the_scoring_k_is_the_servers_setting_where_it_is_a_whole_number(monkeyp
         assert evaluation.iw_samples() == k, value
 
 
+@pytest.mark.slow
 def test_save_a_live_model_then_open_it_on_the_other_pages(sessions, quick_scoring):
     at = create_and_play(sessions)
     at.segmented_control(key="live_mode").set_value("Pause").run()
