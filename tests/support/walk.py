@@ -56,7 +56,7 @@ def watch(page) -> None:
     page.on("pageerror", lambda exc: _errors[page].append(str(exc)))
 
 
-_shared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # browser → the context its new_session tabs open in
+_shared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # browser → its new_session tabs' context
 
 
 def shared_context(browser):
