@@ -80,12 +80,8 @@ both ways. IWAE tightens the bound as K grows, but with a poor proposal q it can
 if gaussian:
     st.subheader(f"The gap across σ_dec, for this {noun}")
     sigmas = sorted(set(GAP_SIGMAS) | {float(config.sigma_dec)})
-    gaps = []
-    progress = st.progress(0.0, text="KL(q ‖ p(z|x)) at each σ_dec…")
-    for k, s in enumerate(sigmas):
-        gaps.append(store.posterior_gap_for(info, index, s))
-        progress.progress((k + 1) / len(sigmas), text=f"KL(q ‖ p(z|x)) at σ_dec = {s:g}…")
-    progress.empty()
+    with st.spinner(f"KL(q ‖ p(z|x)) by quadrature at {len(sigmas)} values of σ_dec…"):
+        gaps = store.posterior_gaps_for(info, index, tuple(sigmas))
     from vae.posterior import smallest_gap  # noqa: E402
 
     best, steady = smallest_gap(sigmas, gaps)

@@ -204,12 +204,12 @@ def true_posterior_for(info: catalog.CheckpointInfo, index: int, sigma: float):
                           mc_samples=POSTERIOR_MC_SAMPLES, iw_samples=POSTERIOR_IW_SAMPLES)
 
 
-@st.cache_data(show_spinner=False, max_entries=1024, hash_funcs=BY_FILE)
-def posterior_gap_for(info: catalog.CheckpointInfo, index: int, sigma: float) -> float:
-    """KL(q ‖ p(z|x)) by quadrature for test image `index` at σ_dec (vae.posterior.posterior_gap), cached per σ."""
-    from vae.posterior import posterior_gap
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs=BY_FILE)
+def posterior_gaps_for(info: catalog.CheckpointInfo, index: int, sigmas: tuple[float, ...]) -> list[float]:
+    """KL(q ‖ p(z|x)) by quadrature for test image `index` at each σ_dec (vae.posterior.posterior_gaps)."""
+    from vae.posterior import posterior_gaps
 
-    return posterior_gap(load_model(info).model, test_image(info, index), float(sigma))
+    return posterior_gaps(load_model(info).model, test_image(info, index), sigmas)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_FILE)

@@ -67,18 +67,24 @@ def latent_grid(x_range, y_range, n: int) -> tuple[torch.Tensor, torch.Tensor, t
 
 
 @torch.no_grad()
-def log_joint(model, x: torch.Tensor, z: torch.Tensor, sigma_dec: float | None = None,
-              chunk: int = 512) -> torch.Tensor:
-    """log p_θ(x|z) + log p(z) for one x ([D]) at every z ([M, 2]), in float64: [M]. Decoded `chunk` points at a
-    time: a [chunk, D] float64 block stays in the CPU's caches (8192 at a time was three times slower)."""
+def log_joints(model, x: torch.Tensor, z: torch.Tensor, sigmas, chunk: int = 512) -> torch.Tensor:
+    """log p_θ(x|z) + log p(z) for one x ([D]) at every z ([M, 2]) and each σ_dec of `sigmas`, in float64: [S, M].
+    Each z is decoded once for all σ_dec; `chunk` points at a time: a [chunk, D] float64 block stays in the CPU's
+    caches (8192 at a time was three times slower)."""
     config = model.config
-    sigma = config.sigma_dec if sigma_dec is None else sigma_dec
     out = []
     for start in range(0, z.shape[0], chunk):
         zc = z[start: start + chunk]
         logits = model.decode_logits(zc.to(model.device, torch.float32)).double()
-        out.append(log_likelihood(x.double(), logits, config.likelihood, sigma).cpu() + log_standard_normal(zc))
-    return torch.cat(out)
+        prior = log_standard_normal(zc)
+        out.append(torch.stack([log_likelihood(x.double(), logits, config.likelihood, s).cpu() + prior
+                                for s in sigmas]))
+    return torch.cat(out, 1) if out else torch.empty(len(sigmas), 0, dtype=torch.float64)
+
+
+def log_joint(model, x: torch.Tensor, z: torch.Tensor, sigma_dec: float | None = None) -> torch.Tensor:
+    """log p_θ(x|z) + log p(z) at every z ([M, 2]) for one σ_dec (the model's when None): [M] (`log_joints`)."""
+    return log_joints(model, x, z, [model.config.sigma_dec if sigma_dec is None else sigma_dec])[0]
 
 
 def grid_log_evidence(log_joint_values: torch.Tensor, cell_area: float) -> float:
@@ -114,17 +120,36 @@ def _area(window) -> float:
     return (x1 - x0) * (y1 - y0)
 
 
-def evidence_grid(model, x: torch.Tensor, sigma: float, tolerance: float = EVIDENCE_TOLERANCE, start: int = 101):
+def coarse_grid():
+    """The first look's grid: 121 cells per side over [−6, 6]², where p(z) holds all but 1e-8 of its mass."""
+    span = (-COARSE_SPAN, COARSE_SPAN)
+    return latent_grid(span, span, 121)
+
+
+def _halved(model, x: torch.Tensor, sigma: float, window, cells: int, joint: torch.Tensor):
+    """The grid over `window` with 2·cells − 1 points per side: every old point kept (its log joint reused from
+    `joint`), one new between each pair (decoded). Returns (xs, ys, z, log joint)."""
+    fine = 2 * cells - 1
+    xs, ys, z = latent_grid(*window, fine)
+    new = torch.ones(fine, fine, dtype=torch.bool)
+    new[::2, ::2] = False
+    out = torch.empty(fine, fine, dtype=torch.float64)
+    out[::2, ::2] = joint.reshape(cells, cells)
+    out[new] = log_joint(model, x, z[new.reshape(-1)], sigma)
+    return xs, ys, z, out.reshape(-1)
+
+
+def evidence_grid(model, x: torch.Tensor, sigma: float, tolerance: float = EVIDENCE_TOLERANCE, start: int = 101,
+                  coarse_joint: torch.Tensor | None = None):
     """log p(x) by quadrature on a grid fitted to the posterior's mass and refined until it converges.
 
-    A coarse look over [−6, 6]², then windows of `start` cells per side around the cells within MASS_CUTOFF nats
-    of the peak, shrunk while they shrink; then the cells are halved until log p(x) moves by less than
-    `tolerance` (the finer sum is kept). Returns (log p(x), xs, ys, z, log joint on z, cells per side, |Δ| of
-    the last halving).
+    A coarse look over [−6, 6]² (`coarse_grid`; its log joint may be passed in as `coarse_joint`), then windows of
+    `start` cells per side around the cells within MASS_CUTOFF nats of the peak, shrunk while they shrink; then the
+    cells are halved until log p(x) moves by less than `tolerance` (the finer sum is kept). Returns (log p(x), xs,
+    ys, z, log joint on z, cells per side, |Δ| of the last halving).
     """
-    span = (-COARSE_SPAN, COARSE_SPAN)
-    xs, ys, z = latent_grid(span, span, 121)
-    window = _mass_window(xs, ys, log_joint(model, x, z, sigma))
+    xs, ys, z = coarse_grid()
+    window = _mass_window(xs, ys, log_joint(model, x, z, sigma) if coarse_joint is None else coarse_joint)
     for _ in range(4):  # shrink onto the posterior's mass
         xs, ys, z = latent_grid(*window, start)
         joint = log_joint(model, x, z, sigma)
@@ -135,9 +160,8 @@ def evidence_grid(model, x: torch.Tensor, sigma: float, tolerance: float = EVIDE
     cells, change = start, math.inf
     log_px = grid_log_evidence(joint, float((xs[1] - xs[0]) * (ys[1] - ys[0])))
     while change >= tolerance and 2 * cells - 1 <= MAX_CELLS_PER_SIDE:
-        cells = 2 * cells - 1  # every old grid point kept, one new between each pair
-        xs, ys, z = latent_grid(*window, cells)
-        joint = log_joint(model, x, z, sigma)
+        xs, ys, z, joint = _halved(model, x, sigma, window, cells, joint)
+        cells = 2 * cells - 1
         fine = grid_log_evidence(joint, float((xs[1] - xs[0]) * (ys[1] - ys[0])))
         change, log_px = abs(fine - log_px), fine
     return log_px, xs, ys, z, joint, cells, change
@@ -150,13 +174,8 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
 
     x: one example [D] (or [1, D]) in the model's data space. Only for 2-D latent models.
     """
-    if model.config.latent_dim != 2:
-        raise ValueError(f"the grid posterior needs a 2-D latent space, this model has {model.config.latent_dim}")
-    model.eval()
     sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
-    x = x.reshape(1, -1).to(model.device, torch.float32)
-    mu_t, logvar_t = model.encode(x)
-    mu, std = mu_t[0].double().cpu(), torch.exp(0.5 * logvar_t[0]).double().cpu()
+    x, mu, std = _encoded(model, x)
     log_px, exs, eys, ez, ejoint, cells, change = evidence_grid(model, x[0], sigma)
     e_cell = float((exs[1] - exs[0]) * (eys[1] - eys[0]))
     posterior_mean = (torch.exp(ejoint - log_px)[:, None] * ez).sum(0) * e_cell
@@ -165,8 +184,7 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
     xs, ys, z = latent_grid(*window, n)
     log_post = log_joint(model, x[0], z, sigma) - log_px
     # KL(q ‖ p(z|x)) weighs by q: integrate it on a grid fitted to q (±5σ), with the evidence from above.
-    qx, qy, zq = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
-    q_cell = float((qx[1] - qx[0]) * (qy[1] - qy[0]))
+    qx, qy, zq, q_cell = q_grid(mu, std, n)
     q_log_post = log_joint(model, x[0], zq, sigma) - log_px
     kl_grid = grid_kl(log_normal_diag(zq, mu, 2 * torch.log(std)), q_log_post, q_cell)
     generator = torch.Generator(model.device).manual_seed(seed)
@@ -177,21 +195,39 @@ def true_posterior(model, x: torch.Tensor, sigma_dec: float | None = None, n: in
                          q_log_post.reshape(n, n).numpy(), cells, change)
 
 
-@torch.no_grad()
-def posterior_gap(model, x: torch.Tensor, sigma_dec: float, n: int = 101) -> float:
-    """The ELBO's gap log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)), by quadrature alone (no Monte Carlo):
-    log p(x) from the converged evidence grid, the KL on an n×n grid over q's ±5σ box."""
+def _encoded(model, x: torch.Tensor):
+    """(x as [1, D], q's μ [2], q's σ [2] in float64) for a 2-D latent model in eval mode."""
     if model.config.latent_dim != 2:
         raise ValueError(f"the grid posterior needs a 2-D latent space, this model has {model.config.latent_dim}")
     model.eval()
     x = x.reshape(1, -1).to(model.device, torch.float32)
     mu_t, logvar_t = model.encode(x)
-    mu, std = mu_t[0].double().cpu(), torch.exp(0.5 * logvar_t[0]).double().cpu()
-    log_px = evidence_grid(model, x[0], sigma_dec)[0]
-    qx, qy, zq = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
-    q_cell = float((qx[1] - qx[0]) * (qy[1] - qy[0]))
-    return grid_kl(log_normal_diag(zq, mu, 2 * torch.log(std)), log_joint(model, x[0], zq, sigma_dec) - log_px,
-                   q_cell)
+    return x, mu_t[0].double().cpu(), torch.exp(0.5 * logvar_t[0]).double().cpu()
+
+
+def q_grid(mu: torch.Tensor, std: torch.Tensor, n: int):
+    """An n×n grid over q's ±5σ box, where KL(q ‖ ·) is integrated: (xs, ys, z, cell area)."""
+    xs, ys, z = latent_grid(*[(float(m - 5 * s), float(m + 5 * s)) for m, s in zip(mu, std)], n)
+    return xs, ys, z, float((xs[1] - xs[0]) * (ys[1] - ys[0]))
+
+
+@torch.no_grad()
+def posterior_gaps(model, x: torch.Tensor, sigmas, n: int = 101) -> list[float]:
+    """The ELBO's gap log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)) at each σ_dec of `sigmas`, by quadrature alone
+    (no Monte Carlo): log p(x) from the converged evidence grid, the KL on an n×n grid over q's ±5σ box. The
+    grids that do not depend on σ_dec (the coarse look, q's box) are decoded once for all of them."""
+    x, mu, std = _encoded(model, x)
+    _, _, zq, q_cell = q_grid(mu, std, n)
+    log_q = log_normal_diag(zq, mu, 2 * torch.log(std))
+    q_joints = log_joints(model, x[0], zq, sigmas)
+    coarse_joints = log_joints(model, x[0], coarse_grid()[2], sigmas)
+    return [grid_kl(log_q, q_joints[k] - evidence_grid(model, x[0], s, coarse_joint=coarse_joints[k])[0], q_cell)
+            for k, s in enumerate(sigmas)]
+
+
+def posterior_gap(model, x: torch.Tensor, sigma_dec: float, n: int = 101) -> float:
+    """KL(q_φ(z|x) ‖ p(z|x)) = log p(x) − ELBO(x) at one σ_dec, by quadrature (`posterior_gaps`)."""
+    return posterior_gaps(model, x, [sigma_dec], n)[0]
 
 
 def smallest_gap(sigmas, gaps) -> tuple[float, bool]:

@@ -6,9 +6,9 @@ import torch
 from torch.distributions import Normal
 
 from tests.support import ROOT
-from vae import VAE, VAEConfig, checkpoint
+from vae import VAE, VAEConfig, checkpoint, posterior
 from vae.objective import kl_gaussians
-from vae.posterior import grid_kl, latent_grid, true_posterior
+from vae.posterior import evidence_grid, grid_kl, latent_grid, posterior_gaps, true_posterior
 
 # Stated tolerances. Where q is a good proposal, IWAE with K = 5,000 meets the grid's log p(x) within
 # 0.1 nats. The gap log p(x) − ELBO and the quadrature of KL(q ‖ p(z|x)) agree within 0.15 nats + 2 % of the
@@ -107,6 +107,47 @@ def test_the_evidence_grid_converges_at_small_sigma_where_q_is_far_wider_than_th
     reference = float(torch.logsumexp(log_joint, 0) + math.log(float((xs[1] - xs[0]) * (ys[1] - ys[0]))))
     assert reference == pytest.approx(converged, abs=0.01)
     assert post.log_px_grid == pytest.approx(reference, abs=0.01)
+
+
+def independent_log_joint(model, x, z, sigma):
+    """log N(x; sigmoid(logits(z)), σ²I) + log N(z; 0, I) with torch.distributions, 512 points at a time."""
+    with torch.no_grad():
+        means = (torch.sigmoid(model.decode_logits(chunk.float()).double()) for chunk in z.split(512))
+        return torch.cat([Normal(mean, sigma).log_prob(x.double()).sum(-1) + Normal(0.0, 1.0).log_prob(chunk).sum(-1)
+                          for mean, chunk in zip(means, z.split(512))])
+
+
+def test_each_point_of_the_refined_evidence_grid_holds_its_own_log_joint(monkeypatch):
+    """Halving the cells keeps the old points and reuses their values: each must land on its own point."""
+    monkeypatch.setattr(posterior, "MAX_CELLS_PER_SIDE", 161)
+    torch.manual_seed(5)
+    model = VAE(VAEConfig(latent_dim=2, hidden=(16,), sigma_dec=0.5)).eval()
+    x = torch.rand(784)
+    log_px, xs, ys, z, joint, cells, _ = evidence_grid(model, x, 0.5, tolerance=0.0, start=21)
+    assert cells == 161  # three halvings, none stopped by the tolerance: 21 → 41 → 81 → 161
+    assert torch.allclose(joint, independent_log_joint(model, x, z, 0.5), rtol=0, atol=1e-6)
+    cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
+    assert log_px == pytest.approx(float(torch.logsumexp(joint, 0)) + math.log(cell))
+
+
+def test_the_gaps_at_several_sigmas_decode_the_grids_that_do_not_depend_on_sigma_once(digits):
+    """Together or one σ_dec at a time, the same gaps; together, the coarse look (121²) and q's box (101²) are
+    decoded once, not once per σ_dec."""
+    model = shipped("mnist-2d-sigma0.3")
+    decoded = []
+    decode_logits = model.decode_logits
+    model.decode_logits = lambda z: decoded.append(len(z)) or decode_logits(z)
+    sigmas = [0.2, 0.3, 1.0]
+    alone = []
+    for s in sigmas:
+        alone.append(posterior_gaps(model, digits[0], [s])[0])
+    points_alone = sum(decoded)
+    decoded.clear()
+    assert posterior_gaps(model, digits[0], sigmas) == alone
+    assert sum(decoded) == points_alone - (len(sigmas) - 1) * (121 ** 2 + 101 ** 2)
+    # and the gap is the KL by quadrature that true_posterior computes on q's box of the same size
+    assert alone[1] == pytest.approx(true_posterior(model, digits[0], 0.3, n=101, mc_samples=10, iw_samples=10)
+                                     .kl_q_posterior_grid, abs=1e-12)
 
 
 def test_only_two_dimensional_models():
