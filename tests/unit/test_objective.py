@@ -146,12 +146,13 @@ def test_iwae_converges_to_the_grid_integral_of_log_px(likelihood):
     axis = torch.linspace(-7, 7, 281, dtype=torch.float64)
     z = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
     cell = (axis[1] - axis[0]) ** 2
-    with torch.no_grad():
-        logits = model.decode_logits(z)[:, None, :]
+    def log_lik(logits):  # [points, 1, D] → [points, 3]
         if likelihood == "gaussian":
-            log_lik = Normal(torch.sigmoid(logits), 1.0).log_prob(x).sum(-1)
-        else:
-            log_lik = Bernoulli(logits=logits).log_prob(x).sum(-1)
+            return Normal(torch.sigmoid(logits), 1.0).log_prob(x).sum(-1)
+        return Bernoulli(logits=logits).log_prob(x).sum(-1)
+
+    with torch.no_grad():  # 1,024 grid points at a time: the whole [78,961, 3, 784] grid was four times slower
+        log_lik = torch.cat([log_lik(model.decode_logits(chunk)[:, None, :]) for chunk in z.split(1024)])
         log_joint = log_lik + Normal(0.0, 1.0).log_prob(z).sum(-1)[:, None]
         grid_log_px = torch.logsumexp(log_joint, 0) + torch.log(cell)
         iwae = iwae_log_px(model, x, samples=20_000, generator=torch.Generator().manual_seed(0))
