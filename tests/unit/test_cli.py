@@ -1,5 +1,7 @@
-"""The command line as a user runs it: `python -m vae` in real subprocesses on the real data (most error messages
-through its main() in this process, one end to end)."""
+"""The command line as a user runs it: `python -m vae` in real subprocesses on the real data (training, the real test
+split's evaluation, one error end to end); what follows a training run (evaluate, info) and most error messages
+through its main() in this process, which is what `python -m vae` runs (`sys.exit(main())`) without importing torch
+again (~2 core-s a process)."""
 import json
 import math
 import os
@@ -38,20 +40,22 @@ def test_train_one_epoch_then_evaluate_on_the_real_test_split(tmp_path, mnist_di
 
 
 @pytest.mark.slow
-def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir):
+def test_bernoulli_model_with_limit_and_stored_test_figures(tmp_path, mnist_dir, capsys):
     out = tmp_path / "b.safetensors"
     vae("train", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 1000, "--likelihood", "bernoulli", "--binarize",
         "--latent-dim", 8, "--hidden", "128", "--seed", 5, "--out", out, "--eval-iw-samples", 5)
     ckpt = checkpoint.load(out)
     assert ckpt.config.likelihood == "bernoulli" and ckpt.config.binarize and ckpt.config.hidden == (128,)
     assert ckpt.metrics["test"]["n"] == 10_000 and ckpt.metrics["test"]["elbo"] <= ckpt.metrics["test"]["log_px_iwae"]
-    text = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 200, "--iw-samples", 5).stdout
+    code, text, err = vae_here(capsys, "evaluate", out, "--data-dir", mnist_dir, "--limit", 200, "--iw-samples", 5)
+    assert code == 0, err
     assert "log_px_iwae" in text and "n = 200" in text
     assert "bits_per_dim_binary" in text and "bits/dim (binary pixels), lower is better" in text
     test = ckpt.metrics["test"]
     assert test["bits_per_dim_binary"] == pytest.approx(-test["log_px_iwae"] / (784 * math.log(2)))
     assert "bits_per_dim_8bit" not in test
-    info = json.loads(vae("info", out).stdout)
+    code, text, _ = vae_here(capsys, "info", out)
+    info = json.loads(text)
     assert info["config"]["latent_dim"] == 8 and "--binarize" in info["meta"]["command"]
 
 
@@ -104,13 +108,15 @@ def test_without_data_the_shipped_sample_is_used_with_a_notice(tmp_path):
 
 
 @pytest.mark.slow
-def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir):
+def test_evaluate_save_stores_the_figures_in_the_checkpoint(tmp_path, mnist_dir, capsys):
     out = tmp_path / "e.safetensors"
     vae("train", "--data-dir", mnist_dir, "--epochs", 1, "--limit", 500, "--latent-dim", 2, "--hidden", 32,
         "--out", out, "--eval-iw-samples", 0)
-    refused = vae("evaluate", out, "--data-dir", mnist_dir, "--limit", 10, "--save", check=False)
-    assert refused.returncode == 2 and "whole test split" in refused.stderr
-    vae("evaluate", out, "--data-dir", mnist_dir, "--iw-samples", 3, "--save", "--save-test-latents")
+    code, _, err = vae_here(capsys, "evaluate", out, "--data-dir", mnist_dir, "--limit", 10, "--save")
+    assert code == 2 and "whole test split" in err
+    code, _, err = vae_here(capsys, "evaluate", out, "--data-dir", mnist_dir, "--iw-samples", 3, "--save",
+                            "--save-test-latents")
+    assert code == 0, err
     ckpt = checkpoint.load(out)
     assert ckpt.metrics["test"]["iw_samples"] == 3 and ckpt.metrics["test"]["n"] == 10_000
     assert ckpt.meta["evaluate_command"] == f"python -m vae evaluate {out} --iw-samples 3 --seed 0 --save --save-test-latents"

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from tests.support.cli import vae
+from tests.support.cli import vae, vae_here
 from vae import checkpoint
 from vae.sweep import RESULTS_FILE, collapse_value, load_results
 
@@ -51,14 +51,16 @@ def test_the_recorded_rate_and_distortion_match_an_independent_computation(sweep
     assert point["distortion"] == pytest.approx(float(distortion), rel=0.02)  # Monte-Carlo: 1 vs 4 samples of z
 
 
-def test_bad_sweeps_are_refused_before_training(tmp_path, mnist_dir):
-    both = vae("sweep", "--out-dir", tmp_path / "a", "--sigma-dec", "0.1,0.2", "--beta", "1,2", check=False)
-    assert both.returncode == 2 and "not both" in both.stderr
-    negative = vae("sweep", "--out-dir", tmp_path / "b", "--data-dir", mnist_dir, "--sigma-dec", "0.1,-1", check=False)
-    assert negative.returncode == 2 and "sigma_dec" in negative.stderr
+def test_bad_sweeps_are_refused_before_training(tmp_path, mnist_dir, capsys):
+    """Through the command line's main() in this process (`python -m vae` is `sys.exit(main())`: tests/unit/test_cli)."""
+    code, _, err = vae_here(capsys, "sweep", "--out-dir", tmp_path / "a", "--sigma-dec", "0.1,0.2", "--beta", "1,2")
+    assert code == 2 and "not both" in err
+    code, _, err = vae_here(capsys, "sweep", "--out-dir", tmp_path / "b", "--data-dir", mnist_dir,
+                            "--sigma-dec", "0.1,-1")
+    assert code == 2 and "sigma_dec" in err
     assert not (tmp_path / "b").exists()  # nothing trained, nothing written
-    words = vae("sweep", "--out-dir", tmp_path / "c", "--sigma-dec", "a,b", check=False)
-    assert words.returncode == 2 and "comma-separated numbers" in words.stderr
+    code, _, err = vae_here(capsys, "sweep", "--out-dir", tmp_path / "c", "--sigma-dec", "a,b")
+    assert code == 2 and "comma-separated numbers" in err
 
 
 def test_results_that_are_not_a_sweep_are_refused(tmp_path):
