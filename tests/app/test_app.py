@@ -465,9 +465,10 @@ def test_models_page_shows_the_honest_likelihood():
 
 
 @pytest.mark.slow
-def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(sessions, tmp_path, mnist_dir):
-    """Different seeds and settings in two sessions: different models, each equal to the CLI's (16 steps = 1 epoch)."""
-    from tests.support.cli import vae
+def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(sessions, tmp_path, mnist_dir, capsys):
+    """Different seeds and settings in two sessions: different models, each equal to the CLI's (16 steps = 1 epoch;
+    the CLI's main() in this process, as `python -m vae` runs it: tests/unit/test_cli runs it end to end)."""
+    from tests.support.cli import vae_here
 
     recipes = [(1, 1e-3, 0.3), (2, 3e-3, 0.1)]
     for seed, lr, sigma in recipes:
@@ -489,8 +490,10 @@ def test_two_sessions_do_not_cross_talk_and_each_matches_its_own_cli_run(session
     for ckpt, (seed, lr, sigma) in zip(live, recipes):
         assert (ckpt.config.seed, ckpt.config.lr, ckpt.config.sigma_dec) == (seed, lr, sigma)
         out = tmp_path / f"cli{seed}.safetensors"
-        vae("train", "--data-dir", mnist_dir, "--limit", 2000, "--epochs", 1, "--latent-dim", 2, "--hidden", 256,
-            "--sigma-dec", sigma, "--lr", lr, "--seed", seed, "--out", out, "--eval-iw-samples", 0, "--device", "cpu")
+        code, _, err = vae_here(capsys, "train", "--data-dir", mnist_dir, "--limit", 2000, "--epochs", 1,
+                                "--latent-dim", 2, "--hidden", 256, "--sigma-dec", sigma, "--lr", lr, "--seed", seed,
+                                "--out", out, "--eval-iw-samples", 0, "--device", "cpu")
+        assert code == 0, err
         cli = checkpoint.load(out)
         for name, tensor in cli.model.state_dict().items():
             torch.testing.assert_close(ckpt.model.state_dict()[name], tensor, rtol=0, atol=1e-5)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.support import ROOT
-from tests.support.cli import vae
+from tests.support.cli import vae_here
 from vae import VAE, VAEConfig, checkpoint
 from vae.data import load_sample
 from vae.live import LiveTrainer, LiveTrainingError
@@ -68,12 +68,14 @@ def test_the_live_process_pauses_on_divergence_keeps_weights_and_continues(mnist
         live.stop()
 
 
-def test_the_cli_stops_a_diverging_run_with_a_message(tmp_path, monkeypatch):
+def test_the_cli_stops_a_diverging_run_with_a_message(tmp_path, monkeypatch, capsys):
+    """Through the CLI's main() in this process (an exception escaping it, a traceback, fails the test)."""
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)  # the shipped sample: the data the Trainer test diverges on
-    run = vae("train", "--epochs", 40, "--hidden", 64, "--lr", 10, "--sigma-dec", 0.05, "--batch-size", 64,
-              "--seed", 1, "--out", tmp_path / "d.safetensors", "--eval-iw-samples", 0, check=False)
-    assert run.returncode == 2 and "training diverged" in run.stderr and "Traceback" not in run.stderr
-    assert "Nothing was saved" in run.stderr and not (tmp_path / "d.safetensors").exists()
+    monkeypatch.setenv("VAE_OFFLINE", "1")  # as tests/support/cli.vae runs it
+    code, _, err = vae_here(capsys, "train", "--epochs", 40, "--hidden", 64, "--lr", 10, "--sigma-dec", 0.05,
+                            "--batch-size", 64, "--seed", 1, "--out", tmp_path / "d.safetensors", "--eval-iw-samples", 0)
+    assert code == 2 and "training diverged" in err and "Traceback" not in err
+    assert "Nothing was saved" in err and not (tmp_path / "d.safetensors").exists()
 
 
 WRITER = """
