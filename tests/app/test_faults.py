@@ -79,41 +79,61 @@ def test_the_cli_stops_a_diverging_run_with_a_message(tmp_path, monkeypatch, cap
 
 
 WRITER = """
-import sys, torch
+import os, sys, torch
+torch.set_num_threads(1)  # no OpenMP team before the forks (one would not survive into them)
 from vae import VAE, VAEConfig, checkpoint
 path = sys.argv[1]
 models = []
 for seed in (1, 2):
     torch.manual_seed(seed)
     models.append(VAE(VAEConfig(latent_dim=8, hidden=(1024, 1024))))
-i = 0
-while True:
-    checkpoint.save(path, models[i % 2], meta={"version": i % 2})
-    i += 1
-    print(i, flush=True)
+for _ in sys.stdin:  # a line asks for a writer: a fork (torch is imported once), which saves over and over
+    pid = os.fork()
+    if pid == 0:
+        i = 0
+        while True:
+            checkpoint.save(path, models[i % 2], meta={"version": i % 2})
+            i += 1
+            print("saved", flush=True)
+    print("writer", pid, flush=True)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
 """
 
 
 @pytest.mark.slow
 def test_kill_9_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path):
-    """A writer saves a 12 MB checkpoint over and over; SIGKILL lands at random moments of a write."""
+    """A writer saves a 12 MB checkpoint over and over; SIGKILL lands at random moments of a write. Each writer is a
+    fork of one process that imported torch and built the two models once."""
     path = tmp_path / "m.safetensors"
     expected = []
     for seed in (1, 2):
         torch.manual_seed(seed)
         expected.append(weights(VAE(VAEConfig(latent_dim=8, hidden=(1024, 1024)))))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for trial in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True, env=env)
-        try:
-            for _ in range(1 + trial % 3):  # wait for a save or three to complete
-                assert proc.stdout.readline(), "the writer died"
+    maker = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=env)
+    try:
+        for trial in range(6):
+            maker.stdin.write("go\n")
+            maker.stdin.flush()
+            pid, saves = None, 0
+            while pid is None or saves < 1 + trial % 3:  # wait for a save or three to complete
+                line = maker.stdout.readline()
+                assert line, "the writer died"
+                if line.startswith("writer"):
+                    pid = int(line.split()[1])
+                else:
+                    saves += 1
             time.sleep(0.013 * trial)  # then kill somewhere inside a later write
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.wait()
-        ckpt = checkpoint.load(path)  # never half-written
-        assert torch.equal(weights(ckpt.model), expected[ckpt.meta["version"]])
+            os.kill(pid, signal.SIGKILL)
+            while (line := maker.stdout.readline()) != "reaped\n":  # saves ended before the kill; then it is reaped
+                assert line, "the writers' maker died"
+            ckpt = checkpoint.load(path)  # never half-written
+            assert torch.equal(weights(ckpt.model), expected[ckpt.meta["version"]])
+    finally:
+        maker.kill()
+        maker.wait()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != path.name]
     assert all(name.startswith(".m.safetensors.") and name.endswith(".tmp") for name in leftovers)
     from vae import catalog
