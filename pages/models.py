@@ -14,10 +14,10 @@ me = identity.current()
 state = st.session_state
 
 
-def keep_upload(data: bytes, dataset: str) -> None:
+def keep_upload(data: bytes, dataset: str, name_key: str) -> None:
     """The Keep button's callback: it runs before the next run, so the sidebar lists the model at once."""
     try:
-        kept = saved.save(store.database(), me, state["upload_name"], data, dataset, store.reserved_names())
+        kept = saved.save(store.database(), me, state[name_key], data, dataset, store.reserved_names())
     except Refused as exc:
         state["upload_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
     else:
@@ -114,10 +114,11 @@ if upload is not None:
         c = ckpt.config
         st.success(f"Valid: a {c.latent_dim}-D {c.likelihood} VAE, hidden {list(c.hidden)}.")
         default = upload.name.removesuffix(catalog.SUFFIX)
+        name_key = f"upload_name_{upload.file_id}"  # each file its own name field: a second upload offers its own name
         with st.form("upload_form"):
             st.text_input("Save as", value=default if catalog.NAME_PATTERN.match(default) else saved.default_name(c, engine),
-                          key="upload_name", help="letters, digits, '.', '_' and '-'; a name in use is refused")
-            st.form_submit_button("Keep it", on_click=keep_upload, args=(data, c.dataset), disabled=me is None)
+                          key=name_key, help="letters, digits, '.', '_' and '-'; a name in use is refused")
+            st.form_submit_button("Keep it", on_click=keep_upload, args=(data, c.dataset, name_key), disabled=me is None)
 kind, message = state.pop("upload_result", (None, None))
 if kind:
     getattr(st, kind)(message)

@@ -336,6 +336,25 @@ def test_models_page_uploads_a_valid_checkpoint_and_deletes_it():
     assert models.find(db.engine(), "uploaded") is None
 
 
+def test_two_uploads_in_a_row_are_each_offered_and_kept_under_their_own_name():
+    """The second file of a session was offered the first one's name (the name field kept its state), so Keep said
+    "the name is taken"."""
+    from classroom import db, models
+
+    at = open_page(PAGES[4])
+    files = {}
+    for seed, name in ((1, "first-upload"), (2, "second-upload")):
+        torch.manual_seed(seed)
+        files[name] = checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,))))
+        at.file_uploader(key="upload_file").set_value((f"{name}.safetensors", files[name], "application/octet-stream"))
+        at.run()
+        assert [t.value for t in at.text_input if t.label == "Save as"] == [name]
+        at.form_submit_button[0].click().run()
+        assert any(f"Saved as {name}" in s.value for s in at.success), [e.value for e in at.error]
+    for name, data in files.items():
+        assert models.data(db.engine(), models.find(db.engine(), name).id) == data
+
+
 class RunsCode:
     def __reduce__(self):
         return (print, ("this must never run",))

@@ -27,11 +27,13 @@ def small_checkpoint(seed: int, sigma: float = 0.3) -> bytes:
 
 
 def upload(person: Person, name: str, data: bytes) -> None:
-    person.open("models")
+    person.go("Models")
     person.page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": f"{name}.safetensors", "mimeType": "application/octet-stream", "buffer": data}])
     person.page.get_by_text("Valid:").wait_for()
     wait_idle(person.page, timeout=60)
+    # the file's own name is offered, also for a second upload in the same session (it offered the first one's)
+    expect(person.page.get_by_role("textbox", name="Save as")).to_have_value(name)
     person.click("button", "Keep it")
     person.page.get_by_text("it is yours").wait_for()
 
@@ -66,7 +68,7 @@ def test_two_students_save_with_the_default_name_and_each_keeps_their_own(people
     for student in students:
         model = models.find(engine, saved[student])
         assert model.owner == identity.of_browser(student.key())
-        student.open("models")
+        student.go("Models")
         mine = student.page.get_by_test_id("stExpander").filter(has_text="(yours)")
         expect(mine).to_have_count(1)  # waits for the list, as a reader does
         assert saved[student] in mine.first.inner_text()

@@ -1,7 +1,7 @@
 """A person at the class's server: one browser of their own (a Playwright context, so its own localStorage, cookies
 and browser key) with one tab, watched for console errors."""
 from tests.support.figure_lint import Console
-from tests.support.walk import VIEWPORT, runs, wait_idle, watch
+from tests.support.walk import VIEWPORT, current_page, goto_page, runs, wait_idle, watch
 
 
 class Person:
@@ -18,6 +18,12 @@ class Person:
     def open(self, path: str) -> None:
         self.page.goto(f"{self.url}/{path}")
         wait_idle(self.page, since=0, start_timeout=10, timeout=120)
+
+    def go(self, title: str) -> None:
+        """To the page `title` as a person does once the app is open: its link in the sidebar (the same session, no
+        page load: Streamlit's and Plotly's scripts are not run again). Nothing when it is the page shown."""
+        if current_page(self.page) != title:
+            goto_page(self.page, title, timeout=120)
 
     def click(self, role: str, name, timeout: float = 180, within=None) -> None:
         """Click the first `role` named `name` (on the page, or `within` a locator), then wait for the run it starts."""
