@@ -77,7 +77,7 @@ def test_a_teacher_builds_a_lesson_and_sees_the_class_predictions(people, class_
     url, database = class_server
     teacher = people(url)
     code = teacher.start_class("Peer instruction")
-    teacher.open("lesson")
+    teacher.go("Lessons")
     teacher.fill("Title", "The misprint, then σ_dec")
     teacher.page.get_by_role("textbox", name="Steps").fill(
         f"{url}/?learn_step=7&view=lesson | Predict first, then reveal.\n"
