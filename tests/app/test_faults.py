@@ -71,7 +71,6 @@ def test_the_live_process_pauses_on_divergence_keeps_weights_and_continues(mnist
 def test_the_cli_stops_a_diverging_run_with_a_message(tmp_path, monkeypatch, capsys):
     """Through the CLI's main() in this process (an exception escaping it, a traceback, fails the test)."""
     monkeypatch.delenv("VAE_DATA_DIR", raising=False)  # the shipped sample: the data the Trainer test diverges on
-    monkeypatch.setenv("VAE_OFFLINE", "1")  # as tests/support/cli.vae runs it
     code, _, err = vae_here(capsys, "train", "--epochs", 40, "--hidden", 64, "--lr", 10, "--sigma-dec", 0.05,
                             "--batch-size", 64, "--seed", 1, "--out", tmp_path / "d.safetensors", "--eval-iw-samples", 0)
     assert code == 2 and "training diverged" in err and "Traceback" not in err
