@@ -31,17 +31,23 @@ needs_chromium()
 
 @pytest.fixture(scope="module")
 def app(browser, server):
-    """(url, page): one tab for the module's tests; each opens its page by URL."""
+    """(url, page): one tab (one session) for the module's tests, which go from page to page in it (`open_page`)."""
     ARTIFACTS.mkdir(exist_ok=True)
     with new_session(browser, timeout=60) as page:
         yield server, page
 
 
-def open_page(page, url, path=""):
-    """Open the page by its link and wait until the app is idle (a drawing or click made while the first run is
-    still drawing the page can be lost under load)."""
+def open_page(page, url, path):
+    """Open the page at `url`/`path` and wait until the app is idle (a drawing or click made while the first run is
+    still drawing the page can be lost under load): by its link in the sidebar when the tab shows another page of the
+    app, as a person goes on (the same session, no page load: Streamlit's and Plotly's scripts are not run again),
+    else by its address."""
     before = runs(page)
-    page.goto(f"{url}/{path}")
+    link = page.get_by_test_id("stSidebarNav").locator(f"a[href$='/{path}']")
+    if page.url.startswith(url) and urllib.parse.urlparse(location(page)).path != f"/{path}" and link.count():
+        link.first.click()
+    else:
+        page.goto(f"{url}/{path}")
     page.get_by_role("heading").first.wait_for()
     wait_idle(page, since=before, timeout=60)
 

@@ -2,13 +2,13 @@
 
 The combinatorics are walked by AppTest in tests/app/test_sessions.py (every ordered pair of pages on three models,
 each sidebar choice three times on every page, σ_dec kept across visits, a large β). Here one session, in Chromium,
-leaves Explore for every page and comes back, reading each page as it goes (tests/support/figure_lint.py: words
-broken or cut, labels on top of each other, log ticks that do not read, a line hidden under another, a chart wider than
-its column, a stray "None", and the browser's console) at a wide and a narrow window; changes the model and the
-dataset where the page depends on them, and reads the pages that change with the model on a Fashion-MNIST and a 16-D
-model at the narrow window, where words break and labels collide first. A seeded monkey does what a restless student
-does (benchmarks/monkey.py runs it for longer). A journey does not stop at the first broken step: it collects them
-all and fails with the list, so one run shows the pattern.
+goes from Explore through every page (each from the one before it) and back, reading each page as it goes
+(tests/support/figure_lint.py: words broken or cut, labels on top of each other, log ticks that do not read, a line
+hidden under another, a chart wider than its column, a stray "None", and the browser's console) at a wide and a
+narrow window; changes the model and the dataset where the page depends on them, and reads the pages that change
+with the model on a Fashion-MNIST and a 16-D model at the narrow window, where words break and labels collide first.
+A seeded monkey does what a restless student does (benchmarks/monkey.py runs it for longer). A journey does not stop
+at the first broken step: it collects them all and fails with the list, so one run shows the pattern.
 """
 import time
 
@@ -88,21 +88,24 @@ class Journey:
 
 
 def test_every_page_and_back_then_the_sidebars_choices(session):
-    """Explore → every other page → Explore (Streamlit drops a widget's state when a run does not draw it: Explore,
-    the page with the most state, is re-entered from every page); the model stays the one chosen, and each page reads
-    cleanly at both widths. Then, on the pages that depend on it, the model changed and changed back redraws the page;
-    the other dataset brings one of its own models; the model pages read cleanly on it and on a 16-D model."""
+    """Explore → every other page, each from the one before it in the sidebar → Explore again (Streamlit drops a
+    widget's state when a run does not draw it: Explore, the page with the most state, is re-entered; AppTest walks
+    every ordered pair of pages); the model stays the one chosen, and each page reads cleanly at both widths. Then, on
+    the pages that depend on it, the model changed and changed back redraws the page; the other dataset brings one of
+    its own models; the model pages read cleanly on it and on a 16-D model."""
     page = session
     console = Console(page)
     journey = Journey(page, MODEL)
     goto_page(page, EXPLORE)
     if journey.step(f"open {EXPLORE}", lambda: None, expect_model=MODEL):
         journey.read((WIDE, NARROW))
+    here = EXPLORE
     for title in [t for t in PAGES if t != EXPLORE]:
-        if journey.step(f"{EXPLORE} → {title}", lambda title=title: goto_page(page, title), expect_model=MODEL):
+        if journey.step(f"{here} → {title}", lambda title=title: goto_page(page, title), expect_model=MODEL):
             width = page.viewport_size["width"]  # read at this width first, then the other (one resize a page)
             journey.read((width, NARROW if width == WIDE else WIDE))
-        journey.step(f"{title} → {EXPLORE}", lambda: goto_page(page, EXPLORE), expect_model=MODEL)
+        here = title
+    journey.step(f"{here} → {EXPLORE}", lambda: goto_page(page, EXPLORE), expect_model=MODEL)
     for title in ("ELBO decomposition", "Generate", EXPLORE):
         if current_page(page) != title:
             journey.step(f"open {title}", lambda title=title: goto_page(page, title))
