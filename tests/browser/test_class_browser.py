@@ -139,12 +139,11 @@ def test_a_teacher_and_three_students_fill_the_board(people, class_server):
     students[0].click("button", "Open in Explore")
     students[0].page.get_by_role("heading", name="Explore the latent space").wait_for()
     assert students[0].page.get_by_role("combobox", name="Model").input_value().startswith("model-2")
-    # Frozen: a submission is refused with a message, and nothing is added.
-    teacher.open(f"class?class={code}")
+    # Frozen: a submission is refused with a message, and nothing is added. (The teacher's tab still shows the board;
+    # `upload` leaves the student on the Models page, its list redrawn with the model kept.)
     teacher.page.get_by_text("Freeze submissions").click()
     wait_idle(teacher.page, timeout=60)
     upload(students[1], "late-model", small_checkpoint(9))
-    students[1].open("models")
     late = students[1].page.get_by_test_id("stExpander").filter(has_text="late-model  (yours)")
     late.locator("summary").click()
     assert late.get_by_role("button", name=re.compile("Submit to the class")).count() == 0  # none offered
