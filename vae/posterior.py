@@ -72,13 +72,13 @@ def log_joints(model, x: torch.Tensor, z: torch.Tensor, sigmas, chunk: int = 512
     Each z is decoded once for all σ_dec; `chunk` points at a time: a [chunk, D] float64 block stays in the CPU's
     caches (8192 at a time was three times slower)."""
     config = model.config
+    x = x.double()
     out = []
     for start in range(0, z.shape[0], chunk):
         zc = z[start: start + chunk]
         logits = model.decode_logits(zc.to(model.device, torch.float32)).double()
         prior = log_standard_normal(zc)
-        out.append(torch.stack([log_likelihood(x.double(), logits, config.likelihood, s).cpu() + prior
-                                for s in sigmas]))
+        out.append(torch.stack([log_likelihood(x, logits, config.likelihood, s).cpu() + prior for s in sigmas]))
     return torch.cat(out, 1) if out else torch.empty(len(sigmas), 0, dtype=torch.float64)
 
 
