@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.support.server import chromium, streamlit_server  # noqa: E402
-from tests.support.walk import wait_idle, watch  # noqa: E402
+from tests.support.walk import STEP_JS, step_count, wait_idle, watch  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 
@@ -36,20 +36,10 @@ def cli_window(trainer, seconds: float) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def step_count(page) -> int:
-    card = page.get_by_test_id("stMetric").filter(has_text="Step").first
-    return int(card.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
-
-
-NEW_COUNT_JS = """(before) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
-  .find(e => e.innerText.startsWith('Step')); return m && m.innerText !== before; }"""
-
-
 def fresh_step_count(page) -> tuple[int, float]:
     """(steps, time) as the panel shows a new count: it is redrawn every REFRESH_PLAYING (2 s) while training, so a
     count read at any moment is up to 2 s old (±13 % of a 15-s window; in 3-s windows the app read 1.2× the CLI)."""
-    before = page.get_by_test_id("stMetric").filter(has_text="Step").first.inner_text()
-    page.wait_for_function(NEW_COUNT_JS, arg=before, polling=20, timeout=30_000)
+    page.wait_for_function(f"(n) => ({STEP_JS})() !== n", arg=step_count(page), polling=20, timeout=30_000)
     now = time.perf_counter()
     return step_count(page), now
 

@@ -20,6 +20,8 @@ from tests.support.walk import (
     new_session,
     runs,
     settle,
+    step_count,
+    wait_for_steps_beyond,
     wait_idle,
     watch,
 )
@@ -136,10 +138,6 @@ def test_elbo_page_sigma_moves_the_reconstruction_term(app):
     page.screenshot(path=ARTIFACTS / "elbo.png", full_page=True)
 
 
-def step_count(page) -> int:
-    return int(metric(page, "Step").replace(",", ""))
-
-
 def test_train_live_play_chart_advances_then_pause(app):
     url, page = app
     open_page(page, url, "train")
@@ -147,13 +145,8 @@ def test_train_live_play_chart_advances_then_pause(app):
     page.get_by_role("button", name="Create model").click()
     page.get_by_role("radio", name="Play", exact=True).wait_for()
     page.get_by_role("radio", name="Play", exact=True).click()
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetric]')]"
-                           ".some(e => e.innerText.startsWith('Step') && !/Step\\s+0$/.test(e.innerText))")
-    first = step_count(page)
-    page.wait_for_function("(n) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
-                           ".find(e => e.innerText.startsWith('Step')); "
-                           "return m && parseInt(m.innerText.replace(/[^0-9]/g, '')) > n; }", arg=first)
-    assert step_count(page) > first  # the run advances by itself
+    first = wait_for_steps_beyond(page, 0)
+    assert wait_for_steps_beyond(page, first) > first  # the run advances by itself
     page.get_by_text("ELBO and reconstruction").wait_for()
     settle(page)
     page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
@@ -161,6 +154,7 @@ def test_train_live_play_chart_advances_then_pause(app):
     expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=30_000)  # Pause taken
     wait_idle(page, timeout=60)  # the slice in flight when Pause was pressed completes and is shown
     paused = step_count(page)
+    assert paused > first  # the count is still shown, past the one seen playing
     page.wait_for_timeout(2000)  # two of the panel's refreshes, had it gone on
     assert step_count(page) == paused  # paused: no further steps
 

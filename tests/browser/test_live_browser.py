@@ -8,22 +8,9 @@ import re
 from playwright.sync_api import expect
 
 from tests.support.server import needs_chromium
-from tests.support.walk import check, goto_page, new_session, runs, wait_idle
+from tests.support.walk import check, goto_page, new_session, runs, step_count, wait_for_steps_beyond, wait_idle
 
 needs_chromium()
-
-STEP_JS = """() => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
-    .find(e => e.innerText.startsWith('Step')); return m ? parseInt(m.innerText.replace(/[^0-9]/g, '')) : -1; }"""
-
-
-def step_count(page) -> int:
-    return page.evaluate(STEP_JS)
-
-
-def wait_for_steps_beyond(page, n: int, timeout: float = 60.0) -> int:
-    page.wait_for_function(f"(n) => ({STEP_JS})() > n", arg=n, timeout=timeout * 1000)
-    return step_count(page)
-
 
 def create_model(page):
     goto_page(page, "Train live")

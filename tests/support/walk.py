@@ -301,6 +301,21 @@ def draw_a_seven(page) -> None:
     page.mouse.up()
 
 
+STEP_JS = """() => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]
+    .find(e => e.innerText.startsWith('Step')); return m ? parseInt(m.innerText.replace(/[^0-9]/g, '')) : -1; }"""
+
+
+def step_count(page) -> int:
+    """Train live's Step counter as the page shows it (redrawn every 2 s while training); −1 where there is none."""
+    return page.evaluate(STEP_JS)
+
+
+def wait_for_steps_beyond(page, n: int, timeout: float = 60.0) -> int:
+    """Wait until the page shows more than `n` steps; the count it shows then."""
+    page.wait_for_function(f"(n) => ({STEP_JS})() > n", arg=n, timeout=timeout * 1000)
+    return step_count(page)
+
+
 # ----------------------------------------------------------------------------------------------- checks
 
 @dataclass(frozen=True)
