@@ -234,17 +234,17 @@ def live_panel(trainer) -> None:
         st.caption("Press Play (or Step) to start training.")
         return
     charts = st.columns([1, 1, 1])
-    for column, (title, terms) in zip(charts, plots.CURVE_PANELS.items()):
-        column.caption(f"{title} (nats per image) against step")
-        column.vega_lite_chart(*plots.training_curves(history, terms), width="stretch")
+    for column, (caption, spec) in zip(charts, plots.curve_panels(history)):
+        column.caption(caption)
+        column.vega_lite_chart(spec=spec, width="stretch")
     charts[2].caption("KL per latent dimension (nats): the active units")
-    charts[2].vega_lite_chart(*plots.kl_bars(snap["kl_per_dim"]), width="stretch")
+    charts[2].vega_lite_chart(spec=plots.kl_bars(snap["kl_per_dim"]), width="stretch")
     names, coords = snap["names"], snap["coords"]
     views = st.columns([2, 3])
     with views[0]:
         st.caption(f"Latent means of {len(coords):,} test {noun}s ({names[0]}, {names[1]}: the most active "
                    "dimensions)")
-        st.vega_lite_chart(*plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
+        st.vega_lite_chart(spec=plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
     with views[1]:
         st.caption(f"Test {noun}s (top) and their reconstructions (bottom)")
         st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))

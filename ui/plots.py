@@ -183,21 +183,43 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
 CURVES_SPEC = {
     "mark": {"type": "line", "strokeWidth": 1.5},
     "encoding": {"x": {"field": "step", "type": "quantitative"},
-                 "y": {"field": "nats", "type": "quantitative", "scale": {"zero": False}, "title": None},
-                 "color": {"field": "term", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}},
+                 "y": {"field": "nats", "type": "quantitative", "scale": {"zero": False}, "title": "nats per image"},
+                 "color": {"field": "term", "type": "nominal", "legend": None}},  # named in the caption (curve_panels)
     "height": 180,
 }
-CURVE_PANELS = {"ELBO and reconstruction": ("elbo", "reconstruction"), "KL": ("kl",)}
-CURVE_COLOURS = {"elbo": PALETTE[0], "reconstruction": PALETTE[1], "kl": PALETTE[2]}
+CURVE_PANELS = (("elbo", "reconstruction"), ("kl",))  # the terms drawn in each chart
+CURVE_NAMES = {"elbo": "ELBO", "reconstruction": "reconstruction", "kl": "KL"}
+CURVE_COLOURS = {"elbo": (PALETTE[0], "blue"), "reconstruction": (PALETTE[1], "orange"), "kl": (PALETTE[2], "green")}
 
 
-def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"), max_points: int = 200):
-    """(long-format frame, Vega-Lite spec) of `terms` against step, for one chart as wide as its column.
+def curve_panels(history: list[dict]) -> list[tuple[str, dict]]:
+    """(caption, Vega-Lite spec) for each chart of CURVE_PANELS. A chart of two lines names them by their colours
+    in its caption: Streamlit fits a Vega chart's legend into its height, and a legend under these 180-px charts
+    left their plots 30 px high with one tick."""
+    panels = []
+    for terms in CURVE_PANELS:
+        names = [CURVE_NAMES[t] + (f" ({CURVE_COLOURS[t][1]})" if len(terms) > 1 else "") for t in terms]
+        panels.append((f"{' and '.join(names)} against step", training_curves(history, terms)))
+    return panels
 
-    A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn.
-    The step axis runs from 0 to the last step (given, so no chart ever has an empty or one-point extent),
-    and a short history is drawn with its points (one point makes no line). (The two panels were once one
-    faceted chart of fixed width, which ran under the chart beside it and hid the newest steps.)
+
+def with_data(spec: dict, name: str, frame) -> dict:
+    """A Vega-Lite spec for st.vega_lite_chart(spec=…) that carries its data as the named dataset `name`.
+
+    Streamlit hands a named dataset to Vega with the spec, so the chart's first run already has its data (its
+    unnamed `data` is inserted after a first run on nothing, which logs "Infinite extent" for every axis that
+    Vega computes from the data); and while the spec stays the same from one redraw to the next, the browser
+    only swaps the data instead of compiling and drawing a new chart."""
+    return {**spec, "data": {"name": name}, "datasets": {name: frame}}
+
+
+def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"), max_points: int = 200) -> dict:
+    """A Vega-Lite spec (with its data, see with_data) of `terms` against step, for one chart as wide as its column.
+
+    A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn. The spec
+    is the same from one redraw of the live panel to the next (the axes are the data's: the step axis from 0),
+    until the history is long enough to be drawn without its points (one point makes no line). (The two panels
+    were once one faceted chart of fixed width, which ran under the chart beside it and hid the newest steps.)
     """
     import copy
 
@@ -206,19 +228,17 @@ def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"),
     frame = pd.DataFrame(history[:: -(-len(history) // max_points)] + history[-1:])  # ≤ max_points + the last
     long = frame.melt(id_vars="step", value_vars=list(terms), var_name="term", value_name="nats")
     spec = copy.deepcopy(CURVES_SPEC)
-    spec["encoding"]["x"]["scale"] = {"domain": [0, max(int(history[-1]["step"]), 1)]}
-    low, high = float(long["nats"].min()), float(long["nats"].max())
-    pad = 0.05 * (high - low) or 1.0
-    spec["encoding"]["y"]["scale"] = {"domain": [low - pad, high + pad], "zero": False}  # given: Vega draws the
-    # spec before the data arrives, and an extent of no data is "Infinite extent" in the console
-    spec["encoding"]["color"]["scale"] = {"domain": list(terms), "range": [CURVE_COLOURS[t] for t in terms]}
+    spec["encoding"]["x"]["scale"] = {"domain": {"unionWith": [0, 1]}}  # from step 0, never a one-step axis
+    spec["encoding"]["y"]["scale"] = {"zero": False, "padding": 8}  # 8 px clear of the plot's edges
+    spec["encoding"]["color"]["scale"] = {"domain": list(terms), "range": [CURVE_COLOURS[t][0] for t in terms]}
     if len(history) < 3:
         spec["mark"]["point"] = True
-    return long, spec
+    return with_data(spec, "curves", long)
 
 
-def kl_bars(kl_per_dim, height: int = 220):
-    """(frame, Vega-Lite spec): KL per latent dimension as bars in the order z1, z2, …, z10 (not z1, z10, z2)."""
+def kl_bars(kl_per_dim, height: int = 220) -> dict:
+    """A Vega-Lite spec (with its data, see with_data): KL per latent dimension as bars in the order z1, z2, …, z10
+    (not z1, z10, z2). The spec depends on the number of dimensions only."""
     import pandas as pd
 
     names = [f"z{i + 1}" for i in range(len(kl_per_dim))]
@@ -227,25 +247,26 @@ def kl_bars(kl_per_dim, height: int = 220):
             "encoding": {"x": {"field": "dimension", "type": "nominal", "sort": names, "title": None,
                                "axis": {"labelAngle": 0 if len(names) <= 16 else -90}},
                          "y": {"field": "KL", "type": "quantitative", "title": "nats", "stack": None,
-                               "scale": {"domain": [0, max(1e-3, 1.05 * max(float(v) for v in kl_per_dim))]}},
+                               "scale": {"domain": {"unionWith": [0, 1e-3]}}},  # an axis while every KL is 0
                          "tooltip": [{"field": "dimension"}, {"field": "KL", "format": ".3f"}]}}
-    return frame, spec
+    return with_data(spec, "kl", frame)
 
 
-def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300):
-    """(frame, Vega-Lite spec): 2-D latent points coloured by class with the one palette (PALETTE) that the
-    Plotly scatters use, classes in their own order in the legend."""
+def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300) -> dict:
+    """A Vega-Lite spec (with its data, see with_data): 2-D latent points coloured by class with the one palette
+    (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes hold 99.8 % of the
+    points (extent)."""
     import pandas as pd
 
     classes = [str(c) for c in classes]
     frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
-    (x0, x1), (y0, y1) = extent(coords)  # given, not computed by Vega: it draws the spec before the data arrives
+    (x0, x1), (y0, y1) = extent(coords)
     spec = {"mark": {"type": "circle", "size": 14, "opacity": 0.7, "clip": True}, "height": height,
             "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
                          "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},
                          "color": {"field": "class", "type": "nominal", "title": None,
                                    "scale": {"domain": classes, "range": [PALETTE[i % 10] for i in range(len(classes))]}}}}
-    return frame, spec
+    return with_data(spec, "latents", frame)
 
 
 def _ellipse(mu, sigma, k: float, n: int = 90) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """What a student sees that is wrong, read off the rendered page: words broken mid-word or cut with an ellipsis,
 chart labels on top of each other, log-axis ticks that do not read as their values ("9" for 0.9), a line drawn
-exactly under another, a chart wider than its column, a stray "None", and the browser console's warnings.
+exactly under another, a chart wider than its column or its plot squeezed by its legend, a stray "None", and the
+browser console's warnings.
 
     problems = lint(page)            # a list of plain sentences, empty when the page is clean
     console = Console(page)          # collects warnings, errors and failed requests from now on
@@ -110,6 +111,16 @@ LINT_JS = r"""() => {
       if (r.width && r.right > limit + 2)
         problems.push(`a chart is ${Math.round(r.right - limit)} px wider than its column (${chart.getAttribute('data-testid')})`);
     }
+  }
+
+  // 8. A Vega chart whose plot is squeezed by its own legend and axes: Streamlit fits the whole chart into its
+  //    height, and a legend under a 180-px chart left the plot 30 px high with one tick.
+  for (const chart of document.querySelectorAll('[data-testid=stMain] [data-testid=stVegaLiteChart]')) {
+    const drawn = chart.querySelector('.vega-embed svg'), plot = chart.querySelector('.role-frame.root > g > path.background');
+    if (!visible(chart) || !drawn || !plot) continue;
+    const high = plot.getBoundingClientRect().height, total = drawn.getBoundingClientRect().height;
+    if (high < 0.4 * total)
+      problems.push(`a chart's plot is ${Math.round(high)} px high of the ${Math.round(total)} px it takes`);
   }
   return [...new Set(problems)];
 }"""

@@ -11,12 +11,13 @@ def test_the_train_pages_scatter_uses_the_one_palette_in_class_order():
     rng = np.random.default_rng(0)
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
     labels = rng.integers(0, 10, 500)
-    frame, spec = class_scatter(rng.normal(size=(500, 2)), labels, classes, ["z3", "z1"])
+    spec = class_scatter(rng.normal(size=(500, 2)), labels, classes, ["z3", "z1"])
+    frame = spec["datasets"][spec["data"]["name"]]
     colour = spec["encoding"]["color"]["scale"]
     assert colour["domain"] == classes and colour["range"] == PALETTE
     assert list(frame["class"]) == [classes[i] for i in labels]
     assert spec["encoding"]["x"]["title"] == "z3"
-    for axis in "xy":  # given, so Vega never computes an extent from a dataset that has not arrived yet
+    for axis in "xy":  # the axes hold 99.8 % of the points (a few far ones do not shrink the cloud to a dot)
         low, high = spec["encoding"][axis]["scale"]["domain"]
         assert np.isfinite([low, high]).all() and low < high
 
@@ -24,25 +25,62 @@ def test_the_train_pages_scatter_uses_the_one_palette_in_class_order():
 def test_training_curves_after_one_step_have_an_axis_and_points():
     """After one Step the chart drew an empty axis labelled 148.000000 and logged "Infinite extent"."""
     one = [{"step": 148, "epoch": 9.25, "elbo": -90.0, "reconstruction": -80.0, "kl": 10.0}]
-    frame, spec = training_curves(one)
-    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 148]
+    spec = training_curves(one)
+    frame = spec["datasets"][spec["data"]["name"]]  # a named dataset: Vega's first run has the data
+    assert spec["encoding"]["x"]["scale"]["domain"] == {"unionWith": [0, 1]}  # from step 0 to the last (148)
     assert spec["mark"]["point"] is True  # one point makes no line
     assert set(frame["term"]) == {"elbo", "reconstruction", "kl"}
     many = [dict(one[0], step=s) for s in range(1, 500)]
-    frame, spec = training_curves(many, ("kl",))
-    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 499] and "point" not in spec["mark"]
+    spec = training_curves(many, ("kl",))
+    frame = spec["datasets"]["curves"]
+    assert "point" not in spec["mark"]
     assert len(frame) <= 201 and frame["step"].max() == 499 and set(frame["term"]) == {"kl"}
     assert "column" not in spec["encoding"] and "width" not in spec  # as wide as its column, never wider
-    json.dumps(spec)  # plain JSON for st.vega_lite_chart
+    json.dumps({k: v for k, v in spec.items() if k != "datasets"})  # plain JSON for st.vega_lite_chart
     from ui.plots import CURVES_SPEC
 
     assert "point" not in CURVES_SPEC["mark"] and "scale" not in CURVES_SPEC["encoding"]["x"]
 
 
+def test_the_live_charts_specs_stay_the_same_while_only_their_data_grows():
+    """The browser swaps a chart's data when its spec is unchanged, and compiles and draws a new chart when it is
+    not: the live panel's curves and KL bars gave new axis domains on every redraw (every 2 s)."""
+    from ui.plots import curve_panels, kl_bars
+
+    def record(step):
+        return {"step": step, "epoch": step / 469, "elbo": -500 + step / 10, "reconstruction": -490 + step / 10,
+                "kl": 10 - step / 1000}
+
+    def without_data(spec):
+        return json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+
+    early = [record(s) for s in range(50, 300, 50)]
+    later = early + [record(s) for s in range(300, 5000, 50)]
+    for (_, a), (_, b) in zip(curve_panels(early), curve_panels(later)):
+        assert without_data(a) == without_data(b)
+        assert not a["datasets"]["curves"].equals(b["datasets"]["curves"])
+    assert without_data(kl_bars([0.1, 2.0])) == without_data(kl_bars([3.5, 0.02]))
+
+
+def test_the_curves_captions_name_the_colours_their_lines_are_drawn_in():
+    """The curves have no legend (Streamlit fits it into the chart's height and the plot was left 30 px high):
+    a chart of two lines names each line's colour in its caption, and that is the colour it is drawn in."""
+    from ui.plots import PALETTE, curve_panels
+
+    history = [{"step": s, "epoch": 0.1, "elbo": -100.0, "reconstruction": -90.0, "kl": 10.0} for s in (1, 2, 3)]
+    (two_caption, two), (one_caption, one) = curve_panels(history)
+    assert two_caption == "ELBO (blue) and reconstruction (orange) against step"
+    assert two["encoding"]["color"]["scale"] == {"domain": ["elbo", "reconstruction"], "range": PALETTE[:2]}
+    assert PALETTE[:2] == ["#1f77b4", "#ff7f0e"]  # blue, orange
+    assert one_caption == "KL against step" and one["encoding"]["color"]["scale"]["domain"] == ["kl"]
+    assert two["encoding"]["color"]["legend"] is None and one["encoding"]["color"]["legend"] is None
+
+
 def test_kl_bars_keep_the_dimensions_in_their_order():
     from ui.plots import kl_bars
 
-    frame, spec = kl_bars([0.5] * 12)
+    spec = kl_bars([0.5] * 12)
+    frame = spec["datasets"]["kl"]
     assert list(frame["dimension"]) == [f"z{i}" for i in range(1, 13)]
     assert spec["encoding"]["x"]["sort"] == [f"z{i}" for i in range(1, 13)]  # not z1, z10, z11, z12, z2 …
     assert "params" not in spec  # no scale binding: Vega warned on every update of st.bar_chart's

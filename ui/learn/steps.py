@@ -294,9 +294,9 @@ def the_training(ctx: Context) -> None:
         st.latex(rf"\text{{step {first['step']}: ELBO}} = {number(first['elbo'])},\ \mathrm{{KL}} = {number(first['kl'])}"
                  rf"\qquad \text{{step {last['step']}: ELBO}} = {number(last['elbo'])},\ \mathrm{{KL}} = {number(last['kl'])}")
         left, right = st.columns(2)
-        for column, (title, terms) in zip((left, right), plots.CURVE_PANELS.items()):
-            column.caption(f"{title} (nats per image) against step")
-            column.vega_lite_chart(*plots.training_curves(history, terms), width="stretch")
+        for column, (caption, spec) in zip((left, right), plots.curve_panels(history)):
+            column.caption(caption)
+            column.vega_lite_chart(spec=spec, width="stretch")
         st.page_link("pages/train.py", label="Train live, with play, pause and every setting",
                      icon=":material/model_training:")
 
