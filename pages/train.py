@@ -213,12 +213,11 @@ def controls(run, playing: bool) -> None:
                              persist_state="session")
 
 
-def live_panel(trainer) -> None:
-    """The run's numbers, its curves, its latent means and reconstructions: a fragment redraws it while the run
-    plays (its snapshot is also the heartbeat that keeps the training process alive)."""
+def live_numbers(trainer) -> None:
+    """The run's numbers, its curves and its KL per dimension: a fragment redraws them while the run plays (its
+    snapshot is also the heartbeat that keeps the training process alive)."""
     config = trainer.config
-    noun = DATASETS[config.dataset].noun
-    snap = command(trainer.snapshot)
+    snap = command(trainer.snapshot, probe=False)
     if snap is None:
         return
     if snap["message"]:
@@ -239,24 +238,35 @@ def live_panel(trainer) -> None:
         column.vega_lite_chart(spec=spec, width="stretch")
     charts[2].caption("KL per latent dimension (nats): the active units")
     charts[2].vega_lite_chart(spec=plots.kl_bars(snap["kl_per_dim"]), width="stretch")
+
+
+def live_latents(trainer) -> None:
+    """The latent means of test images and their reconstructions, at the step they were taken: redrawn less often
+    than the numbers (they move slowly, and the 1,000-point scatter is the costliest chart to draw)."""
+    config = trainer.config
+    noun = DATASETS[config.dataset].noun
+    snap = command(trainer.snapshot, probe=True)
+    if snap is None or not snap["history"]:
+        return
     names, coords = snap["names"], snap["coords"]
     views = st.columns([2, 3])
     with views[0]:
-        st.caption(f"Latent means of {len(coords):,} test {noun}s ({names[0]}, {names[1]}: the most active "
-                   "dimensions)")
+        st.caption(f"Latent means of {len(coords):,} test {noun}s at step {snap['step']:,} ({names[0]}, {names[1]}: "
+                   "the most active dimensions)")
         st.vega_lite_chart(spec=plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
     with views[1]:
-        st.caption(f"Test {noun}s (top) and their reconstructions (bottom)")
+        st.caption(f"Test {noun}s (top) and their reconstructions (bottom) at step {snap['step']:,}")
         st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))
         st.image(images.data_uri(images.enlarge(images.strip(snap["recon"]), 3)))
 
 
 def live_view(run) -> None:
-    """The controls, the live panel and the save form of a run that has not been stopped."""
+    """The controls, the live numbers and latents (two fragments, redrawn at their own pace) and the save form of a
+    run that has not been stopped."""
     playing = state.get("live_playing", False)
     controls(run, playing)
-    refresh = live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED
-    st.fragment(run_every=refresh)(live_panel)(run.trainer)
+    st.fragment(run_every=live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED)(live_numbers)(run.trainer)
+    st.fragment(run_every=live_runs.REFRESH_LATENTS if playing else live_runs.REFRESH_PAUSED)(live_latents)(run.trainer)
     st.divider()
     save_form(run)
 

@@ -1,7 +1,8 @@
 """Live training for one browser session: a `vae.live.LiveTrainer` (a training process) in st.session_state.
 
-The page's fragment asks the process for a snapshot about once a second while it plays, and every
-few seconds while it is paused; those requests are the session's heartbeat. When the tab closes
+The page's two fragments ask the process for snapshots while it plays (its numbers every REFRESH_PLAYING
+seconds, its latents every REFRESH_LATENTS) and every REFRESH_PAUSED seconds while it is paused; those
+requests are the session's heartbeat. When the tab closes
 they stop, and the process ends itself after HEARTBEAT_TIMEOUT seconds. Two tabs are two processes.
 
 A reload starts a new Streamlit session. So that it does not lose the run, each run is registered
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 HEARTBEAT_TIMEOUT = 60.0
 REFRESH_PLAYING = 2.0  # seconds between renders while training (each render costs the CPU the child trains on)
+REFRESH_LATENTS = 6.0  # the latent scatter and reconstructions while training (they move slowly; the costliest)
 REFRESH_PAUSED = 10.0  # renders while paused keep the child alive
 KEEP_ALIVE = 10.0  # every page of the session pings a live run this often (see keep_alive)
 RUN = "live_run"  # the session's LiveRun in st.session_state

@@ -140,6 +140,8 @@ def test_train_live_play_then_pause_advances_the_step_counter(sessions):
     paused = step_of(at.run())
     time.sleep(1.0)
     assert step_of(at.run()) == paused  # paused: nothing moves
+    # The latents (their own fragment, redrawn less often while playing) say the step they were taken at: the same.
+    assert sum(f"at step {paused:,}" in c.value for c in at.caption) == 2, [c.value for c in at.caption]
     at.button(key="live_step").click().run()
     assert step_of(at.run()) > paused
 
