@@ -217,8 +217,9 @@ def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"),
     """A Vega-Lite spec (with its data, see with_data) of `terms` against step, for one chart as wide as its column.
 
     A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn. The spec
-    is the same from one redraw of the live panel to the next (the axes are the data's: the step axis from 0),
-    until the history is long enough to be drawn without its points (one point makes no line). (The two panels
+    is the same from one redraw of the live panel to the next (the axes are the data's: the step axis from 0)
+    once the history has three records; before, it is drawn with its points (one point makes no line) on a
+    given value axis. (The two panels
     were once one faceted chart of fixed width, which ran under the chart beside it and hid the newest steps.)
     """
     import copy
@@ -228,11 +229,15 @@ def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"),
     frame = pd.DataFrame(history[:: -(-len(history) // max_points)] + history[-1:])  # ≤ max_points + the last
     long = frame.melt(id_vars="step", value_vars=list(terms), var_name="term", value_name="nats")
     spec = copy.deepcopy(CURVES_SPEC)
-    spec["encoding"]["x"]["scale"] = {"domain": {"unionWith": [0, 1]}}  # from step 0, never a one-step axis
+    spec["encoding"]["x"]["scale"] = {"domainMin": 0}  # from step 0 (a domain united with [0, 1] made Vega-Lite warn
+    # of conflicting domains in the line and point layers of a short history)
     spec["encoding"]["y"]["scale"] = {"zero": False, "padding": 8}  # 8 px clear of the plot's edges
     spec["encoding"]["color"]["scale"] = {"domain": list(terms), "range": [CURVE_COLOURS[t][0] for t in terms]}
-    if len(history) < 3:
+    if len(history) < 3:  # (a spec of its own until then)
         spec["mark"]["point"] = True
+        low, high = float(long["nats"].min()), float(long["nats"].max())
+        pad = 0.05 * (high - low) or 1.0  # one value is no extent: its axis read "10.000000"
+        spec["encoding"]["y"]["scale"] = {"zero": False, "domain": [low - pad, high + pad]}
     return with_data(spec, "curves", long)
 
 

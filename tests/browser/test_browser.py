@@ -147,7 +147,8 @@ def test_train_live_play_chart_advances_then_pause(app):
     page.get_by_role("radio", name="Play", exact=True).click()
     first = wait_for_steps_beyond(page, 0)
     assert wait_for_steps_beyond(page, first) > first  # the run advances by itself
-    page.get_by_text("ELBO and reconstruction").wait_for()
+    page.get_by_text("ELBO (blue) and reconstruction (orange) against step").wait_for()
+    page.get_by_text("Latent means of 1,000 test digits at step").wait_for()  # its own fragment: every 6 s
     settle(page)
     page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
     page.get_by_role("radio", name="Pause", exact=True).click()

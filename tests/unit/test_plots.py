@@ -27,8 +27,11 @@ def test_training_curves_after_one_step_have_an_axis_and_points():
     one = [{"step": 148, "epoch": 9.25, "elbo": -90.0, "reconstruction": -80.0, "kl": 10.0}]
     spec = training_curves(one)
     frame = spec["datasets"][spec["data"]["name"]]  # a named dataset: Vega's first run has the data
-    assert spec["encoding"]["x"]["scale"]["domain"] == {"unionWith": [0, 1]}  # from step 0 to the last (148)
+    assert spec["encoding"]["x"]["scale"] == {"domainMin": 0}  # from step 0 to the last (148)
     assert spec["mark"]["point"] is True  # one point makes no line
+    assert spec["encoding"]["y"]["scale"]["domain"] == [-95.0, 15.0]  # -90 to 10, padded by 5 %
+    single = training_curves(one, ("kl",))["encoding"]["y"]["scale"]["domain"]
+    assert single == [9.0, 11.0]  # one value: its axis read "10.000000"
     assert set(frame["term"]) == {"elbo", "reconstruction", "kl"}
     many = [dict(one[0], step=s) for s in range(1, 500)]
     spec = training_curves(many, ("kl",))
