@@ -219,8 +219,8 @@ def training_curves(history: list[dict], terms=("elbo", "reconstruction", "kl"),
     A raw spec is ten times cheaper to send than st.line_chart; at most `max_points` points are drawn. The spec
     is the same from one redraw of the live panel to the next (the axes are the data's: the step axis from 0)
     once the history has three records; before, it is drawn with its points (one point makes no line) on a
-    given value axis. (The two panels
-    were once one faceted chart of fixed width, which ran under the chart beside it and hid the newest steps.)
+    given value axis. (The two panels were once one faceted chart of fixed width, which ran under the chart beside
+    it and hid the newest steps.)
     """
     import copy
 
