@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.support.server import chromium, streamlit_server  # noqa: E402
-from tests.support.walk import STEP_JS, step_count, wait_idle, watch  # noqa: E402
+from tests.support.walk import step_count, wait_for_steps_beyond, wait_idle, watch  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 
@@ -42,9 +42,8 @@ def fresh_step_count(page) -> tuple[int, float]:
     count read at any moment is up to 2 s old (±13 % of a 15-s window; in 3-s windows the app read 1.2× the CLI).
     Read every 50 ms (±0.6 % of a 4-s window): polling every 20 ms cost the renderer 0.015 of a core, which the
     window charged to the app."""
-    page.wait_for_function(f"(n) => ({STEP_JS})() !== n", arg=step_count(page), polling=50, timeout=30_000)
-    now = time.perf_counter()
-    return step_count(page), now
+    steps = wait_for_steps_beyond(page, step_count(page), timeout=30, polling=50)
+    return steps, time.perf_counter()
 
 
 def browser_window(page, seconds: float, warmup: float) -> float:
@@ -98,6 +97,7 @@ def main():
     print(f"median: (a) {a:.0f} steps/s, (b) {b:.0f} steps/s; ratio (b)/(a) {b / a:.2f}; the median of the rounds' "
           f"own ratios {paired:.2f} (each (b) against the mean of the (a) before and after it: the machine's drift "
           f"cancels) -> the UI costs {1 - paired:.0%} (target: <= 10 %)")
+
 
 if __name__ == "__main__":
     main()

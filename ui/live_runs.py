@@ -2,8 +2,8 @@
 
 The page's two fragments ask the process for snapshots while it plays (its numbers every REFRESH_PLAYING
 seconds, its latents every REFRESH_LATENTS) and every REFRESH_PAUSED seconds while it is paused; those
-requests are the session's heartbeat. When the tab closes
-they stop, and the process ends itself after HEARTBEAT_TIMEOUT seconds. Two tabs are two processes.
+requests are the session's heartbeat. When the tab closes they stop, and the process ends itself after
+HEARTBEAT_TIMEOUT seconds. Two tabs are two processes.
 
 A reload starts a new Streamlit session. So that it does not lose the run, each run is registered
 under an unguessable token (`secrets.token_urlsafe`) that only the tab that created it holds (its

@@ -310,9 +310,10 @@ def step_count(page) -> int:
     return page.evaluate(STEP_JS)
 
 
-def wait_for_steps_beyond(page, n: int, timeout: float = 60.0) -> int:
-    """Wait until the page shows more than `n` steps; the count it shows then."""
-    page.wait_for_function(f"(n) => ({STEP_JS})() > n", arg=n, timeout=timeout * 1000)
+def wait_for_steps_beyond(page, n: int, timeout: float = 60.0, polling="raf") -> int:
+    """Wait until the page shows more than `n` steps; the count it shows then. `polling`: Playwright's (every
+    animation frame, or every so many ms)."""
+    page.wait_for_function(f"(n) => ({STEP_JS})() > n", arg=n, polling=polling, timeout=timeout * 1000)
     return step_count(page)
 
 
