@@ -21,6 +21,17 @@ def extent(coords: np.ndarray, pad: float = 0.05) -> tuple[tuple[float, float], 
                                                                           float(hi[1] + pad * span[1]))
 
 
+def steady_range(low: float, high: float, steps: int = 10) -> tuple[float, float]:
+    """[low, high] widened to multiples of a 1-2-5 step of about (high − low) / steps: for a chart redrawn while
+    its data drift, a range that moves only when they cross a step (its axes stay put, so the eye sees the data
+    move, and Vega swaps the data of an unchanged spec instead of compiling a new chart)."""
+    if not high > low:
+        return low, high
+    power = 10.0 ** math.floor(math.log10((high - low) / steps))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= (high - low) / steps)
+    return math.floor(low / step) * step, math.ceil(high / step) * step
+
+
 def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, selected: int | None = None,
                    marker: tuple[float, float] | None = None, paths: dict[str, np.ndarray] | None = None,
                    axis_titles=("z₁", "z₂"), height: int = 520, opacity: float = 0.55,
@@ -260,12 +271,12 @@ def kl_bars(kl_per_dim, height: int = 220) -> dict:
 def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300) -> dict:
     """A Vega-Lite spec (with its data, see with_data): 2-D latent points coloured by class with the one palette
     (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes hold 99.8 % of the
-    points (extent)."""
+    points (extent), widened to a steady range (steady_range: the live page redraws this as the cloud moves)."""
     import pandas as pd
 
     classes = [str(c) for c in classes]
     frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
-    (x0, x1), (y0, y1) = extent(coords)
+    (x0, x1), (y0, y1) = (steady_range(*span) for span in extent(coords))
     spec = {"mark": {"type": "circle", "size": 14, "opacity": 0.7, "clip": True}, "height": height,
             "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
                          "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from ui.plots import PALETTE, class_scatter, training_curves
+from ui.plots import PALETTE, class_scatter, extent, steady_range, training_curves
 
 
 def test_the_train_pages_scatter_uses_the_one_palette_in_class_order():
@@ -20,6 +20,25 @@ def test_the_train_pages_scatter_uses_the_one_palette_in_class_order():
     for axis in "xy":  # the axes hold 99.8 % of the points (a few far ones do not shrink the cloud to a dot)
         low, high = spec["encoding"][axis]["scale"]["domain"]
         assert np.isfinite([low, high]).all() and low < high
+
+
+def test_the_live_scatters_axes_stay_put_while_the_cloud_drifts_a_little():
+    """Its axes followed the cloud's extent to the last digit: every redraw of Train live's scatter was a new spec
+    (Vega compiled and drew a new chart every 6 s) and axes that moved with the cloud hid its moving."""
+    rng = np.random.default_rng(1)
+    coords, labels = rng.normal(size=(1000, 2)) * [1.5, 0.7] + [0.3, -0.2], rng.integers(0, 10, 1000)
+
+    def spec(points):
+        return {k: v for k, v in class_scatter(points, labels, range(10), ["z1", "z2"]).items() if k != "datasets"}
+
+    assert spec(coords) == spec(coords * 1.002 + 0.001)  # a redraw later: the same chart, new data
+    moved = spec(coords * 2)
+    for axis, (low, high) in zip("xy", extent(coords)):
+        steady = spec(coords)["encoding"][axis]["scale"]["domain"]
+        assert steady[0] <= low < high <= steady[1] and steady[1] - steady[0] <= 1.25 * (high - low)
+        assert moved["encoding"][axis]["scale"]["domain"] != steady  # a cloud twice as wide widens the axes
+    assert steady_range(-0.93, 2.41) == (-1.0, 2.5)  # steps of 0.5 (the span / 10 is 0.33)
+    assert steady_range(1.0, 1.0) == (1.0, 1.0)
 
 
 def test_training_curves_after_one_step_have_an_axis_and_points():
