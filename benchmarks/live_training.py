@@ -11,11 +11,16 @@ either side of it (a steady drift cancels):
     charts on the same two cores, so (b) pays for everything a user's session costs.
 Target: the UI costs at most 10 % (the median of the rounds' ratios ≥ 0.90).
 
-    VAE_DATA_DIR=../shared/datasets python benchmarks/live_training.py [--rounds 16 --seconds 4]
+With --browser-core, Chromium (and Playwright's driver) run on the last core and everything else (the server,
+its training process, the CLI's engine) on the first, one thread each: what the UI costs the server that trains,
+with the browser on a machine of its own, as a class's students' browsers are. The training then has one core.
+
+    VAE_DATA_DIR=../shared/datasets python benchmarks/live_training.py [--rounds 16 --seconds 4] [--browser-core]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -28,6 +33,20 @@ sys.path.insert(0, str(ROOT))
 from tests.support.server import chromium, streamlit_server  # noqa: E402
 from tests.support.walk import step_count, wait_for_steps_beyond, wait_idle, watch  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
+
+
+@contextlib.contextmanager
+def on_cores(cores: set[int] | None):
+    """This thread runs on `cores` inside the block: what it starts there (a process, a thread) keeps them."""
+    if cores is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def cli_window(trainer, seconds: float) -> float:
@@ -66,9 +85,17 @@ def main():
     parser.add_argument("--seconds", type=float, default=4.0,
                         help="length of each measuring window (the app's: to the next count the panel shows after it)")
     parser.add_argument("--warmup", type=float, default=1.5)
+    parser.add_argument("--browser-core", action="store_true",
+                        help="Chromium on the last core, the server and both trainers on the first (see above)")
     args = parser.parse_args()
     if not args.data_dir:
         sys.exit("set VAE_DATA_DIR or pass --data-dir (a folder holding MNIST/raw/)")
+    cores = sorted(os.sched_getaffinity(0))
+    server_cores, browser_cores = ({cores[0]}, {cores[-1]}) if args.browser_core else (None, None)
+    if args.browser_core:  # before torch starts its threads: one per core it may use
+        if len(cores) < 2:
+            sys.exit("--browser-core needs two cores")
+        os.sched_setaffinity(0, server_cores)
     from vae import VAEConfig
     from vae.data import load_dataset
     from vae.train import Trainer
@@ -78,7 +105,10 @@ def main():
     trainer.run(50)
     env = {"VAE_DATA_DIR": args.data_dir, "VAE_STATE_DIR": tempfile.mkdtemp(prefix="vae-state-")}
     cli, ui = [], []
-    with streamlit_server(env) as (url, _, _), chromium() as browser:
+    with contextlib.ExitStack() as stack:
+        url, _, _ = stack.enter_context(streamlit_server(env))  # on this thread's cores, with its trainers
+        with on_cores(browser_cores):  # Playwright's driver starts here, and Chromium from it
+            browser = stack.enter_context(chromium())
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(120_000)
         watch(page)
