@@ -27,8 +27,9 @@ def steady_range(low: float, high: float, steps: int = 10) -> tuple[float, float
     move, and Vega swaps the data of an unchanged spec instead of compiling a new chart)."""
     if not high > low:
         return low, high
-    power = 10.0 ** math.floor(math.log10((high - low) / steps))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= (high - low) / steps)
+    rough = (high - low) / steps
+    power = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
     return math.floor(low / step) * step, math.ceil(high / step) * step
 
 
