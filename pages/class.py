@@ -123,7 +123,9 @@ def predictions(klass) -> None:
                 continue
             chart, action = st.columns([3, 1], vertical_alignment="center")
             chart.plotly_chart(plots.prediction_bars(question.options, counts[key], question.prompt),
-                               key=f"predictions_{klass.id}_{key}", config={"displayModeBar": False})
+                               key=f"predictions_{klass.id}_{key}", config={"displayModeBar": False},
+                               alt=f"How many students predicted each answer to “{question.prompt}”: "
+                                   + "; ".join(f"{o}: {counts[key].get(o, 0)}" for o in question.options) + ".")
             if classes.revealed(engine, klass, key):
                 action.caption("Revealed to the class.")
             elif action.button("Reveal to the class", key=f"reveal_{klass.id}_{key}"):

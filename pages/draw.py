@@ -38,15 +38,22 @@ else:
 model = store.load_model(info).model
 probe = encode_one(model, x)
 with middle:
-    st.image(images.data_uri(images.enlarge(images.to_uint8(x), 5)), caption="your drawing, as MNIST frames it (28×28)")
-    st.image(images.data_uri(images.enlarge(images.to_uint8(probe.reconstruction), 5)), caption="its reconstruction, decode(μ)")
+    images.show(images.enlarge(images.to_uint8(x), 5), "Your drawing, cropped, scaled and centred in 28×28 pixels "
+                "as MNIST frames its digits", caption="your drawing, as MNIST frames it (28×28)")
+    images.show(images.enlarge(images.to_uint8(probe.reconstruction), 5),
+                f"The model's reconstruction of your drawing, decode(μ); its ELBO {probe.elbo:.1f} nats",
+                caption="its reconstruction, decode(μ)")
 with right:
     view = scatter_view(info, "draw")
     at = view.to_plot(probe.mu)[0] if view.invertible else None  # a t-SNE map has no place for a new point
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges,
                                   marker=None if at is None else (float(at[0]), float(at[1])),
                                   axis_titles=view.axis_titles, height=420, opacity=0.35)
-    charts.show(figure, f"{info.name} · your drawing's μ among the test codes", key="draw_scatter")
+    charts.show(figure, f"{info.name} · your drawing's μ among the test codes", key="draw_scatter",
+                alt=plots.describe_scatter(view.coords, view.labels, classes, view.axis_titles,
+                                           "the test set's latent means"
+                                           + ("" if at is None else
+                                              f", with your drawing's μ as × at ({at[0]:.2f}, {at[1]:.2f})")))
     st.caption("A t-SNE map cannot place a new point: choose PCA to see where your drawing lands." if at is None else
                "× marks your drawing's μ among the test set's codes" +
                (" (projected with the same map)." if config.latent_dim > 2 else "."))

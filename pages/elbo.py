@@ -62,10 +62,15 @@ axis = unit if in_nats else "bits per dim, 8-bit (lower is better)"
 left, right = st.columns([3, 2])
 with left:
     charts.show(plots.grouped_bars(values, axis, f"this {noun}", digits),
-                f"{info.name} · test #{index} and the batch of {store.BATCH} · σ_dec = {sigma:g}", key="elbo_bars")
+                f"{info.name} · test #{index} and the batch of {store.BATCH} · σ_dec = {sigma:g}", key="elbo_bars",
+                alt=f"The ELBO's terms at σ_dec = {sigma:g} for test #{index} and the mean of the first "
+                    f"{store.BATCH} test {noun}s. "
+                    + plots.describe_bars(values, (f"this {noun}", "batch mean"), axis, digits))
 with right:
     x = test.images[index].numpy() / 255.0
-    st.image(images.data_uri(images.enlarge(images.to_uint8(x), 5)), caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
+    label = DATASETS[config.dataset].classes[test.labels[index]]
+    images.show(images.enlarge(images.to_uint8(x), 5), f"Test {noun} #{index}, a {label}",
+                caption=f"test #{index}: {label}")
 
 total = "ELBO" if in_nats else "−ELBO"
 # The reconstruction term's two parts, not their sum: for a 2-D model the KL is a few nats, and the sum ran under
@@ -75,7 +80,10 @@ curves.update({name if "log 2πσ²" in name else f"{name}, batch mean": values[
                for name, values in terms.parts.items() if name != total})
 charts.show(plots.sigma_curves(sweep.sigmas, curves, sigma, sweep.sigma_star_batch, axis),
             f"{info.name} · the ELBO's terms against σ_dec · test #{index} and the batch of {store.BATCH}",
-            key="elbo_curves")
+            key="elbo_curves",
+            alt="The ELBO's terms as σ_dec moves, the model unchanged (log axis). "
+                + plots.describe_curves(sweep.sigmas, curves, "σ_dec", axis, at=sigma,
+                                        marks={"σ_dec (solid)": sigma, "σ* (dashed)": sweep.sigma_star_batch}))
 st.markdown(
     f"""
 **Reading it.** log p(x|z) = −‖x − x̂‖²/(2σ²) − (D/2)·log(2πσ²). A small σ makes the squared-error term

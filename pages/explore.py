@@ -75,6 +75,8 @@ with left:
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, selected=state.get("explore_index"),
                                   marker=marker, axis_titles=view.axis_titles)
     charts.show(figure, f"{info.name} · latent means of {len(view.coords):,} test {noun}s", key="explore_scatter",
+                alt=plots.describe_scatter(view.coords, view.labels, classes, view.axis_titles,
+                                           f"the latent means of {len(view.coords):,} test {noun}s (click one)"),
                 on_select=on_scatter_click, selection_mode="points",
                     config={"scrollZoom": True})
 
@@ -91,6 +93,9 @@ with right:
         grid = decoder.decode(z_grid).reshape(n, n, *config.image_shape)
         charts.show(plots.manifold(grid, xs, ys, view.ranges, axis_titles=view.axis_titles),
                     f"{info.name} · decode(z) on a {n}×{n} grid", container=chart,
+                    alt=f"A {n}×{n} grid of {noun}s decoded from evenly spaced latent points, on the scatter's axes: "
+                        f"{view.axis_titles[0]} from {xs[0]:.1f} to {xs[-1]:.1f} across, {view.axis_titles[1]} from "
+                        f"{ys[0]:.1f} to {ys[-1]:.1f} up; neighbouring {noun}s change gradually.",
                            key="explore_manifold")
         if d > 2:
             st.caption("Decoded over the PCA plane through the mean of the test codes.")
@@ -107,15 +112,18 @@ with c1:
         test, _ = store.dataset(config.dataset, "test")
         data_notice(test)
         if index < len(test):
-            st.image(images.data_uri(images.enlarge(images.to_uint8(test.images[index].numpy() / 255.0), 6)),
-                     caption=f"test #{index}: {classes[test.labels[index]]}")
+            images.show(images.enlarge(images.to_uint8(test.images[index].numpy() / 255.0), 6),
+                        f"Test {noun} #{index}, a {classes[test.labels[index]]}",
+                        caption=f"test #{index}: {classes[test.labels[index]]}")
         else:
             st.caption(f"test #{index} ({classes[view.labels[index]]}): the image is not in the shipped sample.")
 with c2:
     st.markdown("**Reconstruction**")
     if index is not None:
         recon = decoder.decode(view.means[index][None])[0]
-        st.image(images.data_uri(images.enlarge(images.to_uint8(recon), 6)), caption="decode(μ)")
+        images.show(images.enlarge(images.to_uint8(recon), 6),
+                    f"Its reconstruction decode(μ): the decoder's mean image at test #{index}'s latent mean",
+                    caption="decode(μ)")
 with c3:
     st.markdown("**Drag to decode**")
     if d >= 2:
@@ -143,5 +151,6 @@ with st.expander("Server-side decoding (sliders)", expanded=d == 1):
             st.slider(f"z{i + 1}", float(limits[i][0]), float(limits[i][1]), step=0.01, key=f"explore_z{i}",
                       on_change=on_slider, args=(i,))
     with inner_left:
-        st.image(images.data_uri(images.enlarge(images.to_uint8(decoder.decode(z[None])[0]), 6)),
-                 caption="z = (" + ", ".join(f"{v:.2f}" for v in z[:4]) + (", …)" if d > 4 else ")"))
+        shown_z = "z = (" + ", ".join(f"{v:.2f}" for v in z[:4]) + (", …)" if d > 4 else ")")
+        images.show(images.enlarge(images.to_uint8(decoder.decode(z[None])[0]), 6),
+                    f"The {noun} decoded from {shown_z}", caption=shown_z)

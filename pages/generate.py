@@ -48,8 +48,11 @@ pictures = images_from_codes(model, z, draw=draw, seed=seed).numpy().reshape(ROW
 
 left, right = st.columns([1, 1])
 with left:
-    st.image(images.data_uri(images.enlarge(images.to_uint8(plots.tile(pictures, pad=1)), 3)), width="stretch",
-             caption=f"{ROWS * COLS} samples, τ = {temperature:g}, seed {seed}")
+    images.show(images.enlarge(images.to_uint8(plots.tile(pictures, pad=1)), 3),
+                f"A grid of {ROWS * COLS} {noun}s, {ROWS} rows of {COLS}, each "
+                + ("a draw from p(x|z)" if draw else "the mean image decode(z)")
+                + f" of a code z drawn from the prior N(0, τ²I), τ = {temperature:g}, seed {seed}", width="stretch",
+                caption=f"{ROWS * COLS} samples, τ = {temperature:g}, seed {seed}")
     norms = z.norm(dim=1).numpy()
     st.caption(f"Their codes lie at a distance {norms.mean():.2f} ± {norms.std():.2f} from the prior's centre, "
                f"near √d·τ = {prior_radius(config.latent_dim, float(temperature)):.2f} (d = {config.latent_dim}): "
@@ -62,7 +65,12 @@ with right:
                                   samples=view.to_plot(z.numpy()) if placed else None,
                                   axis_titles=view.axis_titles, height=440, opacity=0.3)
     charts.show(figure, f"{info.name} · {ROWS * COLS} prior samples (τ = {temperature:g}, seed {seed})",
-                key="generate_scatter")
+                key="generate_scatter",
+                alt=plots.describe_scatter(view.coords, view.labels, dataset.classes, view.axis_titles,
+                                           f"the test set's latent means" + (
+                                               f", with the {ROWS * COLS} samples' codes as white dots ringed in "
+                                               f"black, {norms.mean():.2f} from the centre on average"
+                                               if placed else "")))
     st.caption("White dots: the samples' z" + (" projected onto the PCA plane" if config.latent_dim > 2 else "")
                + ", over the test set's codes." if placed else
                "A t-SNE map has no place for new points: choose PCA to see where the samples fall.")
@@ -94,7 +102,10 @@ if config.latent_dim > 2:
     for dim, row in zip(order, rows):
         label, strip = st.columns([1, 6], vertical_alignment="center")
         label.markdown(f"**z{dim + 1}**  \nKL {kl_per_dim[dim]:.2f}" + ("  \n*inactive*" if dim in inactive else ""))
-        strip.image(images.data_uri(images.enlarge(images.strip(row), 2)), caption=None)
+        images.show(images.enlarge(images.strip(row), 2),
+                    f"z{dim + 1} traversed: {len(values)} {noun}s decoded with z{dim + 1} from {values[0]:g} to "
+                    f"{values[-1]:g}, the other dimensions at test #{index}'s μ"
+                    + (" (inactive: they all look the same)" if dim in inactive else ""), container=strip)
     if hidden:
         st.caption(f"{len(hidden)} more inactive dimensions (KL ≤ {ACTIVE_THRESHOLD:g}) not shown: "
                    + ", ".join(f"z{d + 1}" for d in sorted(hidden)) + ".")

@@ -50,8 +50,13 @@ with left:
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, selected=a,
                                   paths={k: view.to_plot(p.numpy()) for k, p in paths.items()} if drawable else None,
                                   axis_titles=view.axis_titles, height=480)
+    ends = f"{classes[view.labels[a]]} (#{a}) to {classes[view.labels[b]]} (#{b})"
     charts.show(figure, f"{info.name} · #{a} → #{b}, {steps} steps", key="interp_scatter", on_select=on_scatter_click,
-                selection_mode="points")
+                selection_mode="points",
+                alt=plots.describe_scatter(view.coords, view.labels, classes, view.axis_titles,
+                                           f"the latent means of {len(view.coords):,} test {noun}s, with the lerp "
+                                           f"(solid) and slerp (dotted) paths of {steps} steps from {ends}"
+                                           if drawable else f"the latent means of {len(view.coords):,} test {noun}s"))
     if not drawable:
         st.caption("Paths are drawn on 2-D and PCA views; a t-SNE map has no place for new points.")
     elif config.latent_dim == 2:
@@ -62,10 +67,14 @@ model = store.load_model(info).model
 with right:
     for name, path in paths.items():
         st.subheader(name)
-        st.image(images.data_uri(images.enlarge(images.strip(decode(model, path)), 2)), width="stretch",
-                 caption=f"{classes[view.labels[a]]} (#{a}) → {classes[view.labels[b]]} (#{b}), {steps} steps")
+        images.show(images.enlarge(images.strip(decode(model, path)), 2),
+                    f"{steps} {noun}s in a row, decoded along the {name} path from the latent mean of {ends}",
+                    width="stretch",
+                    caption=f"{classes[view.labels[a]]} (#{a}) → {classes[view.labels[b]]} (#{b}), {steps} steps")
     test, _ = store.dataset(config.dataset, "test")
     data_notice(test)
     originals = [test.images[i].numpy() / 255.0 for i in (a, b) if i < len(test)]
     if len(originals) == 2:
-        st.image(images.data_uri(images.enlarge(images.strip(originals), 3)), caption="the originals A and B")
+        images.show(images.enlarge(images.strip(originals), 3),
+                    f"The two test {noun}s: A, #{a}, a {classes[test.labels[a]]}; B, #{b}, a {classes[test.labels[b]]}",
+                    caption="the originals A and B")

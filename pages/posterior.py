@@ -45,14 +45,22 @@ with left:
     zoom = (post.q_xs, post.q_ys, post.q_log_posterior) if plots.q_is_small(post.xs, post.ys, post.sigma) else None
     charts.show(plots.posterior_contours(post.xs, post.ys, post.log_posterior, post.mu, post.sigma,
                                          post.posterior_mean, zoom=zoom),
-                f"{info.name} · test #{index} · σ_dec = {sigma:g}", key="posterior_plot")
+                f"{info.name} · test #{index} · σ_dec = {sigma:g}", key="posterior_plot",
+                alt=f"Contours of the true posterior p(z|x) for test #{index} at σ_dec = {sigma:g}, its mean at "
+                    f"({post.posterior_mean[0]:.2f}, {post.posterior_mean[1]:.2f}), under the encoder's q(z|x) drawn as "
+                    f"its 1σ and 2σ ellipses around μ = ({post.mu[0]:.2f}, {post.mu[1]:.2f}) with σ = "
+                    f"({post.sigma[0]:.3f}, {post.sigma[1]:.3f}); z₁ from {post.xs[0]:.1f} to {post.xs[-1]:.1f}, z₂ "
+                    f"from {post.ys[0]:.1f} to {post.ys[-1]:.1f}"
+                    + ("; a second panel zooms onto q, which is small beside the posterior." if zoom is not None
+                       else "."))
     if zoom is not None:
         st.caption("q(z|x) is small beside the true posterior at this σ_dec: the right panel zooms onto it (±5σ of q), "
                    "with p(z|x) on the same cells.")
 with right:
     x = test.images[index].numpy() / 255.0
-    st.image(images.data_uri(images.enlarge(images.to_uint8(x), 5)),
-             caption=f"test #{index}: {DATASETS[config.dataset].classes[test.labels[index]]}")
+    label = DATASETS[config.dataset].classes[test.labels[index]]
+    images.show(images.enlarge(images.to_uint8(x), 5), f"Test {noun} #{index}, a {label}",
+                caption=f"test #{index}: {label}")
     agree = abs(post.gap - post.kl_q_posterior_grid)
     st.markdown(
         f"""
@@ -87,7 +95,11 @@ if gaussian:
     best, steady = smallest_gap(sigmas, gaps)
     chart, words = st.columns([3, 2])
     charts.show(plots.gap_against_sigma(sigmas, gaps, config.sigma_dec, sigma),
-                f"{info.name} · test #{index} · the gap against σ_dec", key="posterior_gap_curve", container=chart)
+                f"{info.name} · test #{index} · the gap against σ_dec", key="posterior_gap_curve", container=chart,
+                alt=f"The gap log p(x) − ELBO for test #{index} against σ_dec (log axis), at {len(sigmas)} values: "
+                    + ", ".join(f"{g:.2f} nats at {s:g}" for s, g in zip(sigmas, gaps))
+                    + f"; smallest at σ_dec = {best:g}; the trained σ_dec {config.sigma_dec:g} and the chosen "
+                      f"{sigma:g} are marked.")
     trained = f"{config.sigma_dec:g}"
     where = ("at the σ_dec the model was trained at" if f"{best:g}" == trained else
              f"at σ_dec = {best:g}, {'above' if best > config.sigma_dec else 'below'} the {trained} the model was "

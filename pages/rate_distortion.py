@@ -67,10 +67,19 @@ left, right = st.columns([3, 2])
 with left:
     charts.show(plots.rate_distortion(points, parameter, state["sweep_member"], collapse),
                 f"{folder.name} · rate against distortion (test)", key="sweep_curve",
+                alt=f"Rate KL(q‖p) in nats against distortion E‖x − x̂‖² on the test set, one point per model of the "
+                    f"sweep ({len(points)}), joined in order of {symbol}: "
+                    + "; ".join(f"{symbol} = {p['value']:g}: rate {p['rate']:.1f}, distortion {p['distortion']:.1f}"
+                                for p in points)
+                    + f". The chosen model {state['sweep_member']} is ringed"
+                    + (f"; posterior collapse from {symbol} = {collapse:g} is marked." if collapse is not None
+                       else "."),
                     on_select=on_curve_click, selection_mode="points")
 with right:
     charts.show(plots.active_units(points, parameter, config["latent_dim"]),
-                f"{folder.name} · active units against {symbol}", key="sweep_units")
+                f"{folder.name} · active units against {symbol}", key="sweep_units",
+                alt=f"Active latent units (of {config['latent_dim']}) against {symbol} (log axis): "
+                    + ", ".join(f"{p['active_dims']} at {p['value']:g}" for p in points) + ".")
     if collapse is not None:
         st.warning(f"From {symbol} = {collapse:g} no latent unit carries information (KL per unit ≤ {ACTIVE_THRESHOLD:g} nats): "
                    f"the posterior has collapsed onto the prior and every {DATASETS[config['dataset']].title} "

@@ -76,14 +76,19 @@ with left:
                                       marker=(float(centre[0]), float(centre[1])), samples=view.to_plot(mc.z),
                                       curves=curves, axis_titles=view.axis_titles, height=440, opacity=0.25)
         charts.show(figure, f"{info.name} · {image_name} · L = {samples} samples of z = μ + σ ⊙ ε (seed {seed})",
-                    key="sampling_scatter")
+                    key="sampling_scatter",
+                    alt=f"Zoomed onto q(z|x) of {image_name}: its mean μ = (" + ", ".join(f"{v:.2f}" for v in centre)
+                        + f") as ×, its 1σ and 2σ ellipses, and the {samples} samples z = μ + σ ⊙ ε as white dots, "
+                        f"among the test codes nearby; {view.axis_titles[0]} from {zoom[0][0]:.2f} to "
+                        f"{zoom[0][1]:.2f}, {view.axis_titles[1]} from {zoom[1][0]:.2f} to {zoom[1][1]:.2f}.")
         st.caption("Zoomed onto q(z|x): × is μ; the crimson ellipses are its 1σ and 2σ contours"
                    + (" seen on the PCA plane" if config.latent_dim > 2 else "") + "; white dots are the L samples z⁽ˡ⁾; "
                    "the coloured dots are test codes nearby.")
     else:
         st.info("A t-SNE map has no place for new points: choose PCA to see the samples around μ.")
 with right:
-    st.image(images.data_uri(images.enlarge(images.to_uint8(np.asarray(x)), 4)), caption="x, the image scored")
+    images.show(images.enlarge(images.to_uint8(np.asarray(x)), 4),
+                f"x, the image scored: {image_name}", caption="x, the image scored")
     per_dim = [{"dimension": f"z{i + 1}", "μ": mc.mu[i], "σ": mc.sigma[i], "ε⁽¹⁾": mc.eps[0, i], "z⁽¹⁾ = μ + σ·ε⁽¹⁾": mc.z[0, i]}
                for i in range(min(config.latent_dim, 16))]
     st.dataframe(per_dim, hide_index=True, height=min(36 * len(per_dim) + 40, 320))
@@ -92,13 +97,17 @@ shown = min(samples, 16)
 st.subheader(f"Each sample decoded, with its log p(x|z⁽ˡ⁾) ({shown} of {samples} shown)")
 columns = st.columns(8)
 for k in range(shown):
-    columns[k % 8].image(images.data_uri(images.enlarge(images.to_uint8(mc.images[k].reshape(config.image_shape)), 3)),
-                         caption=f"z⁽{k + 1}⁾: {mc.log_px_given_z[k]:.1f}")
+    images.show(images.enlarge(images.to_uint8(mc.images[k].reshape(config.image_shape)), 3),
+                f"Sample {k + 1} decoded, decode(z⁽{k + 1}⁾), log p(x|z) = {mc.log_px_given_z[k]:.1f}",
+                container=columns[k % 8], caption=f"z⁽{k + 1}⁾: {mc.log_px_given_z[k]:.1f}")
 
 st.subheader("How the estimate's spread falls with L")
 spread = store.estimate_spread_for(info, index) if source != "your drawing" else estimate_spread(model, x_tensor)
 charts.show(plots.spread_against_samples(spread, samples), f"{info.name} · {image_name} · the estimate's spread "
-            "against L", key="sampling_spread")
+            "against L", key="sampling_spread",
+            alt=f"The standard deviation of the Monte-Carlo reconstruction term for {image_name} against L (log axes), "
+                "with error bars, beside a dashed 1/√L line: "
+                + ", ".join(f"{spread[k][0]:.2f} at L = {k}" for k in sorted(spread)) + f"; L = {samples} is marked.")
 st.caption("The standard deviation of (1/L) Σ log p(x|z⁽ˡ⁾) over 200 fresh draws of ε, for each L: it falls as "
            "1/√L (dashed), because the L scores are independent. One sample is enough for an unbiased gradient; "
            "more samples only make the estimate steadier.")

@@ -233,11 +233,17 @@ def live_numbers(trainer) -> None:
         st.caption("Press Play (or Step) to start training.")
         return
     charts = st.columns([1, 1, 1])
+    # The charts' text alternatives do not change from redraw to redraw (Streamlit writes alt into the spec, and a new
+    # spec is a new chart where the same spec has its data swapped): their latest values are the figures above.
     for column, (caption, spec) in zip(charts, plots.curve_panels(history)):
         column.caption(caption)
-        column.vega_lite_chart(spec=spec, width="stretch")
+        column.vega_lite_chart(spec=spec, width="stretch",
+                               alt=f"Line chart: {caption} (nats), from step 0; the latest values are the figures "
+                                   "above (ELBO, KL).")
     charts[2].caption("KL per latent dimension (nats): the active units")
-    charts[2].vega_lite_chart(spec=plots.kl_bars(snap["kl_per_dim"]), width="stretch")
+    charts[2].vega_lite_chart(spec=plots.kl_bars(snap["kl_per_dim"]), width="stretch",
+                              alt=f"Bar chart: the KL of each of the {config.latent_dim} latent dimensions in nats; "
+                                  "the number of active ones is the figure above (Active dims).")
 
 
 def live_latents(trainer) -> None:
@@ -253,11 +259,16 @@ def live_latents(trainer) -> None:
     with views[0]:
         st.caption(f"Latent means of {len(coords):,} test {noun}s at step {snap['step']:,} ({names[0]}, {names[1]}: "
                    "the most active dimensions)")
-        st.vega_lite_chart(spec=plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names))
+        st.vega_lite_chart(spec=plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names),
+                           alt=f"Scatter plot of the latent means of {len(coords):,} test {noun}s on {names[0]} "
+                               f"(across) and {names[1]} (up), each class its own colour and shape, as training "
+                               "moves them.")
     with views[1]:
         st.caption(f"Test {noun}s (top) and their reconstructions (bottom) at step {snap['step']:,}")
-        st.image(images.data_uri(images.enlarge(images.strip(snap["originals"]), 3)))
-        st.image(images.data_uri(images.enlarge(images.strip(snap["recon"]), 3)))
+        images.show(images.enlarge(images.strip(snap["originals"]), 3),
+                    f"{len(snap['originals'])} test {noun}s in a row")
+        images.show(images.enlarge(images.strip(snap["recon"]), 3),
+                    f"Their reconstructions decode(μ) at step {snap['step']:,}, in the same order")
 
 
 def live_view(run) -> None:

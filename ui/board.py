@@ -67,7 +67,11 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
             st.info("No submissions yet. Students submit from Train live (after Save) or from the Models page.")
             return
         charts.show(plots.class_board(shown, reference, colour), f"{klass.title} · rate against distortion",
-                    key=f"board_chart_{klass.id}")
+                    key=f"board_chart_{klass.id}",
+                    alt=f"The class's {len(shown)} entries on the rate–distortion plane (distortion across, rate KL "
+                        f"up, coloured by {colour}) over the shipped sweep's curve: "
+                        + "; ".join(f"entry #{r['entry']}: distortion {r['distortion']:.1f}, rate {r['rate']:.1f}"
+                                    for r in shown[:20]) + ("; …" if len(shown) > 20 else "") + ".")
         frame = table(rows, teacher)
         st.dataframe(frame.drop(columns=["entry"]), hide_index=True, width="stretch")
         picks = {f"#{r['entry']} {r['student']} · {r['model']}": r for r in (rows if teacher else shown)}
@@ -76,7 +80,9 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
         row = picks[chosen]
         picture = classes.pictures(engine, klass, row["entry"])
         if picture and picture.startswith(b"\x89PNG"):
-            right.image(picture, caption="test images, their reconstructions decode(μ), and prior samples decode(z)")
+            right.image(picture, alt=f"Entry #{row['entry']}'s pictures: test images, their reconstructions "
+                                     "decode(μ), and samples decoded from the prior",
+                        caption="test images, their reconstructions decode(μ), and prior samples decode(z)")
         actions = left.container(horizontal=True)
         info = next((i for i in store.available_models(identity) if i.name == row["model"]), None)
         actions.button("Open in Explore", key=f"board_open_{klass.id}", icon=":material/open_in_new:",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import streamlit as st
 
 
 def to_uint8(image) -> np.ndarray:
@@ -43,3 +44,12 @@ def data_uri(image: np.ndarray) -> str:
     import base64
 
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def show(picture: np.ndarray, alt: str, *, caption: str | None = None, container=st, **kwargs):
+    """st.image of a uint8 [H, W] picture (as a data URI, see data_uri) with `alt` as its text alternative (WCAG
+    1.1.1): what the picture shows ("test #3, a 5, beside its reconstruction"), required and not empty; the caption,
+    if any, is shown under it as before. Other keywords go to st.image (width, …)."""
+    if not alt or not alt.strip():
+        raise ValueError(f"the picture captioned {caption!r} needs a text alternative (alt)")
+    return container.image(data_uri(picture), caption=caption, alt=alt, **kwargs)

@@ -86,6 +86,48 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
     return fig
 
 
+def describe_scatter(coords: np.ndarray, labels: np.ndarray, classes, axis_titles=("z₁", "z₂"),
+                     what: str = "latent means") -> str:
+    """A text alternative for a latent scatter (latent_scatter, class_scatter): the number of points, the axes'
+    extent (extent: 99.8 % of the points) and each class's centre (the median of its points), which is what a reader
+    of the picture takes from it: where each class sits."""
+    coords, labels = np.asarray(coords, dtype=float), np.asarray(labels)
+    (x0, x1), (y0, y1) = extent(coords)
+    centres = "; ".join(f"{classes[c]} at ({np.median(coords[labels == c, 0]):.1f}, "
+                        f"{np.median(coords[labels == c, 1]):.1f})" for c in range(len(classes)) if (labels == c).any())
+    return (f"Scatter plot of {what}: {len(coords):,} points, {axis_titles[0]} from {x0:.1f} to {x1:.1f} across, "
+            f"{axis_titles[1]} from {y0:.1f} to {y1:.1f} up; each class has its own colour and marker shape. "
+            f"The classes' centres: {centres}.")
+
+
+def describe_bars(terms: dict[str, tuple[float, ...]], series, unit: str, digits: int = 2) -> str:
+    """A text alternative for bars (grouped_bars): each term's value in each series, as the labels beside the bars
+    read."""
+    parts = "; ".join(f"{name}: " + ", ".join(f"{v:.{digits}f} ({s})" for v, s in zip(values, series))
+                      for name, values in terms.items())
+    return f"Horizontal bars, in {unit}. {parts}."
+
+
+def describe_curves(xs, curves: dict[str, np.ndarray], x_name: str, unit: str, at: float | None = None,
+                    marks: dict[str, float] | None = None, digits: int = 3) -> str:
+    """A text alternative for lines against one variable (sigma_curves, sweep_terms, …): the x range, and for each
+    line its highest point and, at x = `at` (the current setting), its value; `marks` names the vertical lines
+    drawn (label → x)."""
+    xs = np.asarray(xs, dtype=float)
+    k = int(np.argmin(np.abs(xs - at))) if at is not None else None
+    lines = []
+    for name, ys in curves.items():
+        ys = np.asarray(ys, dtype=float)
+        top = int(np.nanargmax(ys))
+        line = f"{name}: highest {ys[top]:.{digits}g} at {x_name} = {xs[top]:g}"
+        if k is not None:
+            line += f", {ys[k]:.{digits}g} at {x_name} = {xs[k]:g}"
+        lines.append(line)
+    marked = ("; marked: " + ", ".join(f"{label} = {x:.3g}" for label, x in marks.items())) if marks else ""
+    return (f"Lines against {x_name} from {xs.min():g} to {xs.max():g}, in {unit}. " + "; ".join(lines)
+            + marked + ".")
+
+
 def log_ticks(low: float, high: float, max_ticks: int = 9) -> list[float]:
     """Tick values for a log axis over [low, high], each to be labelled with its whole value: 1-2-5 per decade,
     else 1-3, else decades (Plotly's own log ticks label 0.9 as "9" and 20 as "2")."""

@@ -67,8 +67,10 @@ def trained_at_each_sigma(chosen) -> None:
     point, mine = points[i], terms[i]
     picture, numbers = st.columns([1, 5], vertical_alignment="center")
     x = test.images[index].numpy() / 255.0
-    picture.image(images.data_uri(images.enlarge(images.strip([x, mine["image"].reshape(x.shape)]), 2)),
-                  caption=f"test #{index}: {dataset.classes[test.labels[index]]}, and decode(μ) at σ_dec = {sigma:g}")
+    images.show(images.enlarge(images.strip([x, mine["image"].reshape(x.shape)]), 2),
+                f"Test {dataset.noun} #{index}, a {dataset.classes[test.labels[index]]}, beside its reconstruction "
+                f"decode(μ) by the model trained at σ_dec = {sigma:g}", container=picture,
+                caption=f"test #{index}: {dataset.classes[test.labels[index]]}, and decode(μ) at σ_dec = {sigma:g}")
     numbers.caption(f"This {dataset.noun}, under the model trained at σ_dec = {sigma:g}")
     metrics.row([("Reconstruction", f"{mine['reconstruction']:.2f}", "E_q[log p(x|z)], nats"),
                  ("Distortion", f"{mine['distortion']:.2f}", "E_q‖x − x̂‖², squared error summed over pixels"),
@@ -78,11 +80,18 @@ def trained_at_each_sigma(chosen) -> None:
                  ("Test distortion", f"{point['distortion']:.2f}", "E‖x − x̂‖² of the test set"),
                  ("Test KL", f"{point['rate']:.3f}", "the rate: mean KL(q(z|x) ‖ p(z)) of the test set, nats"),
                  ("Active units", f"{point['active_dims']}/{config['latent_dim']}")], numbers)
-    charts.show(plots.sweep_terms(values, {
+    series = {
         "reconstruction": ([reconstruction_term(p) for p in points], [t["reconstruction"] for t in terms]),
         "distortion": ([p["distortion"] for p in points], [t["distortion"] for t in terms]),
-        "kl": ([p["rate"] for p in points], [t["kl"] for t in terms])}, sigma, collapse),
-        f"{folder.name} · test #{index} · a model trained at each σ_dec (now {sigma:g})", key="elbo_sweep_chart")
+        "kl": ([p["rate"] for p in points], [t["kl"] for t in terms])}
+    charts.show(plots.sweep_terms(values, series, sigma, collapse),
+                f"{folder.name} · test #{index} · a model trained at each σ_dec (now {sigma:g})", key="elbo_sweep_chart",
+                alt=f"Three panels, one model trained at each σ_dec (log axis), the test set (solid) and test #{index} "
+                    "(dotted). " + plots.describe_curves(
+                        values, {f"{name}, {who}": ys for name, pair in series.items()
+                                 for who, ys in zip(("test set", f"test #{index}"), pair)},
+                        "σ_dec", "nats", at=sigma,
+                        marks={"the chosen model": sigma} | ({"posterior collapse from": collapse} if collapse else {})))
     from vae.objective import gaussian_log_normalizer  # torch: only where the sweep mode is drawn
 
     pixels = int(test.images[0].numel())  # D
@@ -91,8 +100,11 @@ def trained_at_each_sigma(chosen) -> None:
                f"−‖x − x̂‖²/(2σ²) − (D/2)·log 2πσ², and its constant alone differs by {shift:,.0f} nats between "
                f"σ_dec = {values[0]:g} and {values[-1]:g}, whatever the models reconstruct. The distortion "
                "E‖x − x̂‖² is in the same units for every model: it says which reconstructs better.")
-    st.image(images.data_uri(images.enlarge(images.strip([t["image"].reshape(test.images.shape[1:]) for t in terms]), 3)),
-             caption="Its reconstruction by each model, σ_dec = " + ", ".join(f"{v:g}" for v in values)
+    images.show(images.enlarge(images.strip([t["image"].reshape(test.images.shape[1:]) for t in terms]), 3),
+                f"Test #{index} reconstructed by each of the {len(values)} models, left to right σ_dec = "
+                + ", ".join(f"{v:g}" for v in values)
+                + (f"; from σ_dec = {collapse:g} on they are all the same blur" if collapse is not None else ""),
+                caption="Its reconstruction by each model, σ_dec = " + ", ".join(f"{v:g}" for v in values)
                      + (f"; from σ_dec = {collapse:g} the posterior has collapsed: every image decodes to the same blur."
                         if collapse is not None else "."))
     st.caption("Nats per image, test figures as stored in each checkpoint's sweep.json (rate = KL; reconstruction = "
