@@ -10,6 +10,15 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 # The palette as a stepped colour scale over [0, 10]: class c is drawn at c + 0.5. A numeric colour array travels
 # as a typed array; 10,000 colour strings cost Plotly a quarter of a second of validation on every draw.
 CLASS_COLORSCALE = [[stop, colour] for c, colour in enumerate(PALETTE) for stop in (c / 10, (c + 1) / 10)]
+# Each class's second cue beside its colour (WCAG 1.4.1: colour is never the only carrier of meaning): a marker shape,
+# the same in the legend. Plotly's symbols by number (a typed array, like the colours: 10,000 names would be
+# validated one by one): circle, square, diamond, cross, x, triangle-up, triangle-down, triangle-left, triangle-right,
+# star. Vega-Lite's shapes for the live scatter (class_scatter): its own names, the first eight the same.
+CLASS_SYMBOLS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 17]
+CLASS_SYMBOL_NAMES = ["circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down", "triangle-left",
+                      "triangle-right", "star"]
+CLASS_SHAPES = ["circle", "square", "diamond", "cross", "triangle-up", "triangle-down", "triangle-left",
+                "triangle-right", "wedge", "arrow"]
 CLICK_GRID = 40  # invisible points per side that make empty space clickable
 
 
@@ -52,13 +61,14 @@ def latent_scatter(coords: np.ndarray, labels: np.ndarray, classes, ranges, sele
                                hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
     names = np.asarray([str(n) for n in classes])
     fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name="test codes", showlegend=False,
-                               marker=dict(size=4, color=labels % 10 + 0.5, cmin=0, cmax=10,
-                                           colorscale=CLASS_COLORSCALE, opacity=opacity),
+                               marker=dict(size=6, color=labels % 10 + 0.5, cmin=0, cmax=10,
+                                           colorscale=CLASS_COLORSCALE, opacity=opacity,
+                                           symbol=np.asarray(CLASS_SYMBOLS, dtype=np.int32)[labels % 10]),
                                customdata=np.stack([np.zeros(len(coords)), np.arange(len(coords))], 1).astype(np.int32),
                                text=names[labels], hovertemplate="%{text} · #%{customdata[1]}<extra></extra>"))
     for c, name in enumerate(names):  # legend entries only: one WebGL trace draws far faster than ten
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
-                                 marker=dict(size=8, color=PALETTE[c % 10])))
+                                 marker=dict(size=9, color=PALETTE[c % 10], symbol=CLASS_SYMBOL_NAMES[c % 10])))
     # Overlays are WebGL traces too, added after the points: Plotly draws its WebGL layer above the SVG one, so
     # an SVG overlay lay under the 10,000 dots. Only the paths have legend entries (they are always there):
     # a legend that grows after a click narrows the plot, and it no longer lines up with the manifold grid.
@@ -320,11 +330,14 @@ def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height
     classes = [str(c) for c in classes]
     frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
     (x0, x1), (y0, y1) = (steady_range(*span) for span in extent(coords))
-    spec = {"mark": {"type": "circle", "size": 14, "opacity": 0.7, "clip": True}, "height": height,
+    spec = {"mark": {"type": "point", "filled": True, "size": 18, "opacity": 0.7, "clip": True}, "height": height,
             "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
                          "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},
                          "color": {"field": "class", "type": "nominal", "title": None,
-                                   "scale": {"domain": classes, "range": [PALETTE[i % 10] for i in range(len(classes))]}}}}
+                                   "scale": {"domain": classes, "range": [PALETTE[i % 10] for i in range(len(classes))]}},
+                         "shape": {"field": "class", "type": "nominal", "title": None,  # the second cue (CLASS_SHAPES)
+                                   "scale": {"domain": classes,
+                                             "range": [CLASS_SHAPES[i % 10] for i in range(len(classes))]}}}}
     return with_data(spec, "latents", frame)
 
 

@@ -108,3 +108,54 @@ def test_kl_bars_keep_the_dimensions_in_their_order():
     assert list(frame["dimension"]) == [f"z{i}" for i in range(1, 13)]
     assert spec["encoding"]["x"]["sort"] == [f"z{i}" for i in range(1, 13)]  # not z1, z10, z11, z12, z2 …
     assert "params" not in spec  # no scale binding: Vega warned on every update of st.bar_chart's
+
+
+def test_every_chart_of_classes_tells_them_apart_by_shape_as_well_as_colour():
+    """WCAG 1.4.1: the ten classes were told apart by colour alone (a reader who cannot tell the palette's red from
+    its green could not tell a 3 from a 2). Each class has its own marker shape too, in the scatter and its legend,
+    on the Plotly scatters and the live Vega scatter."""
+    from ui.plots import CLASS_SHAPES, CLASS_SYMBOL_NAMES, CLASS_SYMBOLS, latent_scatter
+
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 10, 300)
+    coords = rng.normal(size=(300, 2))
+    fig = latent_scatter(coords, labels, list("0123456789"), extent(coords))
+    points = next(t for t in fig.data if t.name == "test codes")
+    assert list(np.asarray(points.marker.symbol)) == [CLASS_SYMBOLS[c] for c in labels]
+    legend = {t.name: t.marker.symbol for t in fig.data if t.showlegend is not False and t.name in "0123456789"}
+    assert legend == {str(c): CLASS_SYMBOL_NAMES[c] for c in range(10)}
+    assert len(set(CLASS_SYMBOLS)) == len(set(CLASS_SYMBOL_NAMES)) == 10
+    import os
+
+    import plotly  # the numbers are Plotly's codes of the names the legend shows (its list: 0, "0", "circle", …)
+
+    with open(os.path.join(os.path.dirname(plotly.__file__), "validators", "_validators.json")) as f:
+        known = json.load(f)["scattergl.marker.symbol"]["params"]["values"]
+    assert [known[known.index(name) - 2] for name in CLASS_SYMBOL_NAMES] == CLASS_SYMBOLS
+    spec = class_scatter(coords, labels, list("0123456789"), ["z1", "z2"])
+    shape = spec["encoding"]["shape"]
+    assert shape["field"] == spec["encoding"]["color"]["field"] == "class"
+    assert shape["scale"]["range"] == CLASS_SHAPES and len(set(CLASS_SHAPES)) == 10
+
+
+def test_a_scatters_text_alternative_gives_its_size_extent_and_each_classs_centre():
+    from ui.plots import describe_scatter
+
+    coords = np.array([[0.0, 0.0], [0.2, 0.0], [3.0, 4.0], [3.2, 4.2]])
+    text = describe_scatter(coords, np.array([0, 0, 1, 1]), ["zero", "one"], ("z₁", "z₂"), "four codes")
+    assert text.startswith("Scatter plot of four codes: 4 points")
+    assert "zero at (0.1, 0.0)" in text and "one at (3.1, 4.1)" in text
+    assert "z₁ from" in text and "z₂ from" in text
+
+
+def test_the_shared_helpers_refuse_a_chart_or_picture_without_a_text_alternative():
+    import plotly.graph_objects as go
+    import pytest
+
+    from ui import charts, images
+
+    for alt in ("", "   "):
+        with pytest.raises(ValueError, match="text alternative"):
+            charts.show(go.Figure(), "a chart", key="k", alt=alt)
+        with pytest.raises(ValueError, match="text alternative"):
+            images.show(np.zeros((4, 4), dtype=np.uint8), alt)
