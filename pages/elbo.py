@@ -1,5 +1,4 @@
 """ELBO decomposition: reconstruction, constant and KL as σ_dec moves, for one digit and a test batch."""
-import numpy as np
 import streamlit as st
 
 from ui import charts, images, metrics, plots, store
@@ -29,7 +28,7 @@ test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
 state = st.session_state
 options = list(store.SIGMA_CHOICES)
-nearest = min(options, key=lambda s: abs(np.log(s / config.sigma_dec)))  # the model's own σ_dec
+nearest = store.nearest_sigma(config.sigma_dec)  # the model's own σ_dec
 if state.get("elbo_for", info.name) != info.name:  # another model: start at its σ
     state["elbo_sigma"] = nearest
 state["elbo_for"] = info.name

@@ -20,7 +20,7 @@ state = st.session_state
 gaussian = config.likelihood == "gaussian"
 GAP_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the σ_dec values of the gap curve
 options = list(store.SIGMA_CHOICES)
-nearest = min(options, key=lambda s: abs(s - config.sigma_dec))
+nearest = store.nearest_sigma(config.sigma_dec)  # the model's own σ_dec
 if state.get("posterior_for", info.name) != info.name:  # another model: start at its σ
     state["posterior_sigma"] = nearest
 state["posterior_for"] = info.name

@@ -148,6 +148,15 @@ def test_image(info: catalog.CheckpointInfo, index: int):
     return dataset(info.config.dataset, "test")[1][index]
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def binarised_test(name: str):
+    """The test split binarised once as models trained on binarised images are scored (vae.evaluate.binarize_fixed,
+    seed 0): floats 0 or 1, [N, D] as numpy. Read-only."""
+    from vae.evaluate import binarize_fixed
+
+    return binarize_fixed(dataset(name, "test")[1]).numpy()
+
+
 @st.cache_resource(show_spinner=False, max_entries=16, hash_funcs=BY_FILE)
 def test_means(info: catalog.CheckpointInfo):
     """(latent means [N, d] as float32 numpy, labels [N]) of the test set: stored, else encoded now. Read-only."""
@@ -175,6 +184,13 @@ def projection(info: catalog.CheckpointInfo, method: str):
 # σ_dec choices for sliders (they include every shipped model's σ), and the finer grid the curves are drawn on.
 SIGMA_CHOICES = (0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8,
                  1.0, 1.2, 1.5, 2.0)
+
+
+def nearest_sigma(sigma_dec: float) -> float:
+    """The choice of SIGMA_CHOICES nearest a model's σ_dec on the sliders' log scale: where a σ_dec slider starts."""
+    return min(SIGMA_CHOICES, key=lambda s: abs(np.log(s / sigma_dec)))
+
+
 SIGMA_GRID = tuple(sorted(set(SIGMA_CHOICES) | {float(f"{s:.3g}") for s in np.geomspace(0.01, 2.0, 81)}))
 BATCH = 256  # the test batch of the ELBO page: the first BATCH test digits
 

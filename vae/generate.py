@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .model import reparameterize
-from .objective import kl_to_standard_normal, log_likelihood
+from .objective import kl_to_standard_normal, log_likelihood, squared_distance
 
 
 def prior_codes(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
@@ -18,9 +18,26 @@ def prior_codes(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0
 
 
 def prior_radius(latent_dim: int, temperature: float = 1.0) -> float:
-    """√d·τ: the radius of the shell on which z ~ N(0, τ²I) concentrates (E‖z‖² = dτ², and ‖z‖'s spread stays
-    about τ/√2 while its mean grows as √d·τ)."""
+    """√(E‖z‖²) = √d·τ for z ~ N(0, τ²I): the root-mean-square length of a code. Only for large d do the codes
+    gather on a shell of that radius (‖z‖'s spread stays about τ/√2 while its mean grows as √d·τ); for d = 2,
+    ‖z‖ spreads from 0 to beyond 2τ (`mean_prior_norm`)."""
     return float(np.sqrt(latent_dim) * temperature)
+
+
+def mean_prior_norm(latent_dim: int, temperature: float = 1.0) -> float:
+    """E‖z‖ = τ·√2·Γ((d+1)/2)/Γ(d/2) for z ~ N(0, τ²I) (the mean of a χ distribution with d degrees of freedom):
+    1.25τ for d = 2, below the root-mean-square √d·τ."""
+    from math import lgamma
+
+    return float(temperature * np.sqrt(2) * np.exp(lgamma((latent_dim + 1) / 2) - lgamma(latent_dim / 2)))
+
+
+@torch.no_grad()
+def pixel_spread(model, temperature: float, samples: int = 200, seed: int = 0) -> float:
+    """How much images decoded from z ~ N(0, τ²I) differ from one another: the standard deviation of each pixel
+    across `samples` images decode(z), averaged over the pixels."""
+    codes = prior_codes(samples, model.config.latent_dim, temperature, seed)
+    return float(images_from_codes(model, codes).std(0).mean())
 
 
 @torch.no_grad()
@@ -51,11 +68,25 @@ class MonteCarloELBO:
     log_px_given_z: np.ndarray  # [L]: log p(x|z⁽ˡ⁾), nats
     images: np.ndarray  # [L, D]: decode(z⁽ˡ⁾)
     kl: float  # KL(q(z|x) ‖ p(z)), closed form
+    squared_distance: np.ndarray | None = None  # [L]: ‖x − decode(z⁽ˡ⁾)‖²
+    sigma_dec: float | None = None  # the σ_dec that scored log p(x|z⁽ˡ⁾) (Gaussian decoders)
 
     @property
     def reconstruction(self) -> float:
         """(1/L) Σₗ log p(x|z⁽ˡ⁾): the Monte-Carlo estimate of E_q[log p(x|z)]."""
         return float(self.log_px_given_z.mean())
+
+    @property
+    def reconstruction_se(self) -> float:
+        """The estimate's standard error s/√L, s the standard deviation of the L scores (nan for L = 1); the ELBO's
+        too, the KL being exact."""
+        size = len(self.log_px_given_z)
+        return float(self.log_px_given_z.std(ddof=1) / np.sqrt(size)) if size > 1 else float("nan")
+
+    @property
+    def distortion(self) -> float:
+        """(1/L) Σₗ ‖x − decode(z⁽ˡ⁾)‖²: the estimate of E_q‖x − x̂‖², the squared error."""
+        return float(self.squared_distance.mean())
 
     @property
     def elbo(self) -> float:
@@ -65,9 +96,10 @@ class MonteCarloELBO:
 
 @torch.no_grad()
 def monte_carlo_elbo(model, x: torch.Tensor, samples: int = 8, seed: int = 0,
-                     eps: torch.Tensor | None = None) -> MonteCarloELBO:
+                     eps: torch.Tensor | None = None, sigma_dec: float | None = None) -> MonteCarloELBO:
     """The reparameterisation for one image x ([D] or [1, D] in [0, 1]): z⁽ˡ⁾ = μ + σ ⊙ ε⁽ˡ⁾, ε⁽ˡ⁾ ~ N(0, I),
-    each decoded and scored by log p(x|z⁽ˡ⁾). `eps` ([L, d]) fixes the noise; else L = `samples` draws (`seed`)."""
+    each decoded and scored by log p(x|z⁽ˡ⁾). `eps` ([L, d]) fixes the noise; else L = `samples` draws (`seed`).
+    `sigma_dec` overrides the model's σ_dec in the score."""
     x = x.reshape(1, -1).to(model.device)
     mu, logvar = model.encode(x)
     if eps is None:
@@ -76,11 +108,13 @@ def monte_carlo_elbo(model, x: torch.Tensor, samples: int = 8, seed: int = 0,
     z = reparameterize(mu, logvar, eps=eps[:, None, :])  # [L, 1, d]
     logits = model.decode_logits(z)
     config = model.config
-    scores = log_likelihood(x, logits, config.likelihood, config.sigma_dec)[:, 0]
+    sigma = config.sigma_dec if sigma_dec is None else sigma_dec
+    scores = log_likelihood(x, logits, config.likelihood, sigma)[:, 0]
     as_numpy = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    images = torch.sigmoid(logits[:, 0])
     return MonteCarloELBO(as_numpy(mu[0]), as_numpy(torch.exp(0.5 * logvar[0])), as_numpy(eps), as_numpy(z[:, 0]),
-                          as_numpy(scores), as_numpy(torch.sigmoid(logits[:, 0])),
-                          float(kl_to_standard_normal(mu, logvar)[0]))
+                          as_numpy(scores), as_numpy(images), float(kl_to_standard_normal(mu, logvar)[0]),
+                          as_numpy(squared_distance(x, images)), sigma if config.likelihood == "gaussian" else None)
 
 
 def std_with_error(values, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -112,6 +146,17 @@ def estimate_spread(model, x: torch.Tensor, sample_sizes=(1, 2, 4, 8, 16, 32, 64
                                 config.sigma_dec)[:, 0]
         spread[size] = std_with_error(scores.reshape(repeats, size).double().mean(1).numpy(), seed=seed)
     return spread
+
+
+def spread_ratio(model, x: torch.Tensor, small: int = 4, large: int = 16, repeats: int = 2000,
+                 seed: int = 0) -> tuple[float, float]:
+    """s(L=small) / s(L=large), the ratio of the L-sample reconstruction estimate's spreads over `repeats` fresh
+    draws each (`estimate_spread`), and its standard error (σ_r/r = √((σ₁/s₁)² + (σ₂/s₂)²)). Since
+    Var = Var[log p(x|z)] / L, it should be √(large/small): 2 from L = 4 to 16."""
+    spread = estimate_spread(model, x, (small, large), repeats=repeats, seed=seed)
+    (s1, e1), (s2, e2) = spread[small], spread[large]
+    ratio = s1 / s2
+    return ratio, ratio * float(np.hypot(e1 / s1, e2 / s2))
 
 
 def dimensions_by_kl(kl_per_dim) -> list[int]:

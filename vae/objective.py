@@ -148,6 +148,8 @@ class DefinitionEstimate:
     reconstruction: float  # (1/L) Σₗ log p(x|z⁽ˡ⁾)
     kl_sampled: float  # (1/L) Σₗ [log q(z⁽ˡ⁾|x) − log p(z⁽ˡ⁾)]
     kl_closed_form: float  # ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²)
+    definition_se: float = math.nan  # the definition's standard error s/√L (s over the L terms; nan for L = 1)
+    samples: int = 0  # L
 
     @property
     def decomposed(self) -> float:
@@ -168,8 +170,86 @@ def elbo_by_definition(model, x: torch.Tensor, eps: torch.Tensor) -> DefinitionE
     log_px_z = log_likelihood(x, model.decode_logits(z), config.likelihood, config.sigma_dec)[:, 0].double()
     log_pz = log_standard_normal(z)[:, 0].double()
     log_q = log_normal_diag(z, mu, logvar)[:, 0].double()
-    return DefinitionEstimate(float((log_px_z + log_pz - log_q).mean()), float(log_px_z.mean()),
-                              float((log_q - log_pz).mean()), float(kl_to_standard_normal(mu, logvar)[0]))
+    terms = log_px_z + log_pz - log_q
+    se = float(terms.std() / math.sqrt(len(terms))) if len(terms) > 1 else math.nan
+    return DefinitionEstimate(float(terms.mean()), float(log_px_z.mean()), float((log_q - log_pz).mean()),
+                              float(kl_to_standard_normal(mu, logvar)[0]), se, len(terms))
+
+
+@torch.no_grad()
+def sampled_kl_error(mu: torch.Tensor, logvar: torch.Tensor, samples: int, repeats: int = 400,
+                     generator: torch.Generator | None = None) -> float:
+    """The root-mean-square error of the sampled KL, (1/L) Σₗ [log q(z⁽ˡ⁾|x) − log p(z⁽ˡ⁾)] with L = `samples`
+    draws z⁽ˡ⁾ ~ q = N(μ, diag σ²), about the closed form ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²), measured over `repeats`
+    fresh sets of draws, for one q (μ, log σ² of shape [d]). Its expectation is `sampled_kl_spread`."""
+    mu, logvar = mu.reshape(1, 1, -1).double(), logvar.reshape(1, 1, -1).double()
+    eps = torch.randn(repeats, samples, mu.shape[-1], generator=generator, dtype=torch.float64)
+    z = reparameterize(mu, logvar, eps=eps)
+    sampled = (log_normal_diag(z, mu, logvar) - log_standard_normal(z)).mean(1)
+    return float((sampled - kl_to_standard_normal(mu, logvar)[0, 0]).pow(2).mean().sqrt())
+
+
+def sampled_kl_spread(mu: torch.Tensor, logvar: torch.Tensor, samples: int) -> torch.Tensor:
+    """The standard deviation of the sampled KL (1/L) Σₗ [log q(z⁽ˡ⁾|x) − log p(z⁽ˡ⁾)] over fresh draws, exactly:
+    with z = μ + σ ⊙ ε, log q(z) − log p(z) = const + Σᵢ [½(σᵢ² − 1) εᵢ² + μᵢσᵢ εᵢ], so
+
+        sd = √( Σᵢ [½(σᵢ² − 1)² + μᵢ²σᵢ²] / L ),
+
+    its root-mean-square distance from the closed-form KL (the estimate is unbiased). Falls as 1/√L, and is 0 only
+    where q = p(z). Shape [batch]."""
+    variance = (0.5 * (torch.exp(logvar) - 1).pow(2) + mu.pow(2) * torch.exp(logvar)).sum(-1)
+    return (variance / samples).sqrt()
+
+
+@dataclass
+class EvidenceEstimate:
+    """log p(x) and the ELBO of one image from the same importance weights (floats, nats), each with its standard
+    error over `repeats` independent sets of K = `samples` draws."""
+
+    log_px: float  # the mean of the repeats' IWAE estimates log (1/K) Σₖ wₖ
+    log_px_se: float
+    elbo: float  # the mean of all the log wₖ: the ELBO by its definition
+    elbo_se: float
+    samples: int
+    repeats: int
+
+    @property
+    def gap(self) -> float:
+        """log p(x) − ELBO, estimated: ≥ 0 for every set of draws (the log of a mean ≥ the mean of the logs)."""
+        return self.log_px - self.elbo
+
+
+@torch.no_grad()
+def evidence_by_importance(model, x: torch.Tensor, samples: int = 1000, repeats: int = 10, seed: int = 0,
+                           sigma_dec: float | None = None) -> EvidenceEstimate:
+    """log p(x) ≈ log (1/K) Σₖ wₖ (IWAE) and ELBO ≈ (1/K) Σₖ log wₖ, wₖ = p_θ(x|zₖ) p(zₖ) / q_φ(zₖ|x), zₖ ~ q_φ(z|x),
+    from the same K = `samples` draws, `repeats` times, for one image x ([D] or [1, D]). By Jensen each repeat's
+    IWAE is at least its ELBO, so the gap shown is never negative; IWAE's expectation is a lower bound on log p(x),
+    so the gap estimates log p(x) − ELBO = KL(q ‖ p(z|x)) from below, in expectation."""
+    config = model.config
+    sigma = config.sigma_dec if sigma_dec is None else sigma_dec
+    x = x.reshape(1, -1).to(model.device)
+    mu, logvar = model.encode(x)
+    generator = torch.Generator().manual_seed(seed)
+    eps = torch.randn(repeats * samples, 1, mu.shape[-1], generator=generator).to(mu)
+    z = reparameterize(mu, logvar, eps=eps)  # [R·K, 1, d]
+    log_w = (log_likelihood(x, model.decode_logits(z), config.likelihood, sigma) + log_standard_normal(z)
+             - log_normal_diag(z, mu, logvar))[:, 0].double().reshape(repeats, samples)
+    iwae = torch.logsumexp(log_w, 1) - math.log(samples)
+    se = lambda values: float(values.std() / math.sqrt(values.numel())) if values.numel() > 1 else math.nan  # noqa: E731
+    return EvidenceEstimate(float(iwae.mean()), se(iwae), float(log_w.mean()), se(log_w.flatten()), samples, repeats)
+
+
+@torch.no_grad()
+def prior_as_q_elbo(model, x: torch.Tensor, samples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """The ELBO were q(z|x) the prior itself: E_{p(z)}[log p_θ(x|z)] − KL(p ‖ p) = E_{p(z)}[log p_θ(x|z)], by
+    `samples` draws z ~ N(0, I); (the estimate, its standard error). No KL is paid, and the codes say nothing
+    about x."""
+    config = model.config
+    x = x.reshape(1, -1).to(model.device)
+    z = torch.randn(samples, 1, config.latent_dim, generator=torch.Generator().manual_seed(seed)).to(model.device)
+    scores = log_likelihood(x, model.decode_logits(z), config.likelihood, config.sigma_dec)[:, 0].double()
+    return float(scores.mean()), float(scores.std() / math.sqrt(samples))
 
 
 def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | None = None,

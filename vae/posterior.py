@@ -49,6 +49,12 @@ class PosteriorGrid:
     evidence_change: float = 0.0  # |Δ log p(x)| of its last halving of the cells (< EVIDENCE_TOLERANCE)
 
     @property
+    def elbo_grid(self) -> float:
+        """The ELBO by quadrature, ∫ q log p(x, z)/q dz = log p(x) − KL(q ‖ p(z|x)) on the same grids: the value
+        for which log p(x) = ELBO + KL holds to the last digit (the Monte-Carlo `elbo` has its own error)."""
+        return self.log_px_grid - self.kl_q_posterior_grid
+
+    @property
     def gap(self) -> float:
         """log p(x) − ELBO, from the grid integral and the Monte-Carlo ELBO."""
         return self.log_px_grid - self.elbo
@@ -212,17 +218,28 @@ def q_grid(mu: torch.Tensor, std: torch.Tensor, n: int):
 
 
 @torch.no_grad()
-def posterior_gaps(model, x: torch.Tensor, sigmas, n: int = 101) -> list[float]:
-    """The ELBO's gap log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)) at each σ_dec of `sigmas`, by quadrature alone
-    (no Monte Carlo): log p(x) from the converged evidence grid, the KL on an n×n grid over q's ±5σ box. The
-    grids that do not depend on σ_dec (the coarse look, q's box) are decoded once for all of them."""
+def evidence_and_gaps(model, x: torch.Tensor, sigmas, n: int = 101, start: int = 101) -> list[tuple[float, float]]:
+    """(log p(x), KL(q_φ(z|x) ‖ p(z|x))) at each σ_dec of `sigmas`, by quadrature alone (no Monte Carlo): log p(x)
+    from the converged evidence grid, the KL on an n×n grid over q's ±5σ box; their difference is the ELBO by the
+    same quadrature, so log p(x) = ELBO + KL holds to the last digit. The grids that do not depend on σ_dec (the
+    coarse look, q's box) are decoded once for all of them; `start` is the evidence grid's first cells per side
+    (`evidence_grid`: refined until it converges, from wherever it starts)."""
     x, mu, std = _encoded(model, x)
     _, _, zq, q_cell = q_grid(mu, std, n)
     log_q = log_normal_diag(zq, mu, 2 * torch.log(std))
     q_joints = log_joints(model, x[0], zq, sigmas)
     coarse_joints = log_joints(model, x[0], coarse_grid()[2], sigmas)
-    return [grid_kl(log_q, q_joints[k] - evidence_grid(model, x[0], s, coarse_joint=coarse_joints[k])[0], q_cell)
-            for k, s in enumerate(sigmas)]
+    found = []
+    for k, s in enumerate(sigmas):
+        log_px = evidence_grid(model, x[0], s, start=start, coarse_joint=coarse_joints[k])[0]
+        found.append((log_px, grid_kl(log_q, q_joints[k] - log_px, q_cell)))
+    return found
+
+
+def posterior_gaps(model, x: torch.Tensor, sigmas, n: int = 101) -> list[float]:
+    """The ELBO's gap log p(x) − ELBO(x) = KL(q_φ(z|x) ‖ p(z|x)) at each σ_dec of `sigmas`, by quadrature alone
+    (`evidence_and_gaps`)."""
+    return [gap for _, gap in evidence_and_gaps(model, x, sigmas, n)]
 
 
 def posterior_gap(model, x: torch.Tensor, sigma_dec: float, n: int = 101) -> float:

@@ -236,3 +236,30 @@ class Trainer:
             if on_progress is not None:
                 on_progress(parts[-1])
         return TrainMetrics.combine(parts)
+
+
+@torch.no_grad()
+def probe(model, x: torch.Tensor, seed: int = 0) -> dict:
+    """The model's state on a fixed batch x, at this step (not a mean over past steps): the ELBO with one fixed
+    draw ε per image, its reconstruction term E_q[log p_θ(x|z)], KL(q ‖ p(z)) = ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²)
+    exact, and the KL's two parts' drivers, the mean ‖μ‖² and the mean σᵢ², all averaged over the batch."""
+    was_training = model.training
+    model.eval()
+    parts = elbo(model, x, samples=1, generator=torch.Generator(x.device).manual_seed(seed))
+    mu, logvar = model.encode(x)
+    model.train(was_training)
+    return {"elbo": float(parts.elbo.mean()), "reconstruction": float(parts.reconstruction.mean()),
+            "kl": float(parts.kl.mean()), "mu_squared": float(mu.pow(2).sum(-1).mean()),
+            "variance": float(logvar.exp().mean())}
+
+
+def probed_run(trainer: Trainer, steps: int, every: int, probe_batch: torch.Tensor, on_progress=None) -> list[dict]:
+    """`steps` optimiser steps, with the model `probe`d on `probe_batch` before the first and after every `every`
+    steps: [{step, elbo, reconstruction, kl, mu_squared, variance}]; `on_progress(record)` after each probe."""
+    history = [{"step": trainer.step, **probe(trainer.model, probe_batch)}]
+    while trainer.step < steps:
+        trainer.run(min(every, steps - trainer.step))
+        history.append({"step": trainer.step, **probe(trainer.model, probe_batch)})
+        if on_progress is not None:
+            on_progress(history[-1])
+    return history

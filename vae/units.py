@@ -52,4 +52,4 @@ def bits_per_dim(log_px: float, config) -> tuple[str, float] | None:
     return None
 
 
-LABELS = {"bits_per_dim_8bit": "bits/dim (8-bit pixels, dequantised)", "bits_per_dim_binary": "bits/dim (binary pixels)"}
+LABELS = {"bits_per_dim_8bit": "bits/dim (8-bit pixels, approximate)", "bits_per_dim_binary": "bits/dim (binary pixels)"}

@@ -1,20 +1,30 @@
 """The guided path through the tutorial: its steps in the tutorial's order, and what every step shares.
 
-Each step (ui/learn/steps.py) shows the tutorial's equation with this image's numbers substituted, each computed by
-the one function of vae/ that owns the equation; a compact live view; one thing to try; and a question to answer
-before trying, whose answer is then revealed from the model's own numbers (ui/learn/questions.py).
+Each step (one module of ui/learn/steps/) shows the tutorial's equation with this image's numbers substituted, each
+computed by the one function of vae/ that owns the equation; a compact live view; one thing to try; and a question
+to answer before its answer can be seen, revealed from the model's own numbers (ui/learn/questions.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import streamlit as st
 
-from ui import store
+from ui import images, store
 from vae.data import DATASETS
 
 STEP = "learn_step"
+EPS_SEED = 0  # the draws ε of the steps' Monte-Carlo estimates
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    draw: Callable  # (Context) -> None
+    question: object = None  # questions.Question, asked by `draw`
 
 
 @dataclass
@@ -23,9 +33,10 @@ class Context:
 
     info: object  # catalog.CheckpointInfo
     model: object  # vae.VAE, eval mode
-    x: np.ndarray  # [H, W] floats in [0, 1]
+    x: np.ndarray  # [H, W] floats in [0, 1] (binary for a model trained on binarised images)
     image_name: str  # "test #3" or "your drawing"
     index: int | None  # the test image's index (None for a drawing)
+    label: str | None = None  # the test image's class ("7", "Sneaker")
 
     @property
     def config(self):
@@ -36,10 +47,32 @@ class Context:
         return DATASETS[self.config.dataset].noun
 
     @property
+    def view(self) -> tuple:
+        """What a prediction is made on: the model and the image."""
+        return self.info.name, self.image_name, self.x.tobytes() if self.index is None else self.index
+
+    @property
+    def described(self) -> str:
+        """The image in words, for a picture's text alternative: 'test #3 of MNIST, a 7'."""
+        return self.image_name + (f", a {self.label}" if self.label else "")
+
+    @property
     def tensor(self):
         import torch
 
         return torch.from_numpy(np.asarray(self.x, dtype=np.float32)).reshape(1, -1)
+
+
+def binarised(x: np.ndarray, index: int | None, dataset: str) -> np.ndarray:
+    """The image as a model trained on binarised images is scored: test image `index` as the fixed binarisation of
+    the test set (vae.evaluate.binarize_fixed, seed 0) has it, a drawing binarised with the same seed."""
+    import torch
+
+    from vae.evaluate import binarize_fixed
+
+    if index is not None:
+        return store.binarised_test(dataset)[index].reshape(np.shape(x))
+    return binarize_fixed(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
 
 
 def context(info) -> Context:
@@ -55,8 +88,16 @@ def context(info) -> Context:
                                         persist_state="session", disabled=source != sources[0]))
     model = store.load_model(info).model
     if source == "your drawing":
-        return Context(info, model, np.asarray(drawing, dtype=np.float32), "your drawing", None)
-    return Context(info, model, test.images[index].numpy() / 255.0, f"test #{index}", index)
+        ctx = Context(info, model, np.asarray(drawing, dtype=np.float32), "your drawing", None)
+    else:
+        label = DATASETS[info.config.dataset].classes[int(test.labels[index])]
+        ctx = Context(info, model, test.images[index].numpy() / 255.0, f"test #{index}", index, label)
+    if info.config.likelihood == "bernoulli" and info.config.binarize:
+        ctx.x = binarised(ctx.x, ctx.index, info.config.dataset)
+        ctx.image_name += ", binarised"
+        columns[2].caption("This model was trained on binarised images (each pixel black or white, drawn with "
+                           "its grey level as the chance of white): the path scores the image binarised so.")
+    return ctx
 
 
 def vector(values, shown: int = 4, digits: int = 2) -> str:
@@ -69,3 +110,20 @@ def vector(values, shown: int = 4, digits: int = 2) -> str:
 def number(value: float, digits: int = 2) -> str:
     """A number for LaTeX, with a proper minus sign."""
     return f"{value:.{digits}f}".replace("-", "{-}")
+
+
+def plus_minus(value: float, error: float, digits: int = 2) -> str:
+    """'143.44 \\pm 0.12' for LaTeX: an estimate and its standard error."""
+    return rf"{number(value, digits)} \pm {error:.{digits}f}"
+
+
+def equation(*rows: str) -> None:
+    """Rows of one equation, aligned at their '&' and each on a line of its own, so that a phone's column holds
+    them: a long equation on one line scrolled sideways and hid its numbers."""
+    st.latex(r"\begin{aligned}" + r" \\[3pt] ".join(rows) + r"\end{aligned}")
+
+
+def picture(column, image, caption: str, alt: str, scale: int = 4) -> None:
+    """A 28×28 image enlarged `scale` times, with its caption and a text alternative."""
+    column.image(images.data_uri(images.enlarge(images.to_uint8(np.asarray(image).reshape(28, 28)), scale)),
+                 caption=caption, width=28 * scale, alt=alt)
