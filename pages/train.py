@@ -2,7 +2,7 @@
 import streamlit as st
 
 from classroom import Refused, models as saved
-from ui import evaluation, identity, images, live_runs, metrics, pending, plots, sidebar, store, submit, text
+from ui import evaluation, focus, identity, images, live_runs, metrics, pending, plots, sidebar, store, submit, text
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -17,6 +17,7 @@ BETA_RANGE = (0.0, 10.0)
 SIGMA_OPTIONS = list(store.SIGMA_CHOICES)
 BATCH_OPTIONS = [32, 64, 128, 256, 512]
 SIZE_OPTIONS = {"all 60,000": None, "10,000": 10_000, "2,000": 2_000}
+FOCUS_CONTROLS = "train_focus_controls"  # set by Create model: the next run moves the keyboard focus to Play / Pause
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
@@ -157,6 +158,7 @@ if run is None or run.stopped:
                     except LiveTrainingError as exc:
                         st.error(f"Training could not start: {exc}")
                         st.stop()
+                state[FOCUS_CONTROLS] = True  # the form and its button go: the focus goes to Play / Pause
                 st.rerun()
 
 
@@ -276,6 +278,8 @@ def live_view(run) -> None:
     run that has not been stopped."""
     playing = state.get("live_playing", False)
     controls(run, playing)
+    if state.pop(FOCUS_CONTROLS, False):
+        focus.move_focus("live_mode")
     st.fragment(run_every=live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED)(live_numbers)(run.trainer)
     st.fragment(run_every=live_runs.REFRESH_LATENTS if playing else live_runs.REFRESH_PAUSED)(live_latents)(run.trainer)
     st.divider()
