@@ -12,7 +12,8 @@ import re
 import streamlit as st
 
 DOWNLOAD_WIDTH = 1200
-TITLE_ROOM = 26  # px above the plot (and above a legend placed there) for the title
+TITLE_ROOM = 26  # px above the plot (and above a legend placed there) for a line of the title
+WRAP_AT = 36  # a title longer than this (characters) breaks at its " · " separators
 
 
 def slug(text: str) -> str:
@@ -24,13 +25,18 @@ def titled(fig, about: str):
     """`fig` with `about` as its title, as plain text (Plotly reads <b>, <a …> in a title). Above a horizontal legend
     over the plot, the title is the legend's own (side "top"): the legend may wrap onto a second row in a narrow
     column, and it grows into a title above it."""
+    # A title does not wrap by itself: at a phone's width a long one ran past the chart, and as a legend's title it
+    # widened the legend until its entries were cut at the chart's edge ("test b"). Its parts go on lines of their own.
     about = html.escape(about, quote=False)
+    if len(about) > WRAP_AT:
+        about = about.replace(" · ", " ·<br>")
     legend = fig.layout.legend
     if legend.orientation == "h" and (legend.y or 0) >= 1:
-        fig.update_layout(legend_title=dict(text=about, side="top left", font=dict(size=13)))
+        fig.update_layout(legend_title=dict(text=about, side="top", font=dict(size=13)))  # "top left" set the entries
+        # to the right of the title's first line: past a phone's column
         return fig
     margin = fig.layout.margin
-    top = (margin.t if margin and margin.t is not None else 30) + TITLE_ROOM
+    top = (margin.t if margin and margin.t is not None else 30) + TITLE_ROOM + 17 * about.count("<br>")
     fig.update_layout(title=dict(text=about, x=0, xref="paper", xanchor="left", y=1, yref="container",
                                  yanchor="top", pad=dict(t=6), font=dict(size=13)),
                       margin=dict(t=top))

@@ -411,7 +411,7 @@ def spread_against_samples(spread: dict[int, tuple[float, float]], current: int,
     sizes = np.array(sorted(spread), dtype=np.float64)
     values = np.array([spread[int(s)][0] for s in sizes])
     errors = np.array([spread[int(s)][1] for s in sizes])
-    fig = go.Figure([go.Scatter(x=sizes, y=values, mode="lines+markers", name="measured spread ± its standard error",
+    fig = go.Figure([go.Scatter(x=sizes, y=values, mode="lines+markers", name="spread ± its s.e.",
                                 error_y=dict(type="data", array=errors, visible=True)),
                      go.Scatter(x=sizes, y=values[0] / np.sqrt(sizes / sizes[0]), mode="lines", name="∝ 1/√L",
                                 line=dict(dash="dash", color="grey"))])

@@ -1,7 +1,7 @@
 """What a student sees that is wrong, read off the rendered page: words broken mid-word or cut with an ellipsis,
 chart labels on top of each other, log-axis ticks that do not read as their values ("9" for 0.9), a line drawn
-exactly under another, a chart wider than its column or its plot squeezed by its legend, a stray "None", and the
-browser console's warnings.
+exactly under another, a chart wider than its column or its plot squeezed by its legend, a legend cut at the chart's
+edge, an equation wider than its column, a stray "None", and the browser console's warnings.
 
     problems = lint(page)            # a list of plain sentences, empty when the page is clean
     console = Console(page)          # collects warnings, errors and failed requests from now on
@@ -14,7 +14,7 @@ import urllib.parse
 LINT_JS = r"""() => {
   const problems = [];
   const roots = [document.querySelector('[data-testid=stMain]'), document.querySelector('[data-testid=stSidebar]')]
-    .filter(Boolean);
+    .filter(root => root && root.getAttribute('data-collapsed') !== 'true');  // a phone's folded sidebar: not shown
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
 
   // 1. A line break inside a word ("Reconstructio / n").
@@ -121,6 +121,25 @@ LINT_JS = r"""() => {
     const high = plot.getBoundingClientRect().height, total = drawn.getBoundingClientRect().height;
     if (high < 0.4 * total)
       problems.push(`a chart's plot is ${Math.round(high)} px high of the ${Math.round(total)} px it takes`);
+  }
+  // 9. A Plotly legend cut at the chart's edge ("test b" for "test batch (mean)" at a phone's width): an entry's
+  //    text runs past the drawn chart.
+  plots.forEach((gd, p) => {
+    const svg = gd.querySelector('svg.main-svg');
+    if (!svg) return;
+    const edge = svg.getBoundingClientRect();
+    for (const t of gd.querySelectorAll('.legend .legendtext')) {
+      const r = t.getBoundingClientRect();
+      if (r.width && (r.right > edge.right + 1 || r.left < edge.left - 1 || r.bottom > edge.bottom + 1))
+        problems.push(`chart ${p + 1}: its legend is cut at the edge: "${t.textContent.trim().slice(0, 40)}"`);
+    }
+  });
+
+  // 10. A KaTeX equation wider than its column: it scrolls sideways, and its end (the numbers) is out of sight.
+  for (const eq of document.querySelectorAll('[data-testid=stMain] .katex-display')) {
+    if (visible(eq) && eq.scrollWidth > eq.clientWidth + 1)
+      problems.push(`an equation is ${eq.scrollWidth - eq.clientWidth} px wider than its column: `
+                    + `"${(eq.querySelector('annotation') || eq).textContent.trim().slice(0, 60)}"`);
   }
   return [...new Set(problems)];
 }"""
