@@ -153,7 +153,13 @@ def test_the_selection_and_z_are_drawn_above_the_points_and_the_plot_keeps_its_w
 def test_the_elbo_pages_sigma_labels_sit_beside_their_lines(browser, server):
     """The "σ = 0.3" and "σ* = 0.197" labels sat at the chart's right edge, away from their lines (log axis)."""
     with new_session(browser, f"{server}/elbo?model=mnist-2d-sigma0.3", timeout=60) as page:
-        page.get_by_text("σ* =").first.wait_for()
+        # The chart as Plotly drew it, not the page's text: "σ* =" is in the words under the chart too, and the chart
+        # was once read before Plotly had drawn its lines' labels (a page is idle before its charts are drawn).
+        page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')].some(gd =>
+            gd._fullLayout && (gd._fullLayout.shapes || []).length >= 2 && gd.querySelector('.draglayer .nsewdrag')
+            && gd.querySelectorAll('.annotation').length >= gd._fullLayout.shapes.length
+            && [...gd.querySelectorAll('.annotation')].some(a => a.textContent.startsWith('σ* =')))""",
+                               timeout=30_000, polling=100)
         settle(page)
         found = page.evaluate("""() => {
           const out = [];
