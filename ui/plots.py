@@ -475,7 +475,9 @@ def place_labels(xs, ys, labels, x_range, y_range, size_px=(340, 380), char_px=7
             x0 = px + 4 if horizontal == "right" else px - 4 - w
             y0 = py - 4 - h if vertical == "top" else py + 4
             box = (x0, y0, x0 + w, y0 + h)
-            clear = all(box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1] for b in placed)
+            gap = 4  # px between labels: Plotly sets a label off a larger (selected) marker by a little more
+            clear = all(box[2] + gap < b[0] or b[2] + gap < box[0] or box[3] + gap < b[1] or b[3] + gap < box[1]
+                        for b in placed)
             clear &= all(not (box[0] - 5 < qx < box[2] + 5 and box[1] - 5 < qy < box[3] + 5) for qx, qy in others)
             if clear and 0 <= box[0] and box[2] <= width and 0 <= box[1] and box[3] <= height:
                 break
@@ -500,7 +502,7 @@ def rate_distortion(points: list[dict], parameter: str, selected: str | None = N
     y_range = [-0.24 * top, 1.08 * top]
     fig = go.Figure(go.Scatter(
         x=distortion, y=rate, mode="lines+markers+text", text=labels,
-        textposition=place_labels(distortion, rate, labels, x_range, y_range, size_px=(340, height - 80)),
+        textposition=place_labels(distortion, rate, labels, x_range, y_range, size_px=(240, height - 150)),
         customdata=[[i] for i in range(len(points))], name="models",
         marker=dict(size=[14 if p["name"] == selected else 9 for p in points],
                     color=["white" if a == 0 else "#1f77b4" for a in active],
@@ -511,7 +513,8 @@ def rate_distortion(points: list[dict], parameter: str, selected: str | None = N
     # lay across the "σ=2" label, and the last label was cut at the right edge); labels placed clear of each other.
     if collapse is not None:
         fig.add_annotation(x=distortion[[p["value"] for p in points].index(collapse)], y=0, text="posterior collapse",
-                           showarrow=True, arrowhead=2, ax=0, ay=28, yanchor="top")
+                           showarrow=True, arrowhead=2, ax=0, ay=28, yanchor="top", xanchor="right")  # the
+        # rightmost point: text centred under it ran past the chart's edge at a phone's width ("posterior collaps")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
                       xaxis=dict(title="distortion E‖x − x̂‖² (test)", range=x_range),
                       yaxis=dict(title="rate KL(q‖p) in nats (test)", range=y_range))

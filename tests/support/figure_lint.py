@@ -122,16 +122,17 @@ LINT_JS = r"""() => {
     if (high < 0.4 * total)
       problems.push(`a chart's plot is ${Math.round(high)} px high of the ${Math.round(total)} px it takes`);
   }
-  // 9. A Plotly legend cut at the chart's edge ("test b" for "test batch (mean)" at a phone's width): an entry's
-  //    text runs past the drawn chart.
+  // 9. A Plotly legend or note cut at the chart's edge ("test b" for "test batch (mean)", "posterior collaps" at a
+  //    phone's width): its text runs past the drawn chart.
   plots.forEach((gd, p) => {
     const svg = gd.querySelector('svg.main-svg');
     if (!svg) return;
     const edge = svg.getBoundingClientRect();
-    for (const t of gd.querySelectorAll('.legend .legendtext')) {
+    for (const t of gd.querySelectorAll('.legend .legendtext, .annotation-text')) {
       const r = t.getBoundingClientRect();
       if (r.width && (r.right > edge.right + 1 || r.left < edge.left - 1 || r.bottom > edge.bottom + 1))
-        problems.push(`chart ${p + 1}: its legend is cut at the edge: "${t.textContent.trim().slice(0, 40)}"`);
+        problems.push(`chart ${p + 1}: its ${t.closest('.legend') ? 'legend' : 'note'} is cut at the edge: `
+                      + `"${t.textContent.trim().slice(0, 40)}"`);
     }
   });
 
