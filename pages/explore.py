@@ -102,7 +102,7 @@ with right:
     else:
         st.info("The manifold grid needs a 2-D latent space or a PCA plane; t-SNE cannot be inverted.")
 
-c1, c2, c3 = st.columns([1, 1, 3])
+c1, c2, c3 = st.columns([1, 1, 2.5])  # "Reconstruction" whole at 1024 px
 index = state.get("explore_index")
 with c1:
     st.markdown(f"**Selected {noun}**")

@@ -22,7 +22,7 @@ def resample() -> None:
     state["generate_seed"] = int(state.get("generate_seed", 0)) + 1
 
 
-controls = st.columns([2, 1, 1, 2])
+controls = st.columns([2, 1, 1.4, 2])  # Resample's word whole at 1024 px
 temperature = controls[0].slider("Temperature τ", 0.1, 2.0, 1.0, 0.1, key="generate_tau", bind="query-params",
                                  persist_state="session")
 seed = int(controls[1].number_input("Seed", 0, 10**6, 0, key="generate_seed", bind="query-params",

@@ -21,6 +21,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:80] or "figure"
 
 
+def halved(part: str) -> str:
+    """A part of a title longer than WRAP_AT broken at the space nearest its middle (it still ran past a column of
+    300 px: "L = 8 samples of z = μ + σ ⊙ ε (seed 0)")."""
+    if len(part) <= WRAP_AT or " " not in part:
+        return part
+    spaces = [i for i, c in enumerate(part) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(part) / 2))
+    return part[:cut] + "<br>" + part[cut + 1:]
+
+
 def titled(fig, about: str):
     """`fig` with `about` as its title, as plain text (Plotly reads <b>, <a …> in a title). Above a horizontal legend
     over the plot, the title is the legend's own (side "top"): the legend may wrap onto a second row in a narrow
@@ -29,16 +39,18 @@ def titled(fig, about: str):
     # widened the legend until its entries were cut at the chart's edge ("test b"). Its parts go on lines of their own.
     about = html.escape(about, quote=False)
     if len(about) > WRAP_AT:
-        about = about.replace(" · ", " ·<br>")
+        about = " ·<br>".join(halved(part) for part in about.split(" · "))
     legend = fig.layout.legend
     if legend.orientation == "h" and (legend.y or 0) >= 1:
         fig.update_layout(legend_title=dict(text=about, side="top", font=dict(size=13)))  # "top left" set the entries
         # to the right of the title's first line: past a phone's column
         return fig
     margin = fig.layout.margin
-    top = (margin.t if margin and margin.t is not None else 30) + TITLE_ROOM + 17 * about.count("<br>")
+    lines = about.count("<br>") + 1  # Plotly sets a title of several lines 9 px higher: 10 px more pad keeps it in
+    extra = 17 * (lines - 1) + (10 if lines > 1 else 0)
+    top = (margin.t if margin and margin.t is not None else 30) + TITLE_ROOM + extra
     fig.update_layout(title=dict(text=about, x=0, xref="paper", xanchor="left", y=1, yref="container",
-                                 yanchor="top", pad=dict(t=6), font=dict(size=13)),
+                                 yanchor="top", pad=dict(t=6 + (10 if lines > 1 else 0)), font=dict(size=13)),
                       margin=dict(t=top))
     return fig
 

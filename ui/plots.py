@@ -223,8 +223,9 @@ def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, first: str = 
 
 
 def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: float, star: float, unit: str,
-                 height: int = 340) -> go.Figure:
-    """Terms against σ_dec (log axis), with the current σ and σ* marked."""
+                 height: int = 420) -> go.Figure:
+    """Terms against σ_dec (log axis), with the current σ and σ* marked; the legend under the plot (at its right,
+    the legend took 290 of a phone's 330 px, and the plot's eight ticks ran into each other)."""
     fig = go.Figure([go.Scatter(x=sigmas, y=y, mode="lines", name=name) for name, y in curves.items()])
     # Near σ → 0 the terms plunge by orders of magnitude; frame the region around σ* instead.
     window = np.asarray(sigmas) >= star / 3
@@ -240,7 +241,8 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
     fig.add_annotation(x=math.log10(star), y=0, yref="paper", text=f"σ* = {star:.3g}", showarrow=False,
                        xanchor="left", yanchor="bottom", xshift=4, font=dict(color="crimson"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=log_axis(sigmas, "σ_dec", pad=1.0),
-                      yaxis=dict(title=unit, range=[low - pad, high + pad]))
+                      yaxis=dict(title=unit, range=[low - pad, high + pad]),
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"))
     return fig
 
 
@@ -427,29 +429,22 @@ SWEEP_PANELS = {"reconstruction": "reconstruction E_q[log p(x|z)], nats", "disto
                 "kl": "KL(q ‖ p(z)), nats"}
 
 
-def sweep_terms(values, terms: dict[str, tuple[list, list]], current: float, collapse: float | None,
-                height: int = 340) -> go.Figure:
-    """Against the σ_dec each model was trained at (log x), one panel per term of `terms` (name → (the test set's
-    stored figures, one image's)), titled by SWEEP_PANELS; the current σ and the collapse marked."""
-    from plotly.subplots import make_subplots
-
-    names = list(terms)
-    fig = make_subplots(1, len(names), subplot_titles=[SWEEP_PANELS[n] for n in names], horizontal_spacing=0.07)
-    for col, name in enumerate(names, start=1):
-        test, mine = terms[name]
-        fig.add_trace(go.Scatter(x=values, y=test, mode="lines+markers", name="test set", legendgroup="test",
-                                 showlegend=col == 1, line=dict(color="#1f77b4")), 1, col)
-        fig.add_trace(go.Scatter(x=values, y=mine, mode="lines+markers", name="this image", legendgroup="mine",
-                                 showlegend=col == 1, line=dict(color="#ff7f0e", dash="dot")), 1, col)
-        fig.add_vline(x=current, line=dict(color="black", width=2), row=1, col=col)
-        if collapse is not None:
-            fig.add_vline(x=collapse, line=dict(color="crimson", dash="dash"), row=1, col=col)
+def sweep_term(values, name: str, series: tuple[list, list], current: float, collapse: float | None,
+               height: int = 320) -> go.Figure:
+    """One term against the σ_dec each model was trained at (log x): the test set's stored figures and one image's
+    (`series`), the axis titled by SWEEP_PANELS, the current σ and the collapse marked. One figure a term (they were
+    three panels of one figure, 100 px each at a phone's width): the page lays them out side by side or stacked."""
+    test, mine = series
+    fig = go.Figure([go.Scatter(x=values, y=test, mode="lines+markers", name="test set", line=dict(color="#1f77b4")),
+                     go.Scatter(x=values, y=mine, mode="lines+markers", name="this image", marker_symbol="diamond",
+                                line=dict(color="#ff7f0e", dash="dot"))])
+    fig.add_vline(x=current, line=dict(color="black", width=2))
     if collapse is not None:
-        fig.add_annotation(x=math.log10(collapse), y=1, xref=f"x{len(names)}", yref="paper", text="collapse",
-                           showarrow=False, xanchor="right", yanchor="top", xshift=-3, font=dict(color="crimson"))
-    fig.update_xaxes(**log_axis(values, "σ_dec trained at"))
-    fig.update_annotations(font_size=12)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
+        fig.add_vline(x=collapse, line=dict(color="crimson", dash="dash"))
+        fig.add_annotation(x=math.log10(collapse), y=1, yref="paper", text="collapse", showarrow=False,
+                           xanchor="right", yanchor="top", xshift=-3, font=dict(color="crimson", size=12))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis=log_axis(values, "σ_dec trained at"),
+                      yaxis=dict(title=SWEEP_PANELS[name]), legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     return fig
 
 

@@ -84,14 +84,18 @@ def trained_at_each_sigma(chosen) -> None:
         "reconstruction": ([reconstruction_term(p) for p in points], [t["reconstruction"] for t in terms]),
         "distortion": ([p["distortion"] for p in points], [t["distortion"] for t in terms]),
         "kl": ([p["rate"] for p in points], [t["kl"] for t in terms])}
-    charts.show(plots.sweep_terms(values, series, sigma, collapse),
-                f"{folder.name} · test #{index} · a model trained at each σ_dec (now {sigma:g})", key="elbo_sweep_chart",
-                alt=f"Three panels, one model trained at each σ_dec (log axis), the test set (solid) and test #{index} "
-                    "(dotted). " + plots.describe_curves(
-                        values, {f"{name}, {who}": ys for name, pair in series.items()
-                                 for who, ys in zip(("test set", f"test #{index}"), pair)},
-                        "σ_dec", "nats", at=sigma,
-                        marks={"the chosen model": sigma} | ({"posterior collapse from": collapse} if collapse else {})))
+    # One chart a term, 320 px wide, in a row that wraps: three side by side in a wide window, one under another on a
+    # phone or a tablet (three panels of one figure were 100 px each at a phone's width, titles and ticks overlapping).
+    row = st.container(horizontal=True, gap="small")
+    for name, pair in series.items():
+        charts.show(plots.sweep_term(values, name, pair, sigma, collapse), f"{folder.name} · test #{index} · {name}",
+                    key=f"elbo_sweep_chart_{name}", container=row, width=320,
+                    alt=f"The {name} of each model of the sweep, one trained at each σ_dec (log axis): the test set "
+                        f"(solid) and test #{index} (dotted). " + plots.describe_curves(
+                            values, dict(zip(("test set", f"test #{index}"), pair)), "σ_dec",
+                            "nats" if name != "distortion" else "squared error", at=sigma,
+                            marks={"the chosen model": sigma} | ({"posterior collapse from": collapse}
+                                                                 if collapse else {})))
     from vae.objective import gaussian_log_normalizer  # torch: only where the sweep mode is drawn
 
     pixels = int(test.images[0].numel())  # D

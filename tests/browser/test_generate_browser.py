@@ -76,7 +76,8 @@ def test_the_sweep_mode_draws_each_models_reconstruction(browser, server):
         page.set_viewport_size({"width": 1400, "height": 2000})
         settle(page)
         page.screenshot(path=ARTIFACTS / "elbo-sweep.png", full_page=True)
-        assert page.locator("[data-testid=stMain] .js-plotly-plot").count() == 1
+        assert page.locator("[data-testid=stMain] .js-plotly-plot").count() == 3  # a chart a term: reconstruction,
+        # distortion, KL (one figure of three panels did not fit a phone)
 
 
 def test_a_traversal_row_is_the_decoder_with_one_dimension_moved(browser, server):

@@ -122,17 +122,18 @@ LINT_JS = r"""() => {
     if (high < 0.4 * total)
       problems.push(`a chart's plot is ${Math.round(high)} px high of the ${Math.round(total)} px it takes`);
   }
-  // 9. A Plotly legend or note cut at the chart's edge ("test b" for "test batch (mean)", "posterior collaps" at a
-  //    phone's width): its text runs past the drawn chart.
+  // 9. A Plotly legend, note or title cut at the chart's edge ("test b" for "test batch (mean)", "posterior collaps"
+  //    at a phone's width; a title of three lines whose first was half above the chart): its text runs past it.
   plots.forEach((gd, p) => {
     const svg = gd.querySelector('svg.main-svg');
     if (!svg) return;
     const edge = svg.getBoundingClientRect();
-    for (const t of gd.querySelectorAll('.legend .legendtext, .annotation-text')) {
+    for (const t of gd.querySelectorAll('.legend .legendtext, .legendtitletext, .annotation-text, .gtitle')) {
       const r = t.getBoundingClientRect();
-      if (r.width && (r.right > edge.right + 1 || r.left < edge.left - 1 || r.bottom > edge.bottom + 1))
-        problems.push(`chart ${p + 1}: its ${t.closest('.legend') ? 'legend' : 'note'} is cut at the edge: `
-                      + `"${t.textContent.trim().slice(0, 40)}"`);
+      if (r.width && (r.right > edge.right + 1 || r.left < edge.left - 1 || r.bottom > edge.bottom + 1
+                      || r.top < edge.top - 1))
+        problems.push(`chart ${p + 1}: its ${t.closest('.legend') ? 'legend' : t.matches('.gtitle') ? 'title' : 'note'}`
+                      + ` is cut at the edge: "${t.textContent.trim().slice(0, 40)}"`);
     }
   });
 
