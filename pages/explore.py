@@ -74,7 +74,7 @@ with left:
     marker = tuple(view.to_plot(z)[0]) if view.invertible else None
     figure = plots.latent_scatter(view.coords, view.labels, classes, view.ranges, selected=state.get("explore_index"),
                                   marker=marker, axis_titles=view.axis_titles)
-    charts.show(figure, f"{info.name} · latent means of {len(view.coords):,} test {noun}s", key="explore_scatter",
+    charts.show(figure, f"{info.name} · means of {len(view.coords):,} test {noun}s", key="explore_scatter",
                 alt=plots.describe_scatter(view.coords, view.labels, classes, view.axis_titles,
                                            f"the latent means of {len(view.coords):,} test {noun}s (click one)"),
                 on_select=on_scatter_click, selection_mode="points",

@@ -224,8 +224,9 @@ def grouped_bars(terms: dict[str, tuple[float, float]], unit: str, first: str = 
 
 def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: float, star: float, unit: str,
                  height: int = 420) -> go.Figure:
-    """Terms against σ_dec (log axis), with the current σ and σ* marked; the legend under the plot (at its right,
-    the legend took 290 of a phone's 330 px, and the plot's eight ticks ran into each other)."""
+    """Terms against σ_dec (log axis), with the current σ and σ* marked; the legend above the plot, in rows (at its
+    right, the legend took 290 of a phone's 330 px, and the plot's eight ticks ran into each other; under it, its
+    place in the plot's units met the ticks in a wide window)."""
     fig = go.Figure([go.Scatter(x=sigmas, y=y, mode="lines", name=name) for name, y in curves.items()])
     # Near σ → 0 the terms plunge by orders of magnitude; frame the region around σ* instead.
     window = np.asarray(sigmas) >= star / 3
@@ -242,7 +243,7 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
                        xanchor="left", yanchor="bottom", xshift=4, font=dict(color="crimson"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=log_axis(sigmas, "σ_dec", pad=1.0),
                       yaxis=dict(title=unit, range=[low - pad, high + pad]),
-                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"))
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     return fig
 
 
