@@ -9,7 +9,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.support import ROOT
-from tests.support.app import NLL_MODEL, PAGES, SHIPPED, keep_model, metric, open_page
+from tests.support.app import NLL_MODEL, PAGES, SHIPPED, keep_model, metric, open_page, session
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 
@@ -427,7 +427,7 @@ def test_draw_page_waits_for_a_drawing():
 
 def open_link(page: str, query: dict) -> AppTest:
     """A new session opened with a link: `page` with the link's query string."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = session()
     at.query_params.update(query)
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]

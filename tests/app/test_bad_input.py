@@ -14,10 +14,8 @@ import zipfile
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
-from tests.support import ROOT
-from tests.support.app import as_browser
+from tests.support.app import session
 from vae import VAE, VAEConfig, catalog, checkpoint
 from vae.checkpoint import CheckpointError, from_bytes
 from vae.config import ConfigError
@@ -140,7 +138,7 @@ def test_a_file_with_a_non_utf8_name_is_skipped_not_a_crash(tmp_path):
 
 @pytest.fixture
 def models_page(mnist_dir):
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    at = session()
     at.run()
     at.switch_page("pages/models.py").run()
     return at
@@ -186,7 +184,7 @@ def test_an_upload_with_a_non_ascii_or_path_name_is_saved_under_a_safe_name(mode
                                    {"train_latent": "0", "train_beta": "inf"},
                                    {"train_sigma": "-1", "train_lr": "1e308"}])
 def test_huge_nan_or_zero_values_in_a_train_link_are_ignored(query):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = session()
     at.query_params.update(query)
     at.switch_page("pages/train.py").run()
     assert not at.exception

@@ -145,3 +145,60 @@ def element_texts(at):
 
     walk(at._tree)
     return out
+
+
+def test_the_generation_steps_words_on_code_lengths():
+    """Step 9: √(E‖z‖²) = √d·τ is the root-mean-square length, not where 2-D codes lie: E‖z‖ = 1.25τ there, and
+    the lengths spread past 2τ (e^−2 = 13.5 % of them); at d = 16 and 50 over 80 % lie within τ of √d·τ."""
+    from ui.learn.steps import generation
+    from vae.generate import mean_prior_norm, prior_radius
+
+    generator = torch.Generator().manual_seed(3)
+    plane = torch.randn(400_000, 2, generator=generator, dtype=torch.float64).norm(dim=1)
+    assert float(plane.mean()) == pytest.approx(mean_prior_norm(2), abs=0.005) == pytest.approx(math.sqrt(math.pi / 2))
+    assert float((plane > 2).double().mean()) == pytest.approx(math.exp(-2), abs=0.003)
+    for d in (16, 50):
+        lengths = torch.randn(200_000, d, generator=generator, dtype=torch.float64).norm(dim=1)
+        assert float(lengths.pow(2).mean().sqrt()) == pytest.approx(prior_radius(d), rel=0.01)
+        assert float(((lengths - prior_radius(d)).abs() < 1).double().mean()) > 0.8
+    source = (ROOT / "ui" / "learn" / "steps" / "generation.py").read_text()
+    assert "over 80 %" in source and "past 2τ" in source and "≈ √d" not in source
+    assert generation.SPREAD_SAMPLES >= 200
+
+
+def test_the_kl_steps_example_where_the_printed_formula_agrees():
+    """Step 7: the printed KL exceeds the right one by ½(∏σᵢ² − Σσᵢ² + d), zero at σ² = (3, 0.5), whatever μ."""
+    from vae.objective import kl_to_standard_normal, printed_kl
+
+    logvar = torch.log(torch.tensor([[3.0, 0.5]], dtype=torch.float64))
+    for mu in (torch.zeros(1, 2), torch.tensor([[1.5, -0.7]])):
+        mu = mu.double()
+        assert float(printed_kl(mu, logvar)[0]) == pytest.approx(float(kl_to_standard_normal(mu, logvar)[0]), abs=1e-12)
+    assert "σ² = (3, 0.5)" in (ROOT / "ui" / "learn" / "steps" / "kl.py").read_text()
+
+
+def test_the_path_quotes_its_estimators_settings():
+    """The numbers the path's sentences quote about its own computations are the code's: the evidence grid's
+    tolerance and q's cells (step 3), Adam's β₁ and β₂ (step 8), the probes' spacing and images (step 8)."""
+    from ui.learn.steps import evidence, training
+    from vae.config import VAEConfig
+    from vae.posterior import EVIDENCE_TOLERANCE
+    from vae.train import Trainer
+
+    source = (ROOT / "ui" / "learn" / "steps" / "evidence.py").read_text()
+    assert EVIDENCE_TOLERANCE == 0.01 and "less than 0.01 nats" in source and evidence.Q_CELLS == 61
+    trainer = Trainer(VAEConfig(latent_dim=2, hidden=(8,)), torch.zeros(4, 784), device="cpu")
+    assert trainer.optimizer.defaults["betas"] == (0.9, 0.999)
+    assert isinstance(trainer.optimizer, torch.optim.Adam)
+    assert "β₁ = 0.9, β₂ = 0.999" in (ROOT / "ui" / "learn" / "steps" / "training.py").read_text()
+    assert training.PROBE == 500 and training.EVERY == 5
+
+
+def test_the_decoder_step_uses_the_decomposition_steps_draws(mnist_test):
+    """Step 5 says its reconstruction term comes from the same draws as step 4's: at the model's own σ_dec the
+    two pages show the same number."""
+    at4 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "4"})
+    at5 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "5"})
+    value = next(m.value for m in at4.metric if m.label == "Reconstruction term").split(" ±")[0]
+    assert f"&= {value} \\pm" in " ".join(e.value for e in at5.latex)
+    assert "the same draws as the previous step" in " ".join(c.value for c in at5.caption)

@@ -7,8 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from classroom import classes, db, identity, models
-from tests.support import ROOT
-from tests.support.app import as_browser, keep_model
+from tests.support.app import keep_model, session
 from ui.images import png_bytes
 from vae import VAE, VAEConfig, checkpoint
 
@@ -21,7 +20,7 @@ def data(mnist_dir):
 
 
 def page(path: str, key: str, query: dict | None = None) -> AppTest:
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=180), key)
+    at = session(key)
     at.query_params.update(query or {})
     at.switch_page(path).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from tests.support.app import session
 from tests.support import ROOT
 from tests.support.cli import vae_here
 from vae import VAE, VAEConfig, checkpoint
@@ -142,7 +143,6 @@ def test_kill_9_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path):
 
 def test_a_corrupt_data_folder_gives_a_clear_notice_and_the_app_still_serves(tmp_path, monkeypatch):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     raw = tmp_path / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -153,7 +153,7 @@ def test_a_corrupt_data_folder_gives_a_clear_notice_and_the_app_still_serves(tmp
     monkeypatch.chdir(tmp_path)
     st.cache_resource.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = session()
         at.run()
         at.switch_page("pages/elbo.py").run()
         assert not at.exception

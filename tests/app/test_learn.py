@@ -6,11 +6,10 @@ import re
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from classroom import Refused, classes, db, identity, lessons
-from tests.support import ROOT, shipped
-from tests.support.app import BROWSER_KEY, as_browser
+from tests.support import shipped
+from tests.support.app import BROWSER_KEY, session
 from vae.data import load_dataset
 
 STEP_TITLES = ["The model", "The ELBO, by its definition", "The evidence and the gap", "Reconstruction minus KL",
@@ -25,7 +24,7 @@ def data(mnist_dir):
 
 
 def learn(model: str = "mnist-2d-sigma0.3", step: int = 1, query: dict | None = None, key: str = BROWSER_KEY):
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), key)
+    at = session(key)
     at.session_state["model"] = model
     at.query_params.update({"learn_step": str(step), **(query or {})})
     at.run()
@@ -209,7 +208,7 @@ def test_a_prediction_is_graded_on_the_image_it_was_made_on():
 def test_the_path_works_on_a_drawing():
     drawing = np.zeros((28, 28), np.float32)
     drawing[6:22, 12:16] = 1.0  # a "1"
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at = session()
     at.session_state["draw_framed"] = drawing
     at.query_params.update({"learn_step": "7"})
     at.run()
@@ -225,7 +224,7 @@ def test_the_path_works_on_a_drawing():
 def test_a_link_holds_locks_and_hides_its_controls_however_the_page_is_driven():
     query = {"model": "mnist-2d-sigma1.0", "elbo_sigma": "0.5", "hide": "elbo_sigma,elbo_unit", "lock": "model",
              "view": "lesson"}
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at = session()
     at.query_params.update(query)
     at.switch_page("pages/elbo.py").run()
     assert not at.exception
@@ -247,7 +246,7 @@ def test_a_link_holds_locks_and_hides_its_controls_however_the_page_is_driven():
 
 
 def test_a_bad_value_in_a_link_is_ignored_with_a_notice():
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at = session()
     at.query_params.update({"learn_step": "99", "drawing": "not-a-drawing"})
     at.run()
     assert not at.exception
@@ -260,7 +259,7 @@ def test_share_this_view_gives_every_setting_defaults_too_and_the_drawing():
 
     drawing = np.zeros((28, 28), np.float32)
     drawing[10:18, 10:18] = 0.5
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at = session()
     at.session_state["draw_framed"] = drawing
     at.query_params.update({"elbo_sigma": "0.5"})
     at.switch_page("pages/reparameterisation.py").run()
@@ -281,7 +280,7 @@ def test_share_this_view_gives_every_setting_defaults_too_and_the_drawing():
 def test_a_teachers_lesson_is_stepped_through_with_back_and_next():
     engine = db.engine()
     teacher = identity.of_browser(BROWSER_KEY)
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))
+    at = session()
     at.switch_page("pages/lesson.py").run()
     at.text_input(key="lesson_title").set_value("σ_dec in three steps")
     at.text_area(key="lesson_steps").set_value(
@@ -293,7 +292,7 @@ def test_a_teachers_lesson_is_stepped_through_with_back_and_next():
     (lesson,) = lessons.by_owner(engine, teacher)
     assert [s["link"] for s in lesson.steps] == ["/elbo?elbo_sigma=0.1&view=lesson", "/elbo?elbo_sigma=1",
                                                  "/?learn_step=5"]
-    student = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), "s" * 43)
+    student = session("s" * 43)
     student.query_params.update({"elbo_sigma": "1", "lesson": lesson.code, "lesson_step": "2"})
     student.switch_page("pages/elbo.py").run()
     bar = " ".join(m.value for m in student.markdown)
@@ -314,7 +313,7 @@ def test_the_class_predicts_before_the_teacher_reveals_to_all():
     at.button(key="learn_lock_kl-printed").click().run()
     assert classes.answers_of(engine, klass) == {"kl-printed": {"0": 1}}
     assert any("reveals the answer" in i.value for i in at.info) and not at.success and not at.warning
-    teacher = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240), teacher_key)
+    teacher = session(teacher_key)
     teacher.query_params.update({"class": klass.code})
     teacher.switch_page("pages/class.py").run()
     import json

@@ -6,8 +6,8 @@ the defect it guards against is named in its docstring.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.support import ROOT
-from tests.support.app import BROWSER_KEY, as_browser, keep_model
+from tests.support.app import BROWSER_KEY, keep_model
+from tests.support.app import session as new_session
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py",
@@ -20,7 +20,7 @@ def data(mnist_dir):
 
 
 def session(model: str | None = None, page: str = "pages/explore.py") -> AppTest:
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    at = new_session()
     if model:
         at.session_state["model"] = model
     return ok(at.switch_page(page).run())

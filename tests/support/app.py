@@ -28,9 +28,14 @@ def as_browser(at: AppTest, key: str = BROWSER_KEY) -> AppTest:
     return at
 
 
+def session(key: str = BROWSER_KEY, timeout: float = 240) -> AppTest:
+    """A new AppTest session of app.py, as a browser with `key` opens it: the one way the tests open the app."""
+    return as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout), key)
+
+
 def open_page(page: str, model: str | None = None, query: dict | None = None, key: str = BROWSER_KEY) -> AppTest:
     """`page` (a pages/*.py path) opened through app.py's navigation on `model`, with `query` in the URL."""
-    at = as_browser(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120), key)
+    at = session(key)
     at.switch_page(page)
     if model:
         at.session_state["model"] = model

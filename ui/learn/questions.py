@@ -17,7 +17,7 @@ from typing import Callable
 import streamlit as st
 
 from classroom import classes
-from ui import identity, store, text
+from ui import focus, identity, store, text
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ def ask(question: Question, ctx, after_lock: Callable | None = None) -> bool:
         pick = st.radio("Your prediction", question.options, index=None, key=f"learn_pick_{question.key}")
         if st.button("Lock in my prediction", key=f"learn_lock_{question.key}", disabled=pick is None):
             state[locked] = (pick, ctx)
+            state["learn_focus"] = question.key  # the next run takes the focus to what follows the lock
             if membership is not None:
                 classes.answer(store.database(), membership[0], identity.current(), question.key, pick)
             st.rerun()
@@ -53,10 +54,13 @@ def ask(question: Question, ctx, after_lock: Callable | None = None) -> bool:
             st.caption("This image's numbers appear once your prediction is locked in.")
         return False
     pick, made_on = state[locked]
-    recorded = f" (recorded for {text.plain(membership[0].title)})" if membership else ""
-    st.caption(f"Your prediction: {pick}{recorded}")
-    if after_lock is not None:
-        after_lock()
+    if state.pop("learn_focus", None) == question.key:  # just locked in: focus on what it showed; Tab: the reveal
+        focus.move_focus(f".st-key-learn_shown_{question.key}")
+    with st.container(key=f"learn_shown_{question.key}"):
+        recorded = f" (recorded for {text.plain(membership[0].title)})" if membership else ""
+        st.caption(f"Your prediction: {pick}{recorded}")
+        if after_lock is not None:
+            after_lock()
     if made_on.view != ctx.view:
         st.caption(f"You predicted for {made_on.described} on {made_on.info.name}: the answer is for that view.")
         if st.button("Predict again for this view", key=f"learn_again_{question.key}"):
@@ -85,7 +89,8 @@ def rights(right) -> tuple[str, ...]:
 
 
 def reveal(question: Question, ctx, pick: str) -> None:
-    right, why = question.answer(ctx)
+    with st.spinner("Working out the answer from the model…"):
+        right, why = question.answer(ctx)
     right = rights(right)
     if not set(right) & set(question.options):  # the answer needs something done first (a training run)
         st.info(why)

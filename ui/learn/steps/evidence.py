@@ -37,17 +37,19 @@ def evidence(ctx) -> Evidence:
     found = cache.get(ctx.view)
     if found is not None:
         return found
-    estimate = evidence_by_importance(ctx.model, ctx.tensor, SAMPLES, REPEATS, seed=EPS_SEED)
-    if ctx.config.latent_dim == 2:
-        from vae.posterior import evidence_and_gaps
+    with st.spinner("Integrating over the latent space…" if ctx.config.latent_dim == 2 else
+                    f"Importance sampling with {SAMPLES * REPEATS:,} draws…"):
+        estimate = evidence_by_importance(ctx.model, ctx.tensor, SAMPLES, REPEATS, seed=EPS_SEED)
+        if ctx.config.latent_dim == 2:
+            from vae.posterior import evidence_and_gaps
 
-        [(log_px, gap)] = evidence_and_gaps(ctx.model, ctx.tensor[0], [ctx.config.sigma_dec], n=Q_CELLS,
-                                            start=EVIDENCE_START)
-        log_px, gap = round(log_px, 3), round(gap, 3)
-        found = Evidence(log_px, round(log_px - gap, 3), gap, "grid", estimate)
-    else:
-        log_px, elbo = round(estimate.log_px, 2), round(estimate.elbo, 2)
-        found = Evidence(log_px, elbo, round(log_px - elbo, 2), "iwae", estimate)
+            [(log_px, gap)] = evidence_and_gaps(ctx.model, ctx.tensor[0], [ctx.config.sigma_dec], n=Q_CELLS,
+                                                start=EVIDENCE_START)
+            log_px, gap = round(log_px, 3), round(gap, 3)
+            found = Evidence(log_px, round(log_px - gap, 3), gap, "grid", estimate)
+        else:
+            log_px, elbo = round(estimate.log_px, 2), round(estimate.elbo, 2)
+            found = Evidence(log_px, elbo, round(log_px - elbo, 2), "iwae", estimate)
     cache.clear()  # one image's figures at a time: a session never holds more
     cache[ctx.view] = found
     return found

@@ -30,7 +30,7 @@ def draw(ctx) -> None:
                + (f"is not a shell at d = 2: the lengths spread from 0 to past 2τ = {2 * tau:g}" if d == 2 else
                   f"holds most codes' lengths (over 80 %) within τ of it at d = {d}") + ".")
     st.caption("Try: move τ toward 0.1: every code lies near 0, so the images all look nearly like decode(0); at "
-               "τ = 2 most codes lie farther from 0 than nine in ten of the codes μ the encoder gives the test images.")
+               "τ = 2 the codes spread twice as far from 0 as draws from p(z).")
     ask(QUESTION, ctx)
 
 
