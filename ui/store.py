@@ -193,6 +193,7 @@ def nearest_sigma(sigma_dec: float) -> float:
 
 SIGMA_GRID = tuple(sorted(set(SIGMA_CHOICES) | {float(f"{s:.3g}") for s in np.geomspace(0.01, 2.0, 81)}))
 BATCH = 256  # the test batch of the ELBO page: the first BATCH test digits
+SWEEP_SAMPLES = 8  # L, the draws of z behind the ELBO page's reconstruction terms (seed 0, the same at every σ)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_FILE)
@@ -204,7 +205,7 @@ def sigma_sweep_for(info: catalog.CheckpointInfo, index: int):
 
     images = dataset(info.config.dataset, "test")[1]
     x = torch.cat([images[index: index + 1], images[:BATCH]])
-    return sigma_sweep(load_model(info).model, x, SIGMA_GRID, samples=8, seed=0)
+    return sigma_sweep(load_model(info).model, x, SIGMA_GRID, samples=SWEEP_SAMPLES, seed=0)
 
 
 POSTERIOR_MC_SAMPLES = 10_000  # L of the ELBO on the posterior page (its Monte-Carlo error ≪ the gap)

@@ -202,3 +202,22 @@ def test_the_decoder_step_uses_the_decomposition_steps_draws(mnist_test):
     value = next(m.value for m in at4.metric if m.label == "Reconstruction term").split(" ±")[0]
     assert f"&= {value} \\pm" in " ".join(e.value for e in at5.latex)
     assert "the same draws as the previous step" in " ".join(c.value for c in at5.caption)
+
+
+def test_the_elbo_page_names_its_estimate(mnist_test):
+    """The ELBO page's ELBO is a Monte-Carlo estimate: the page says from how many draws and which seed, and the
+    figure it shows is that estimate (recomputed here from its own draws)."""
+    from vae.objective import gaussian_log_normalizer, kl_to_standard_normal
+    from ui.store import SWEEP_SAMPLES
+
+    at = open_page("pages/elbo.py", "mnist-2d-sigma0.3", {"elbo_index": "0"})
+    assert any(f"L = {SWEEP_SAMPLES} draws of z (seed 0)" in c.value for c in at.caption)
+    model = shipped("mnist-2d-sigma0.3")
+    x = mnist_test.images[[0, *range(256)]].flatten(1).float() / 255  # test #0, then the page's batch
+    with torch.no_grad():
+        mu, logvar = model.encode(x)
+        eps = torch.randn((SWEEP_SAMPLES, *mu.shape), generator=torch.Generator().manual_seed(0))
+        x_hat = model.decode(mu + eps * torch.exp(0.5 * logvar))
+    recon = float((-((x[0] - x_hat[:, 0]) ** 2).sum(-1) / (2 * 0.09)).mean()) + gaussian_log_normalizer(784, 0.3)
+    shown = next(m.value for m in at.metric if m.label.startswith("ELBO"))
+    assert float(shown) == pytest.approx(recon - float(kl_to_standard_normal(mu, logvar)[0]), abs=0.011)

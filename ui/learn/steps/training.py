@@ -42,6 +42,17 @@ def train_short(ctx) -> list[dict]:
     return history
 
 
+def curves_alt(history: list[dict], terms) -> str:
+    """A text alternative for the run's curves: each line's first, highest and last value."""
+    first, last = history[0], history[-1]
+    lines = []
+    for term in terms:
+        peak = max(history, key=lambda r: r[term])
+        lines.append(f"{plots.CURVE_NAMES[term]} {first[term]:.2f} at step {first['step']}, highest {peak[term]:.2f} "
+                     f"at step {peak['step']}, {last[term]:.2f} at step {last['step']}")
+    return f"Line chart against training step, in nats: {'; '.join(lines)}."
+
+
 def draw(ctx) -> None:
     config = recipe(ctx)
     st.markdown("Training climbs the ELBO averaged over a batch of B images, by Adam's steps on the encoder's φ and "
@@ -69,9 +80,9 @@ def draw(ctx) -> None:
                    "exact, the reconstruction term with one fixed draw of z per image): the values at those steps, "
                    "not means over the steps between.")
         left, right = st.columns(2)
-        for column, (caption, spec) in zip((left, right), plots.curve_panels(history)):
+        for column, (caption, spec), terms in zip((left, right), plots.curve_panels(history), plots.CURVE_PANELS):
             column.caption(caption)
-            column.vega_lite_chart(spec=spec, width="stretch")
+            column.vega_lite_chart(spec=spec, width="stretch", alt=curves_alt(history, terms))
         st.page_link("pages/train.py", label="Train live, with play, pause and every setting",
                      icon=":material/model_training:")
     st.caption("Try: predict first, then press Train and watch both curves.")
