@@ -152,7 +152,9 @@ def test_train_live_play_chart_advances_then_pause(app):
     settle(page)
     page.screenshot(path=ARTIFACTS / "train-live.png", full_page=True)
     page.get_by_role("radio", name="Pause", exact=True).click()
-    expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=30_000)  # Pause taken
+    # Pause taken. The button's name is its icon's and its word ("skip_next Step"); the charts' toolbar buttons are
+    # named after their charts, whose text alternatives speak of steps too
+    expect(page.get_by_role("button", name=re.compile(r"\bStep$"))).to_be_enabled(timeout=30_000)
     wait_idle(page, timeout=60)  # the slice in flight when Pause was pressed completes and is shown
     paused = step_count(page)
     assert paused > first  # the count is still shown, past the one seen playing
@@ -302,7 +304,7 @@ def test_a_shared_link_reopens_the_same_view_in_a_new_session(app, browser):
         page.goto(f"{url}/elbo?model=mnist-2d-sigma1.0&elbo_index=7&elbo_sigma=1")
         page.get_by_text("test #7:").wait_for()
         assert "mnist-2d-sigma1.0" in page.get_by_test_id("stSidebar").get_by_role("combobox").input_value()
-        spin = page.get_by_label("Test digit")
+        spin = page.get_by_label("Test digit", exact=True)  # the chart and picture's text alternatives say "test digit" too
         spin.fill("12")
         spin.press("Enter")
         page.get_by_text("test #12:").wait_for()

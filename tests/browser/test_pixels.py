@@ -85,7 +85,10 @@ def explore(browser, server, model: str):
         page.goto(f"{server}/explore?model={model}")
         wait_idle(page, since=0, start_timeout=10, timeout=60)
         page.wait_for_function("() => document.querySelectorAll('[data-testid=stMain] .js-plotly-plot').length >= 2")
-        page.get_by_text(f"{model} · decode(z)").wait_for()  # this model's grid, not another's
+        page.wait_for_function("""(model) => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+            .some(gd => gd.layout && gd.layout.title && String(gd.layout.title.text).includes(model + ' ·')
+                        && String(gd.layout.title.text).includes('decode(z)'))""", arg=model,
+                               timeout=60_000, polling=100)  # this model's grid, not another's (its title: lines)
         page.wait_for_function(GRID_DRAWN_JS, timeout=60_000, polling=100)
         settle(page)
         yield page
