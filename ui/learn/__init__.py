@@ -120,7 +120,7 @@ def plus_minus(value: float, error: float, digits: int = 2) -> str:
 def equation(*rows: str) -> None:
     """Rows of one equation, aligned at their '&' and each on a line of its own, so that a phone's column holds
     them: a long equation on one line scrolled sideways and hid its numbers."""
-    st.latex(r"\begin{aligned}" + r" \\[3pt] ".join(rows) + r"\end{aligned}")
+    st.latex(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
 
 
 def picture(column, image, caption: str, alt: str, scale: int = 4) -> None:

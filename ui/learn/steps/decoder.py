@@ -30,9 +30,10 @@ def draw(ctx) -> None:
     scaled = -mc.distortion / (2 * sigma ** 2)
     constant = mc.reconstruction - scaled
     st.markdown("With a Gaussian decoder the reconstruction term is a scaled squared error plus a constant:")
-    equation(r"\log p_\theta(x|z) &= -\frac{\|x - \hat x\|^2}{2\sigma_{dec}^2} - \frac{D}{2}\log(2\pi\sigma_{dec}^2)",
-             rf"\mathbb{{E}}_q[\log p_\theta(x|z)] &\approx -\frac{{{number(mc.distortion)}}}"
-             rf"{{2 \cdot {sigma:g}^2}} - \frac{{{d}}}{{2}}\log(2\pi \cdot {sigma:g}^2)",
+    equation(r"\log p_\theta(x|z) &= -\frac{\|x - \hat x\|^2}{2\sigma_{dec}^2}",
+             r"&\quad - \frac{D}{2}\log(2\pi\sigma_{dec}^2)",
+             rf"\mathbb{{E}}_q[\log p_\theta(x|z)] &\approx -\frac{{{number(mc.distortion)}}}{{2 \cdot {sigma:g}^2}}",
+             rf"&\quad - \frac{{{d}}}{{2}}\log(2\pi \cdot {sigma:g}^2)",
              rf"&= \underbrace{{{number(scaled)}}}_{{-\mathbb{{E}}\|x - \hat x\|^2 / 2\sigma_{{dec}}^2}}"
              rf" + \underbrace{{{number(constant)}}}_{{\text{{constant}}}}",
              rf"&= {plus_minus(mc.reconstruction, mc.reconstruction_se)}")

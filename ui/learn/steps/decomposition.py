@@ -23,7 +23,8 @@ def draw(ctx) -> None:
     mc = estimate(ctx)
     st.markdown("Written the way it is computed: how well decoded codes explain the image, minus how far q strays "
                 "from the prior.")
-    equation(r"\mathrm{ELBO}(x) &= \mathbb{E}_q[\log p_\theta(x|z)] - \mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)",
+    equation(r"\mathrm{ELBO}(x) &= \mathbb{E}_q[\log p_\theta(x|z)]",
+             r"&\quad - \mathrm{KL}\big(q_\phi(z|x)\,\|\,p(z)\big)",
              rf"&\approx {number(mc.reconstruction)} - {number(mc.kl, 3)}",
              rf"&= {plus_minus(mc.elbo, mc.reconstruction_se)}")
     metrics.row([("Reconstruction term", f"{mc.reconstruction:.2f} ± {mc.reconstruction_se:.2f}",

@@ -62,13 +62,14 @@ def draw(ctx) -> None:
                 "images, for this step.")
         return
     if ctx.config.likelihood == "gaussian":
-        what = (f"the log-density the model gives the image: a density over ℝ^{ctx.config.data_dim}, so its log can "
-                "be positive; it is not a probability")
+        what = (f"the log-density the model gives the image: a density over ℝᴰ (D = {ctx.config.data_dim} pixels), "
+                "so its log can be positive; it is not a probability")
     else:
         what = "the log-probability the model gives this binarised image"
     st.markdown(f"log p(x) is the **evidence**, {what} (the tutorial calls it \"the prior\": it is not). The ELBO "
                 "falls short of it by exactly how far q is from the true posterior:")
-    equation(r"\log p_\theta(x) &= \mathrm{ELBO}(x) + \mathrm{KL}\big(q_\phi(z|x)\,\|\,p_\theta(z|x)\big)")
+    equation(r"\log p_\theta(x) &= \mathrm{ELBO}(x)",
+             r"&\quad + \mathrm{KL}\big(q_\phi(z|x)\,\|\,p_\theta(z|x)\big)")
     if ctx.config.latent_dim == 2 and ctx.config.likelihood == "gaussian":
         st.page_link("pages/posterior.py", label="See p(z|x) beside q on the True posterior page",
                      icon=":material/blur_on:")

@@ -58,9 +58,11 @@ def draw(ctx) -> None:
     st.markdown("Training climbs the ELBO averaged over a batch of B images, by Adam's steps on the encoder's φ and "
                 "the decoder's θ together: g is the gradient, m and v Adam's running means of g and g², and the "
                 "step divides one by the square root of the other.")
-    equation(r"g &= \nabla_{\theta,\phi}\, \frac{1}{B}\sum_{b=1}^{B}\Big(\frac1L\sum_l \log p_\theta(x_b|z_b^{(l)})",
-             r"&\qquad - \mathrm{KL}\big(q_\phi(z|x_b)\,\|\,p(z)\big)\Big)",
-             r"m &\leftarrow \beta_1 m + (1 - \beta_1)\, g, \quad v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2",
+    equation(r"g &= \nabla_{\theta,\phi}\, \frac{1}{B}\sum_{b=1}^{B} \mathrm{ELBO}(x_b)",
+             r"\mathrm{ELBO}(x_b) &\approx \frac1L\sum_l \log p_\theta(x_b|z_b^{(l)})",
+             r"&\quad - \mathrm{KL}\big(q_\phi(z|x_b)\,\|\,p(z)\big)",
+             r"m &\leftarrow \beta_1 m + (1 - \beta_1)\, g",
+             r"v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2",
              r"(\theta, \phi) &\leftarrow (\theta, \phi) + \eta\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}",
              rf"B &= {config.batch_size},\ L = {config.mc_samples},\ \eta = {config.lr:g}")
     st.caption("m̂ and v̂ are m and v corrected for starting at 0; β₁ = 0.9, β₂ = 0.999 (PyTorch's Adam).")
