@@ -63,7 +63,7 @@ def round_of(browser, url: str, model: str, index: int) -> dict:
             found[f"step {step}"] = (time.perf_counter() - start - 0.15, gone)
         radio = page.get_by_test_id("stRadio").filter(has_text="Your prediction")
         if radio.count():
-            radio.locator("label").first.click()
+            radio.locator("label").nth(1).click()  # the first option (the first label is the group's)
             wait_idle(page, timeout=60)
             found[f"lock {step}"] = (timed(page, lambda: page.get_by_role(
                 "button", name="Lock in my prediction").click()), True)

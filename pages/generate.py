@@ -54,10 +54,11 @@ with left:
                 + f" of a code z drawn from the prior N(0, τ²I), τ = {temperature:g}, seed {seed}", width="stretch",
                 caption=f"{ROWS * COLS} samples, τ = {temperature:g}, seed {seed}")
     norms = z.norm(dim=1).numpy()
-    st.caption(f"Their codes lie at a distance {norms.mean():.2f} ± {norms.std():.2f} from the prior's centre, "
-               f"near √d·τ = {prior_radius(config.latent_dim, float(temperature)):.2f} (d = {config.latent_dim}): "
-               "z ~ N(0, τ²I) concentrates on a shell of that radius, not at the centre, and the shell grows "
-               "thinner relative to its radius as d grows.")
+    radius = prior_radius(config.latent_dim, float(temperature))
+    st.caption(f"Their codes lie at a distance {norms.mean():.2f} ± {norms.std():.2f} from the prior's centre; the "
+               f"root-mean-square distance of z ~ N(0, τ²I) is √d·τ = {radius:.2f} (d = {config.latent_dim}). "
+               + ("At d = 2 that is no shell: the distances spread from 0 to past 2τ." if config.latent_dim <= 2 else
+                  "Most codes lie within τ of it, a shell that grows thinner relative to its radius as d grows."))
 with right:
     view = scatter_view(info, "generate")
     placed = view.invertible and config.latent_dim > 1

@@ -221,3 +221,13 @@ def test_the_elbo_page_names_its_estimate(mnist_test):
     recon = float((-((x[0] - x_hat[:, 0]) ** 2).sum(-1) / (2 * 0.09)).mean()) + gaussian_log_normalizer(784, 0.3)
     shown = next(m.value for m in at.metric if m.label.startswith("ELBO"))
     assert float(shown) == pytest.approx(recon - float(kl_to_standard_normal(mu, logvar)[0]), abs=0.011)
+
+
+@pytest.mark.parametrize("model, words", [("mnist-2d-sigma0.3", "At d = 2 that is no shell"),
+                                          ("mnist-16d-sigma0.3", "Most codes lie within τ of it")])
+def test_the_generate_page_says_a_shell_only_where_there_is_one(model, words):
+    """√d·τ is the codes' root-mean-square distance; a shell only for larger d (the numbers in
+    test_the_generation_steps_words_on_code_lengths): the Generate page said "a shell" at d = 2 too."""
+    at = open_page("pages/generate.py", model)
+    caption = next(c.value for c in at.caption if "root-mean-square distance" in c.value)
+    assert words in caption and "concentrates" not in caption
