@@ -15,18 +15,51 @@ needs_chromium()
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+FOCUSED_JS = "() => { const a = document.activeElement; return a ? (a.innerText || a.getAttribute('aria-label') || '') : ''; }"
+
+
+def tab_to(page, locator, most: int = 80) -> None:
+    """Tab, as a keyboard user does, until the focus is on (or inside) `locator`."""
+    for _ in range(most):
+        if locator.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {locator}")
+
+
 def test_the_keyboard_alone_walks_the_path(browser, server):
+    """Next by the keyboard, nine times: each time the old step leaves the screen and the focus lands on the new
+    step's title, so reading (and Tab) go on from there; on step 7 a prediction is made, locked in and revealed with
+    the keyboard alone, the focus going to what the lock showed and the reveal the next Tab stop."""
     with new_session(browser, f"{server}/?model=mnist-2d-sigma0.3", timeout=120) as page:
+        title = page.locator(".st-key-learn_body h3")
         for step in range(2, 11):
-            next_button = page.get_by_role("button", name=re.compile("Next"))
-            for _ in range(80):  # Tab until the focus is on Next, as a keyboard user would
-                if next_button.evaluate("b => b === document.activeElement || b.contains(document.activeElement)"):
-                    break
-                page.keyboard.press("Tab")
+            tab_to(page, page.get_by_role("button", name=re.compile("Next")))
             before = runs(page)
             page.keyboard.press("Enter")
             wait_idle(page, since=before, timeout=120)
             page.get_by_text(f"Step {step} of 10").wait_for()
+            page.wait_for_function("(n) => { const a = document.activeElement; return a && a.tagName === 'H3' "
+                                   "&& a.innerText.startsWith(n + '.'); }", arg=step, timeout=10_000)
+            assert title.count() == 1  # the old step's content is gone, not greyed under the new one
+            if step == 7:
+                radio = page.get_by_role("radiogroup", name="Your prediction")
+                tab_to(page, radio)
+                page.keyboard.press("ArrowDown")  # the first option, as a keyboard picks in a radio group
+                wait_idle(page, timeout=60)
+                tab_to(page, page.get_by_role("button", name="Lock in my prediction"))
+                before = runs(page)
+                page.keyboard.press("Enter")
+                wait_idle(page, since=before, timeout=60)
+                page.wait_for_function("() => document.activeElement && document.activeElement.closest("
+                                       "'.st-key-learn_shown_kl-printed')", timeout=10_000)
+                page.keyboard.press("Tab")
+                assert "Reveal the answer" in page.evaluate(FOCUSED_JS) or page.evaluate(
+                    "() => document.activeElement.closest('[data-testid=stCheckbox]') !== null")
+                before = runs(page)
+                page.keyboard.press("Space")
+                wait_idle(page, since=before, timeout=60)
+                page.get_by_text(re.compile("the answer is ½|Right: ½")).wait_for()
         assert page.get_by_role("button", name=re.compile("Next")).is_disabled()
 
 
