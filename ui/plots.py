@@ -237,8 +237,12 @@ def sigma_curves(sigmas: np.ndarray, curves: dict[str, np.ndarray], current: flo
     # Plotly reads annotation x as log10(σ): at the chart's right edge, away from its line.
     fig.add_vline(x=current, line=dict(color="black", width=2))
     fig.add_vline(x=star, line=dict(color="crimson", dash="dash"))
-    fig.add_annotation(x=math.log10(current), y=1, yref="paper", text=f"σ = {current:.3g}", showarrow=False,
-                       xanchor="left", yanchor="top", xshift=4)
+    low_x, high_x = math.log10(min(sigmas)), math.log10(max(sigmas))
+    right = (math.log10(current) - low_x) > 0.8 * (high_x - low_x)  # near the right edge: the label left of its line
+    # σ's label low in the plot, a row above σ*'s: at the top it met the legend's row, which Plotly lowers onto the
+    # plot after a resize from a narrower window (two rows of legend there)
+    fig.add_annotation(x=math.log10(current), y=0, yref="paper", text=f"σ = {current:.3g}", showarrow=False,
+                       xanchor="right" if right else "left", yanchor="bottom", xshift=-4 if right else 4, yshift=22)
     fig.add_annotation(x=math.log10(star), y=0, yref="paper", text=f"σ* = {star:.3g}", showarrow=False,
                        xanchor="left", yanchor="bottom", xshift=4, font=dict(color="crimson"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=log_axis(sigmas, "σ_dec", pad=1.0),
