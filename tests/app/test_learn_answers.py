@@ -161,13 +161,13 @@ def test_the_prior_as_q_answer(name):
     for ctx in contexts(name, IMAGES if ctx_cost(name) else COSTLY):
         right, _ = decomposition.answer(ctx)
         with torch.no_grad():
-            z = torch.randn(1000, 1, ctx.config.latent_dim, generator=torch.Generator().manual_seed(11))
+            z = torch.randn(500, 1, ctx.config.latent_dim, generator=torch.Generator().manual_seed(11))
             from vae.objective import log_likelihood
 
             scores = log_likelihood(ctx.tensor, ctx.model.decode_logits(z), ctx.config.likelihood,
                                     ctx.config.sigma_dec)[:, 0].double()
-        prior, prior_se = float(scores.mean()), float(scores.std() / math.sqrt(1000))
-        mc = monte_carlo_elbo(ctx.model, ctx.tensor, 256, seed=11)
+        prior, prior_se = float(scores.mean()), float(scores.std() / math.sqrt(500))
+        mc = monte_carlo_elbo(ctx.model, ctx.tensor, 128, seed=11)
         change, error = prior - mc.elbo, math.hypot(prior_se, mc.reconstruction_se)
         if abs(abs(change) - decomposition.SAME) < 4 * error:
             continue  # too near the line between "about the same" and a difference
@@ -231,7 +231,7 @@ def test_the_sweep_answers_follow_sweep_json():
     assert "16" not in rate.QUESTION.prompt  # the prompt follows no one model's size
 
 
-@pytest.mark.parametrize("dataset, sigma", [("mnist", 0.3), ("fashion-mnist", 0.3), ("mnist", 1.0)])
+@pytest.mark.parametrize("dataset, sigma", [("mnist", 0.3), ("fashion-mnist", 0.3)])
 def test_the_training_answer_reads_the_runs_probes(dataset, sigma):
     """The short run's probes are the model's state at their step: the last one's KL is the trained model's exact
     KL on the probe images, computed here; the answer reads the curve's shape off them."""

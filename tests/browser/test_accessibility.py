@@ -169,12 +169,11 @@ def predict_and_reveal(page) -> None:
     wait_idle(page, since=before, timeout=60)
 
 
-@pytest.mark.parametrize("model, widths", [("mnist-2d-sigma0.3", (WIDE, TABLET, PHONE)),
-                                           ("mnist-16d-sigma0.3", (PHONE,))])
+@pytest.mark.parametrize("model, widths", [("mnist-16d-sigma0.3", (WIDE, TABLET, PHONE))])
 def test_the_guided_paths_steps_pass_axe_and_read_cleanly_at_three_widths(browser, server, model, widths):
     """Each step of the path opened by its link, its question answered and revealed: axe at 1500 and 390 px, the
-    figure lint (its equations too: none wider than its column) at 1500, 1024 and 390 px; a 16-D model, whose
-    vectors are longer, at 390 px."""
+    figure lint (its equations too: none wider than its column) at 1500, 1024 and 390 px, on the 16-D model, whose
+    vectors are the longest rows of the path (one model: the whole walk takes about 40 s of the browser layer)."""
     found = []
     with new_session(browser, timeout=90) as page:
         for step in LEARN_STEPS:

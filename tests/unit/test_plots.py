@@ -121,7 +121,11 @@ def test_every_chart_of_classes_tells_them_apart_by_shape_as_well_as_colour():
     coords = rng.normal(size=(300, 2))
     fig = latent_scatter(coords, labels, list("0123456789"), extent(coords))
     points = next(t for t in fig.data if t.name == "test codes")
-    assert list(np.asarray(points.marker.symbol)) == [CLASS_SYMBOLS[c] for c in labels]
+    import base64
+
+    spec = points.marker.symbol  # a typed-array spec, as Plotly's JavaScript reads it
+    symbols = np.frombuffer(base64.b64decode(spec["bdata"]), dtype={"i1": np.int8}[spec["dtype"]])
+    assert list(symbols) == [CLASS_SYMBOLS[c] for c in labels]
     legend = {t.name: t.marker.symbol for t in fig.data if t.showlegend is not False and t.name in "0123456789"}
     assert legend == {str(c): CLASS_SYMBOL_NAMES[c] for c in range(10)}
     assert len(set(CLASS_SYMBOLS)) == len(set(CLASS_SYMBOL_NAMES)) == 10
