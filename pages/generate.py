@@ -68,7 +68,7 @@ with right:
     charts.show(figure, f"{info.name} · {ROWS * COLS} prior samples (τ = {temperature:g}, seed {seed})",
                 key="generate_scatter",
                 alt=plots.describe_scatter(view.coords, view.labels, dataset.classes, view.axis_titles,
-                                           f"the test set's latent means" + (
+                                           "the test set's latent means" + (
                                                f", with the {ROWS * COLS} samples' codes as white dots ringed in "
                                                f"black, {norms.mean():.2f} from the centre on average"
                                                if placed else "")))
