@@ -11,19 +11,18 @@ from ui.learn.steps import STEPS  # noqa: E402  (torch: after the heading is on 
 
 state = st.session_state
 last = len(STEPS)
-MOVED = "learn_moved"  # set by Back / Next: the next run clears the old step at once and takes the focus to the new
 
 
 def go(step: int) -> None:
     state[learn.STEP] = min(max(step, 1), last)
-    state[MOVED] = True
 
 
 step = int(st.number_input(f"Step (1–{last})", 1, last, 1, key=learn.STEP, bind="query-params",
                            persist_state="session", help=" · ".join(f"{k}. {s.title}" for k, s in enumerate(STEPS, 1))))
 st.progress(step / last, text=f"Step {step} of {last}: {STEPS[step - 1].title}")
 ctx = learn.context(info)
-moved = state.pop(MOVED, False) or state.get("learn_drawn") != step
+drawn = state.get("learn_drawn")  # the step this session's last run drew (None on its first)
+moved = drawn != step  # Back, Next or the step's box: the next run clears the old step and takes the focus
 state["learn_drawn"] = step
 # A new step replaces the old one at once (st.empty sends an empty element in its place), instead of leaving the
 # old step's equations greyed under the new title while the new one computes; within a step, nothing flickers.
@@ -34,9 +33,8 @@ st.html("<style>.st-key-learn_body .katex-display > .katex { padding-right: 2px;
 with body:
     st.subheader(f"{step}. {STEPS[step - 1].title}", anchor=False)
     STEPS[step - 1].draw(ctx)
-if moved and state.get("learn_visits", 0):
+if moved and drawn is not None:  # not on the page's first run: the focus stays where the browser put it
     focus.move_focus(".st-key-learn_body h3")  # the new step's title: reading goes on from there
-state["learn_visits"] = state.get("learn_visits", 0) + 1
 st.divider()
 row = st.container(horizontal=True)
 row.button("Back", icon=":material/arrow_back:", key="learn_back", disabled=step == 1, on_click=go, args=(step - 1,))

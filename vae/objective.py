@@ -226,15 +226,13 @@ def evidence_by_importance(model, x: torch.Tensor, samples: int = 1000, repeats:
     from the same K = `samples` draws, `repeats` times, for one image x ([D] or [1, D]). By Jensen each repeat's
     IWAE is at least its ELBO, so the gap shown is never negative; IWAE's expectation is a lower bound on log p(x),
     so the gap estimates log p(x) − ELBO = KL(q ‖ p(z|x)) from below, in expectation."""
-    config = model.config
-    sigma = config.sigma_dec if sigma_dec is None else sigma_dec
+    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
     x = x.reshape(1, -1).to(model.device)
     mu, logvar = model.encode(x)
     generator = torch.Generator().manual_seed(seed)
     eps = torch.randn(repeats * samples, 1, mu.shape[-1], generator=generator).to(mu)
     z = reparameterize(mu, logvar, eps=eps)  # [R·K, 1, d]
-    log_w = (log_likelihood(x, model.decode_logits(z), config.likelihood, sigma) + log_standard_normal(z)
-             - log_normal_diag(z, mu, logvar))[:, 0].double().reshape(repeats, samples)
+    log_w = log_weights(model, x, z, mu, logvar, sigma)[:, 0].double().reshape(repeats, samples)
     iwae = torch.logsumexp(log_w, 1) - math.log(samples)
     se = lambda values: float(values.std() / math.sqrt(values.numel())) if values.numel() > 1 else math.nan  # noqa: E731
     return EvidenceEstimate(float(iwae.mean()), se(iwae), float(log_w.mean()), se(log_w.flatten()), samples, repeats)
@@ -252,6 +250,15 @@ def prior_as_q_elbo(model, x: torch.Tensor, samples: int = 1000, seed: int = 0) 
     return float(scores.mean()), float(scores.std() / math.sqrt(samples))
 
 
+def log_weights(model, x: torch.Tensor, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+                sigma_dec: float) -> torch.Tensor:
+    """The importance weights' logs, log w = log p_θ(x|z) + log p(z) − log q_φ(z|x), for codes z ([K, batch, d])
+    drawn from q = N(μ, diag σ²) of the images x ([batch, D]): [K, batch]. Their mean is the ELBO by its
+    definition, the log of their mean IWAE's estimate of log p(x)."""
+    return (log_likelihood(x, model.decode_logits(z), model.config.likelihood, sigma_dec) + log_standard_normal(z)
+            - log_normal_diag(z, mu, logvar))
+
+
 def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | None = None,
                 generator: torch.Generator | None = None, chunk_size: int = 256, rows: int = 2048) -> torch.Tensor:
     """Importance-sampled log p(x) ≈ log (1/K) Σ_k p_θ(x|z_k) p(z_k) / q_φ(z_k|x), z_k ~ q_φ(z|x).
@@ -262,11 +269,10 @@ def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | N
     `rows` codes at a time (its samples of a few images), which keeps the tensors in the CPU's caches (twice as
     fast as decoding the chunk whole) and changes neither the draws nor the result.
     """
-    config = model.config
-    sigma = config.sigma_dec if sigma_dec is None else sigma_dec
+    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
     x = x.flatten(1)
     mu, logvar = model.encode(x)
-    log_weights = []
+    chunks = []
     for start in range(0, samples, chunk_size):
         k = min(chunk_size, samples - start)
         z = reparameterize(mu, logvar, k, generator)  # [k, batch, latent_dim]
@@ -274,10 +280,9 @@ def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | N
         for b in range(0, x.shape[0], step):
             images = slice(b, b + step)
             zb = z[:, images]
-            parts.append(log_likelihood(x[images], model.decode_logits(zb), config.likelihood, sigma)
-                         + log_standard_normal(zb) - log_normal_diag(zb, mu[images], logvar[images]))
-        log_weights.append(torch.cat(parts, 1))
-    return torch.logsumexp(torch.cat(log_weights, 0), dim=0) - math.log(samples)
+            parts.append(log_weights(model, x[images], zb, mu[images], logvar[images], sigma))
+        chunks.append(torch.cat(parts, 1))
+    return torch.logsumexp(torch.cat(chunks, 0), dim=0) - math.log(samples)
 
 
 def optimal_sigma_dec(x: torch.Tensor, x_hat: torch.Tensor) -> float:

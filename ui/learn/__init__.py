@@ -125,5 +125,5 @@ def equation(*rows: str) -> None:
 
 def picture(column, image, caption: str, alt: str, scale: int = 4) -> None:
     """A 28×28 image enlarged `scale` times, with its caption and a text alternative."""
-    column.image(images.data_uri(images.enlarge(images.to_uint8(np.asarray(image).reshape(28, 28)), scale)),
-                 caption=caption, width=28 * scale, alt=alt)
+    images.show(images.enlarge(images.to_uint8(np.asarray(image).reshape(28, 28)), scale), alt, caption=caption,
+                container=column, width=28 * scale)

@@ -46,7 +46,8 @@ def draw(ctx) -> None:
                "KL: the question asks which way.")
     st.caption("Try: move σ_dec. A small σ_dec makes the squared error costly and the constant large; a large one "
                "forgives errors but pays in the constant.")
-    if 0.3 in sweep_rates()[0] and 1.0 in sweep_rates()[0]:
+    rates = sweep_rates()[0]
+    if 0.3 in rates and 1.0 in rates:
         ask(QUESTION, ctx)
 
 

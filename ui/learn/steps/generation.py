@@ -24,8 +24,9 @@ def draw(ctx) -> None:
              rf"\sqrt{{\mathbb{{E}}\|z\|^2}} &= \sqrt{{d}}\,\tau = {number(prior_radius(d, tau))}",
              rf"\mathbb{{E}}\|z\| &= {number(mean_prior_norm(d, tau))} \quad (d = {d},\ \tau = {tau:g})")
     grid = images_from_codes(ctx.model, z).numpy().reshape(3, 8, 28, 28)
-    st.image(images.data_uri(images.enlarge(images.to_uint8(plots.tile(grid, pad=1)), 2)), width="content",
-             alt=f"{SHOWN} images decoded from codes drawn from N(0, τ²I) at τ = {tau:g}, in 3 rows of 8.")
+    images.show(images.enlarge(images.to_uint8(plots.tile(grid, pad=1)), 2),
+                f"{SHOWN} images decoded from codes drawn from N(0, τ²I) at τ = {tau:g}, in 3 rows of 8.",
+                width="content")
     st.caption(f"{SHOWN} samples at τ = {tau:g}: decode(z) for z ~ N(0, {tau:g}²I). The root-mean-square length "
                + (f"is not a shell at d = 2: the lengths spread from 0 to past 2τ = {2 * tau:g}" if d == 2 else
                   f"holds most codes' lengths (over 80 %) within τ of it at d = {d}") + ".")
