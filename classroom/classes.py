@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import Refused
+from . import Refused, names
 from .db import answers, classes, members, models, reveals, submissions, teachers
 from .identity import key_digest, new_key, same
 
@@ -179,12 +179,19 @@ def classes_of(engine, identity: str | None) -> list[tuple[Class, Member]]:
         return [(Class(*row[:6]), Member(row[6], row[0], row[7])) for row in connection.execute(query)]
 
 
+def name_taken(name: str, existing: str) -> Refused:
+    says = "already goes by" if existing == name else "goes by a name that reads the same,"
+    return Refused(f"Someone in this class {says} {existing}: choose another name.")
+
+
 def join(engine, klass: Class, identity: str | None, name) -> Member:
-    """`identity` joins `klass` as `name`. Refused: no identity, a closed or full class, a bad or taken name.
+    """`identity` joins `klass` as `name`. Refused: no identity, a closed or full class, a bad name, or one taken
+    (by its key: "Ada", "ada" and "Аda" with a Cyrillic А are one name), the refusal naming the member who has it.
     Joining again returns the existing membership (its name unchanged)."""
     if not identity:
         raise Refused("This browser has no identity yet: reload the page, then join.")
     name = check_display_name(name)
+    name_key = names.key(name)
     try:
         with engine.begin() as connection:
             current = connection.execute(select(*CLASS_COLUMNS).where(classes.c.id == klass.id)).first()
@@ -197,10 +204,21 @@ def join(engine, klass: Class, identity: str | None, name) -> Member:
             size = connection.execute(select(func.count()).select_from(members).where(members.c.class_id == klass.id))
             if size.scalar_one() >= MAX_CLASS_SIZE:
                 raise Refused(f"This class has {MAX_CLASS_SIZE} members, its most.")
+            holder = connection.execute(select(members.c.name).where(
+                members.c.class_id == klass.id, members.c.name_key == name_key)).scalar_one_or_none()
+            if holder is not None:
+                raise name_taken(name, holder)
             member_id = connection.execute(insert(members).values(
-                class_id=klass.id, identity=identity, name=name, joined=time.time()).returning(members.c.id)).scalar_one()
-    except IntegrityError:
-        raise Refused(f"Someone in this class already goes by {name}: choose another name.") from None
+                class_id=klass.id, identity=identity, name=name, name_key=name_key, joined=time.time())
+                .returning(members.c.id)).scalar_one()
+    except IntegrityError:  # another join took the name (or this identity joined) since the checks above
+        again = membership(engine, klass, identity)
+        if again is not None:
+            return again
+        with engine.connect() as connection:
+            holder = connection.execute(select(members.c.name).where(
+                members.c.class_id == klass.id, members.c.name_key == name_key)).scalar_one_or_none()
+        raise name_taken(name, holder or name) from None
     return Member(member_id, klass.id, name)
 
 

@@ -16,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
-                        UniqueConstraint, create_engine, event, inspect, select, text)
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+                        UniqueConstraint, create_engine, event, inspect, select, text, update)
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +68,11 @@ members = Table(
     Column("identity", String(64), nullable=False),
     Column("name", String(32), nullable=False),
     Column("joined", Float, nullable=False),
+    # The name's skeleton (classroom.names.key): "Ada", "ada" and "Аda" (Cyrillic А) share one; from schema 3
+    Column("name_key", Text, nullable=False, server_default=""),
     UniqueConstraint("class_id", "identity", name="one_membership"),
     UniqueConstraint("class_id", "name", name="one_name_per_class"),
+    Index("one_name_key_per_class", "class_id", "name_key", unique=True),
 )
 
 submissions = Table(
@@ -140,7 +143,24 @@ def _v2(connection) -> None:
 
 
 def _v3(connection) -> None:
-    """Display names unique under case folding and Unicode confusables (members.name_key). (Issue 34, part 2.)"""
+    """Display names unique under case folding and Unicode confusables (members.name_key). (Issue 34, part 2.)
+    The column is added and filled in here (a fresh database has it from _v1); members who joined before, under
+    names that now share a key, keep their names, their keys made distinct by their member id."""
+    from .names import key
+
+    if "name_key" not in {column["name"] for column in inspect(connection).get_columns("members")}:
+        connection.execute(text("ALTER TABLE members ADD COLUMN name_key TEXT NOT NULL DEFAULT ''"))
+    seen = set()
+    rows = connection.execute(select(members.c.id, members.c.class_id, members.c.name).order_by(members.c.id)).all()
+    for member_id, class_id, name in rows:
+        name_key = key(name)
+        if (class_id, name_key) in seen:
+            name_key = f"{name_key}#{member_id}"
+        seen.add((class_id, name_key))
+        connection.execute(update(members).where(members.c.id == member_id).values(name_key=name_key))
+    index = next(i for i in members.indexes if i.name == "one_name_key_per_class")
+    if index.name not in {found["name"] for found in inspect(connection).get_indexes("members")}:
+        index.create(connection)
 
 
 def _v4(connection) -> None:

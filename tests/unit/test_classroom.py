@@ -375,3 +375,82 @@ def test_figures_are_stored_as_measured(engine):
     assert json.loads(stored) == figures
     (row,) = classes.board(engine, klass)
     assert {k: row[k] for k in FIGURES} == FIGURES
+
+
+def test_names_that_read_the_same_are_one_name_and_the_refusal_names_the_member_who_has_it(engine):
+    """"Ada", "ada" and "Аda" (a Cyrillic А) joined one class as three people; so did "Kim" and "Kirn"."""
+    klass, _ = classes.create(engine, someone()[1], "Names")
+    classes.join(engine, klass, someone()[1], "Ada")
+    classes.join(engine, klass, someone()[1], "Kim")
+    for alike, holder in (("ada", "Ada"), ("\u0410da", "Ada"), ("ADA", "Ada"), ("\u0430d\u0430", "Ada"),
+                          ("Kirn", "Kim"), ("KIM", "Kim"), ("Ｋｉｍ", "Kim")):
+        with pytest.raises(Refused, match=f"reads the same, {holder}: choose another name"):
+            classes.join(engine, klass, someone()[1], alike)
+    with pytest.raises(Refused, match="already goes by Ada:"):
+        classes.join(engine, klass, someone()[1], "Ada")
+    for different in ("Adam", "Ida", "Kira", "Zoë", "Zoe"):
+        classes.join(engine, klass, someone()[1], different)
+    assert [m.name for m in classes.members_of(engine, klass)] == ["Ada", "Kim", "Adam", "Ida", "Kira", "Zoë", "Zoe"]
+    other, _ = classes.create(engine, someone()[1], "Another class")
+    assert classes.join(engine, other, someone()[1], "ada").name == "ada"  # one name per class, not per server
+
+
+def test_two_students_joining_at_once_as_ada_and_cyrillic_ada_cannot_both_succeed(url):
+    engine = db.engine(url)
+    for round_ in range(8):
+        klass, _ = classes.create(engine, someone()[1], f"Race {round_}")
+        barrier, joined, refused = threading.Barrier(2), [], []
+
+        def join(name):
+            who = someone()[1]
+            barrier.wait()
+            try:
+                joined.append(classes.join(engine, klass, who, name).name)
+            except Refused as exc:
+                refused.append(str(exc))
+
+        threads = [threading.Thread(target=join, args=(name,)) for name in ("Ada", "\u0430da")]
+        [t.start() for t in threads]
+        [t.join(timeout=60) for t in threads]
+        assert len(joined) == 1 and len(refused) == 1, (joined, refused)
+        assert f"reads the same, {joined[0]}:" in refused[0]
+        assert [m.name for m in classes.members_of(engine, klass)] == joined
+
+
+def test_a_version_2_database_migrates_its_members_names_keeping_old_look_alikes_apart(url):
+    """An old database may hold "Ada" and "ada" in one class already: the migration keeps both (their keys made
+    distinct), and from then on a third look-alike is refused."""
+    from sqlalchemy import create_engine, insert
+
+    built = create_engine(url)
+    if url.startswith("sqlite"):
+        db._sqlite_setup(built)
+    with built.begin() as connection:  # the schema as version 2 left it: members without name_key
+        db.schema_version.create(connection)
+        connection.execute(db.schema_version.insert().values(version=2))
+        db.MIGRATIONS[0](connection)
+        db.MIGRATIONS[1](connection)
+        connection.execute(text("DROP INDEX one_name_key_per_class"))
+        connection.execute(text("ALTER TABLE members DROP COLUMN name_key"))
+        for class_id, code in ((1, "AAAAAA"), (2, "BBBBBB")):
+            connection.execute(insert(db.classes).values(id=class_id, code=code, title="Old", teacher_key="k",
+                                                         frozen=False, closed=False, created=0.0))
+        for member_id, class_id, name in ((1, 1, "Ada"), (2, 1, "ada"), (3, 1, "Kim"), (4, 2, "Ada")):
+            connection.execute(insert(db.members).values(id=member_id, class_id=class_id, identity=f"who{member_id}",
+                                                         name=name, joined=0.0))
+    built.dispose()
+    engine = db.engine(url)  # migrates to the current version
+    with engine.connect() as connection:
+        assert connection.execute(select(db.schema_version.c.version)).scalar_one() == db.SCHEMA_VERSION
+        keys = dict(connection.execute(select(db.members.c.id, db.members.c.name_key)).all())
+    assert keys == {1: "ada", 2: "ada#2", 3: "kirn", 4: "ada"}
+    old = classes.find(engine, "AAAAAA")
+    assert [m.name for m in classes.members_of(engine, old)] == ["Ada", "ada", "Kim"]
+    with pytest.raises(Refused, match="reads the same, Ada:"):
+        classes.join(engine, old, someone()[1], "\u0410DA")
+    with pytest.raises(Refused, match="reads the same, Kim:"):
+        classes.join(engine, old, someone()[1], "kirn")
+    with pytest.raises(Exception):  # the unique index holds even against a write that skips join()
+        with engine.begin() as connection:
+            connection.execute(insert(db.members).values(class_id=old.id, identity="x", name="Kirn",
+                                                         name_key="kirn", joined=0.0))
