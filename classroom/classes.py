@@ -15,11 +15,11 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, cast, delete, func, insert, select, update
+from sqlalchemy import Integer, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import Refused, names
-from .db import answers, classes, members, models, reveals, submissions, teachers
+from .db import classes, members, models, submissions, teachers
 from .identity import key_digest, new_key, same
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -310,47 +310,3 @@ def set_hidden(engine, klass: Class, identity, entry: int, hidden: bool) -> None
     _teacher_update(engine, klass, identity, {"hidden": hidden}, submissions,
                     [submissions.c.id == entry, submissions.c.class_id == klass.id])
 
-
-def answer(engine, klass: Class, identity: str | None, question: str, choice: str) -> None:
-    """A member's prediction to `question`, before its reveal (a second one replaces the first until the reveal)."""
-    member = membership(engine, klass, identity)
-    if member is None:
-        raise Refused("Join the class before answering its questions.")
-    choice = clean_text(choice, 80, "An answer")
-    question = clean_text(question, 64, "A question")
-    with engine.begin() as connection:
-        if connection.execute(select(reveals.c.question).where(
-                reveals.c.class_id == klass.id, reveals.c.question == question)).first() is not None:
-            raise Refused("The answer is already revealed: predictions are closed for this question.")
-        connection.execute(delete(answers).where(answers.c.class_id == klass.id, answers.c.member_id == member.id,
-                                                 answers.c.question == question))
-        connection.execute(insert(answers).values(class_id=klass.id, member_id=member.id, question=question,
-                                                  answer=choice, created=time.time()))
-
-
-def answers_of(engine, klass: Class) -> dict[str, dict[str, int]]:
-    """Each question's predictions in the class: {question: {answer: how many}}."""
-    query = (select(answers.c.question, answers.c.answer, func.count()).where(answers.c.class_id == klass.id)
-             .group_by(answers.c.question, answers.c.answer).order_by(answers.c.question, answers.c.answer))
-    counts: dict[str, dict[str, int]] = {}
-    with engine.connect() as connection:
-        for question, choice, count in connection.execute(query):
-            counts.setdefault(question, {})[choice] = count
-    return counts
-
-
-def reveal(engine, klass: Class, identity, question: str) -> None:
-    """The teacher reveals `question`'s answer to the whole class."""
-    if not teaches(engine, klass, identity):
-        raise Refused("Only the class's teacher can do that.")
-    try:
-        with engine.begin() as connection:
-            connection.execute(insert(reveals).values(class_id=klass.id, question=question, created=time.time()))
-    except IntegrityError:
-        pass  # revealed already
-
-
-def revealed(engine, klass: Class, question: str) -> bool:
-    with engine.connect() as connection:
-        return connection.execute(select(reveals.c.question).where(
-            reveals.c.class_id == klass.id, reveals.c.question == question)).first() is not None

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-                        UniqueConstraint, create_engine, event, inspect, select, text, update)
+                        UniqueConstraint, create_engine, event, false, inspect, literal, select, text,
+                        update)
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +119,33 @@ reveals = Table(
     Column("created", Float, nullable=False),
 )
 
+# Peer instruction (classroom/polls, from v4; answers and reveals before): each question's phase in a class (0 vote 1
+# open, 1 discussion, 2 vote 2 open, 3 revealed), whether the presenter view shows its counts, whether the teacher
+# moved on; and each member's votes, round 1 and 2, with a confidence and the view each was cast on.
+polls = Table(
+    "polls", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("question", String(64), primary_key=True),
+    Column("phase", Integer, nullable=False, default=0),
+    Column("shown", Boolean, nullable=False, default=False),
+    Column("closed", Boolean, nullable=False, default=False),
+    Column("updated", Float, nullable=False),
+)
+
+votes = Table(
+    "votes", metadata,
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("question", String(64), primary_key=True),
+    Column("round", Integer, primary_key=True, autoincrement=False),
+    Column("answer", String(80), nullable=False),
+    Column("confidence", Integer),  # 1 guessing, 2 fairly sure, 3 sure; None: not asked (before v4)
+    Column("model", String(64)),  # the view the vote was cast on: the model's name and the image
+    Column("image", String(80)),
+    Column("right", Boolean),  # judged on that view when cast; None: could not be
+    Column("created", Float, nullable=False),
+)
+
 # A teacher's lesson: an ordered list of links, each with a note, shared as one link (`/lesson?lesson=CODE`) and
 # pinned on a class's page.
 lessons = Table(
@@ -164,7 +192,19 @@ def _v3(connection) -> None:
 
 
 def _v4(connection) -> None:
-    """Peer instruction: two rounds of votes with a confidence, and each question's phase. (Issue 34, part 3.)"""
+    """Peer instruction: two rounds of votes with a confidence, and each question's phase. (Issue 34, part 3.)
+    New tables (a primary key cannot be altered in SQLite): each old answer becomes a round-1 vote (no confidence, no
+    view), each old reveal a revealed poll; then answers and reveals go."""
+    metadata.create_all(connection, tables=[polls, votes])
+    connection.execute(votes.insert().from_select(
+        ["class_id", "member_id", "question", "round", "answer", "created"],
+        select(answers.c.class_id, answers.c.member_id, answers.c.question, literal(1), answers.c.answer,
+               answers.c.created)))
+    connection.execute(polls.insert().from_select(
+        ["class_id", "question", "phase", "shown", "closed", "updated"],
+        select(reveals.c.class_id, reveals.c.question, literal(3), false(), false(), reveals.c.created)))
+    reveals.drop(connection)
+    answers.drop(connection)
 
 
 def _v5(connection) -> None:

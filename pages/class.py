@@ -3,7 +3,7 @@ the board fills in as the server measures each one."""
 import streamlit as st
 
 from classroom import Refused, classes, lessons
-from ui import board, identity, plots, sidebar, store, text
+from ui import board, identity, peer, sidebar, store, text
 from ui.lesson_bar import anchor
 
 sidebar.chosen_model(required=False)
@@ -109,30 +109,8 @@ def pinned_lessons(klass) -> None:
 
 
 def predictions(klass) -> None:
-    """The class's predictions to the Learn path's questions, as they come in; each revealed to all at once."""
-    from ui.learn.steps import QUESTIONS
-
-    @st.fragment(run_every=board.REFRESH)
-    def live():
-        counts = classes.answers_of(engine, klass)
-        if not counts:
-            st.caption("No predictions yet: students answer each step's question on the Learn page before its reveal.")
-            return
-        for key, question in QUESTIONS.items():
-            if key not in counts:
-                continue
-            chart, action = st.columns([3, 1], vertical_alignment="center")
-            chart.plotly_chart(plots.prediction_bars(question.options, counts[key], question.prompt),
-                               key=f"predictions_{klass.id}_{key}", config={"displayModeBar": False},
-                               alt=f"How many students predicted each answer to “{question.prompt}”: "
-                                   + "; ".join(f"{o}: {counts[key].get(o, 0)}" for o in question.options) + ".")
-            if classes.revealed(engine, klass, key):
-                action.caption("Revealed to the class.")
-            elif action.button("Reveal to the class", key=f"reveal_{klass.id}_{key}"):
-                classes.reveal(engine, klass, me, key)
-                st.rerun(scope="fragment")
-
-    live()
+    """Peer instruction on the Learn path's questions: the teacher's console (ui/peer), counts for the teacher alone."""
+    peer.console(engine, klass, me, link(**{"class": klass.code, "present": "1"}))
 
 
 def student_view(klass, member) -> None:
@@ -182,7 +160,10 @@ def teacher_view(klass) -> None:
 if klass is None:
     landing()
 elif classes.teaches(engine, klass, me):
-    teacher_view(klass)
+    if params.get("present"):
+        peer.presenter(engine, klass)  # the projector's view: no counts unless the teacher shows them
+    else:
+        teacher_view(klass)
 else:
     member = classes.membership(engine, klass, me)
     if member is None:

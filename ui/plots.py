@@ -571,13 +571,16 @@ def class_board(rows: list[dict], reference: list[dict], colour: str = "σ_dec",
     return fig
 
 
-def prediction_bars(options, counts: dict[str, int], question: str, height: int = 200) -> go.Figure:
-    """How many of the class predicted each option of a question (horizontal bars, the options in their order).
-    The question is written by the app; the answers are its own options: no student text is drawn."""
-    fig = go.Figure(go.Bar(x=[counts.get(o, 0) for o in options], y=list(options), orientation="h",
-                           text=[counts.get(o, 0) for o in options], textposition="outside", cliponaxis=False,
-                           marker_color=PALETTE[0]))
+def prediction_bars(options, rounds: dict[str, dict[str, int]], question: str, height: int = 220) -> go.Figure:
+    """How many of the class voted each option of a question, one bar per round ({"vote 1": {option: n}, …}: side
+    by side, the second hatched as well as coloured; horizontal, the options in their order). The question is
+    written by the app; the answers are its own options: no student text is drawn."""
+    fig = go.Figure([go.Bar(x=[counts.get(o, 0) for o in options], y=list(options), orientation="h", name=name,
+                            text=[counts.get(o, 0) for o in options], textposition="outside", cliponaxis=False,
+                            marker=dict(color=PALETTE[n], pattern_shape=("", "/")[n % 2]))
+                     for n, (name, counts) in enumerate(rounds.items())])
     fig.update_layout(height=height, margin=dict(l=10, r=30, t=40, b=10), title=dict(text=question, font=dict(size=13)),
                       yaxis=dict(type="category", autorange="reversed"),  # "0" and "1" are answers, not numbers
-                      xaxis=dict(title="students", dtick=1, rangemode="tozero"))
+                      xaxis=dict(title="students", dtick=1, rangemode="tozero"), barmode="group",
+                      showlegend=len(rounds) > 1, legend=dict(orientation="h", y=-0.3, traceorder="normal"))
     return fig

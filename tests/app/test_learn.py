@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from classroom import Refused, classes, db, identity, lessons
+from classroom import Refused, classes, db, identity, lessons, polls
 from tests.support import shipped
 from tests.support.app import BROWSER_KEY, session
 from vae.data import load_dataset
@@ -255,7 +255,7 @@ def test_a_bad_value_in_a_link_is_ignored_with_a_notice():
 
 
 def test_share_this_view_gives_every_setting_defaults_too_and_the_drawing():
-    from ui.share import decode_drawing
+    from ui.links import decode_drawing
 
     drawing = np.zeros((28, 28), np.float32)
     drawing[10:18, 10:18] = 0.5
@@ -310,8 +310,9 @@ def test_the_class_predicts_before_the_teacher_reveals_to_all():
     classes.join(engine, klass, identity.of_browser(student_key), "Sam")
     at = learn(step=7, key=student_key)
     at.radio(key="learn_pick_kl-printed").set_value("0").run()
+    at.radio(key="learn_sure_kl-printed").set_value(3).run()
     at.button(key="learn_lock_kl-printed").click().run()
-    assert classes.answers_of(engine, klass) == {"kl-printed": {"0": 1}}
+    assert polls.answers_of(engine, klass) == {"kl-printed": {"0": 1}}
     assert any("reveals the answer" in i.value for i in at.info) and not at.success and not at.warning
     teacher = session(teacher_key)
     teacher.query_params.update({"class": klass.code})
@@ -321,6 +322,6 @@ def test_the_class_predicts_before_the_teacher_reveals_to_all():
     (bars,) = [json.loads(b.proto.spec) for b in teacher.get("plotly_chart") if "students" in b.proto.spec]
     assert bars["data"][0]["x"] == [1, 0, 0, 0] and bars["layout"]["yaxis"]["type"] == "category"
     teacher.button(key=f"reveal_{klass.id}_kl-printed").click().run()
-    assert classes.revealed(engine, klass, "kl-printed")
+    assert polls.revealed(engine, klass, "kl-printed")
     at.run()
     assert any("the answer is ½" in w.value for w in at.warning)

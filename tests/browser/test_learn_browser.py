@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from classroom import classes, db
+from classroom import classes, db, polls
 from tests.support import ROOT
 from tests.support.figure_lint import lint
 from tests.support.server import needs_chromium
@@ -135,12 +135,14 @@ def test_a_teacher_builds_a_lesson_and_sees_the_class_predictions(people, class_
         # in CI under load, once, the sidebar was read before the style that hides it came)
         student.page.get_by_test_id("stRadio").filter(has_text="Your prediction").get_by_text(pick, exact=True).click()
         wait_idle(student.page, timeout=60)
+        student.page.get_by_test_id("stRadio").filter(has_text="How sure are you?").get_by_text("sure", exact=True).click()
+        wait_idle(student.page, timeout=60)
         student.click("button", "Lock in my prediction")
         student.page.get_by_text("Your teacher reveals the answer").wait_for()
         students.append(student)
     engine = db.engine(database)
     klass = classes.find(engine, code)
-    assert classes.answers_of(engine, klass) == {"kl-printed": {"½": 2, "0": 1}}
+    assert polls.answers_of(engine, klass) == {"kl-printed": {"½": 2, "0": 1}}
     teacher.open(f"class?class={code}")
     teacher.page.get_by_role("tab", name="Predictions").click()
     teacher.page.get_by_role("button", name="Reveal to the class").wait_for(timeout=30_000)
