@@ -1,7 +1,7 @@
 """VAE Latent Explorer — `streamlit run app.py` (or serve.py, the README's command)."""
 import streamlit as st
 
-from ui import identity, lesson_bar, live_runs, share, shell, sidebar, url_state
+from ui import identity, lesson_bar, live_runs, scoring, share, shell, sidebar, url_state
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
 
@@ -35,6 +35,7 @@ page = st.navigation(PAGES, position="hidden" if link.lesson else "sidebar", exp
 url_state.remember_link()
 share.hold_fixed()  # locked and hidden controls keep the link's values
 identity.mount()  # this browser's key (before the sidebar lists the models that are this session's to open)
+scoring.start()  # this process's scoring pool (classroom.scoring): saved models measured apart from Save
 sidebar.draw(locked=link.lock_model)  # once, here: the pages read the choice with sidebar.chosen_model()
 live_runs.keep_alive()  # and reattaches a reloaded tab to its live run
 lesson_bar.draw()  # a teacher's lesson being stepped through: its note, Back and Next

@@ -160,6 +160,43 @@ lessons = Table(
 )
 
 
+# A saved model's measurement on the test split, queued apart from Save (classroom/scoring): one job per model, worked
+# by a small pool in each server process; `holder` (host:pid:thread) and `heartbeat` let another process take the job
+# of one that was killed. `result` (JSON) and `pictures` (PNG) are what a class board's entry needs.
+scoring_jobs = Table(
+    "scoring_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False, index=True),  # queued | running | done | failed
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("holder", String(160)),
+    Column("heartbeat", Float),
+    Column("created", Float, nullable=False),
+    Column("started", Float),
+    Column("finished", Float),
+    Column("result", Text),
+    Column("pictures", LargeBinary),
+    Column("error", Text),
+)
+
+# "Submit to the class" of a model not measured yet: carried out by whoever finishes its measurement; a refusal then
+# (the class frozen or closed meanwhile) is kept as `message` until its student has read it.
+waiting_submissions = Table(
+    "waiting_submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    Column("identity", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # waiting | submitting | refused
+    Column("message", Text),
+    Column("created", Float, nullable=False),
+    UniqueConstraint("model_id", "class_id", name="one_wait_per_model_and_class"),
+)
+
+
+
 def _v1(connection) -> None:
     """The first schema: models, classes, their teachers and members, submissions."""
     metadata.create_all(connection, tables=[models, classes, teachers, members, submissions])
@@ -209,6 +246,7 @@ def _v4(connection) -> None:
 
 def _v5(connection) -> None:
     """Scoring queued apart from Save: a saved model's figures follow when measured. (Issue 34, part 4.)"""
+    metadata.create_all(connection, tables=[scoring_jobs, waiting_submissions])
 
 
 MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]  # MIGRATIONS[k] takes the schema from version k to k + 1; append, never edit

@@ -83,9 +83,10 @@ def free_name(engine, name, reserved=()) -> str:
     return name
 
 
-def save(engine, owner: str, name: str, data: bytes, dataset: str, reserved=()) -> SavedModel:
-    """Keep checkpoint `data` as `owner`'s model `name`. Refused: no identity, a bad or taken name (a free one is
-    offered), a name in `reserved` (shipped models), too many models, too large a file."""
+def save(engine, owner: str, name: str, data: bytes, dataset: str, reserved=(), measure: bool = False) -> SavedModel:
+    """Keep checkpoint `data` as `owner`'s model `name`, with its measurement queued when `measure` (in the same
+    transaction: classroom.scoring). Refused: no identity, a bad or taken name (a free one is offered), a name in
+    `reserved` (shipped models), too many models, too large a file."""
     if not owner:
         raise Refused("This browser has no identity yet, so the model cannot be kept as yours. Reload the page.")
     name = free_name(engine, name, reserved)
@@ -100,6 +101,10 @@ def save(engine, owner: str, name: str, data: bytes, dataset: str, reserved=()) 
                 raise Refused(f"You have {MAX_MODELS_PER_OWNER} saved models, the most one person may keep here: "
                               "delete one on the Models page first.")
             model_id = connection.execute(insert(models).values(**row).returning(models.c.id)).scalar_one()
+            if measure:
+                from .scoring import enqueue
+
+                enqueue(connection, model_id, owner)
     except IntegrityError:
         raise taken(name) from None
     return SavedModel(model_id, name, owner, dataset, row["sha256"], row["size"], row["created"])

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from classroom import Refused, models as saved
-from ui import identity, sidebar, store, submit, text
+from ui import identity, scoring, sidebar, store, submit, text
 from vae import catalog
 from vae.units import LABELS as BITS_LABELS, bits_per_dim
 
@@ -95,6 +95,7 @@ for info in infos:
             confirm = cols.checkbox("Yes, delete it", key=f"confirm_{info.name}",
                                     help="It is also withdrawn from any class board it is on.")
             cols.button("Delete", key=f"delete_{info.name}", disabled=not confirm, on_click=delete, args=(model,))
+            scoring.measurement(engine, model, info.config)
             submit.submit_form(engine, me, model, key=f"submit_{info.name}")
 
 st.subheader("Upload a checkpoint")

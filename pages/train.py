@@ -2,7 +2,7 @@
 import streamlit as st
 
 from classroom import Refused, models as saved
-from ui import evaluation, focus, identity, images, live_runs, metrics, pending, plots, sidebar, store, submit, text
+from ui import focus, identity, images, live_runs, metrics, plots, scoring, sidebar, store, submit, text
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -59,36 +59,39 @@ def live_update(field: str, key: str):
 
 
 def save_run(run) -> None:
-    """The Save button's callback: the training process writes the model; the page's next run scores it on the test
-    split (with a progress bar) and keeps it as this browser's."""
+    """The Save button's callback: the training process writes the model, which is kept at once as this browser's,
+    its measurement on the test split queued (classroom.scoring); its figures follow below as they are measured."""
     name = state["live_save_name"]
     try:
-        saved.free_name(store.database(), name, store.reserved_names())  # now, not after a minute of scoring
+        saved.free_name(store.database(), name, store.reserved_names())
         if identity.current() is None:
             raise Refused("This browser has no key yet, so the model could not be kept as yours: try again.")
         with st.spinner("Encoding the test set…"):
             path = live_runs.write(run)
+        try:
+            kept = keep_saved(path, name)
+        finally:
+            path.unlink(missing_ok=True)
     except (Refused, OSError, LiveTrainingError) as exc:
-        state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
-    else:
-        state["live_evaluate"] = (str(path), name)
-
-
-def evaluate_saved(run, path, name: str) -> None:
-    """Score the run's model (its file at `path`) on the test split and keep it, with its figures, as this browser's."""
-    from vae import checkpoint
-
-    try:
-        data, test = evaluation.evaluate_bytes(path.read_bytes(), text.plain(name))
-        config = checkpoint.from_bytes(data).config
-        kept = saved.save(store.database(), identity.current(), name, data, config.dataset, store.reserved_names())
-    except (OSError, checkpoint.CheckpointError, Refused) as exc:
         state["live_save_result"] = ("error", f"Not saved: {text.plain(str(exc))}")
     else:
         run.saved_as = kept.name
         state["live_saved"] = kept.id
-        state["live_save_result"] = ("success", f"Saved as {text.plain(kept.name)}, yours, in the sidebar's model list. "
-                                                + evaluation.card(test, config) + ".")
+        state["live_save_result"] = ("success", f"Saved as {text.plain(kept.name)}, yours, in the sidebar's model "
+                                                "list. Its figures on the test split follow when it is measured.")
+
+
+def keep_saved(path, name: str):
+    """The run's model (its file at `path`) kept as this browser's `name`, its measurement queued."""
+    from vae import checkpoint
+
+    data = path.read_bytes()
+    try:
+        dataset = checkpoint.from_bytes(data).config.dataset
+    except checkpoint.CheckpointError as exc:
+        raise Refused(str(exc)) from None
+    return saved.save(store.database(), identity.current(), name, data, dataset, store.reserved_names(),
+                      measure=True)
 
 
 def save_form(run):
@@ -99,22 +102,17 @@ def save_form(run):
         st.text_input("Name", key="live_save_name", persist_state="session",
                       help="letters, digits, '.', '_' and '-'; it appears in the sidebar's model list")
         st.form_submit_button("Save", on_click=save_run, args=(run,))
-    if "live_evaluate" in state:  # Save was clicked: score and keep the model (ui/pending: a rerun does not lose it)
-        from pathlib import Path
-
-        path = Path(state["live_evaluate"][0])
-        with pending.carried_out("live_evaluate", then=lambda: path.unlink(missing_ok=True)) as (_, name):
-            evaluate_saved(run, path, name)
-        st.rerun()  # the sidebar lists the model with its card
     kind, message = state.get("live_save_result", (None, None))
     if kind:
         getattr(st, kind)(message)
     if kind != "success":
         state.pop("live_save_result", None)
-    elif state.get("live_saved") is not None:  # kept on screen with its "Submit to the class", until the next save
-        model = next((m for m in saved.mine(store.database(), identity.current()) if m.id == state["live_saved"]), None)
+    elif state.get("live_saved") is not None:  # kept on screen with its measurement and "Submit to the class"
+        engine = store.database()
+        model = next((m for m in saved.mine(engine, identity.current()) if m.id == state["live_saved"]), None)
         if model is not None:
-            submit.submit_form(store.database(), identity.current(), model, key="live_submit")
+            scoring.measurement(engine, model, run.trainer.config)
+            submit.submit_form(engine, identity.current(), model, key="live_submit")
 
 
 run = state.get("live_run")
@@ -127,10 +125,11 @@ if run is None or run.stopped:
         st.info("This run is stopped. " + (f"It is saved as **{run.saved_as}**." if run.saved_as else
                 "Save it now if you want to keep it: a new model replaces it."))
         save_form(run)
-    # The form's settings (the seed among them) live in the URL: a shared link opens the same recipe.
+    # The new model's settings (the seed and the training size among them) live in the URL: a shared link opens the same recipe.
     dataset = sidebar.chosen_dataset()
     kept = dict(bind="query-params", persist_state="session")
-    with st.form("new_model", enter_to_submit=False):  # Enter in a field does not create the model
+    # Not a form: each setting reaches the server as it changes, so "Share this view" gives the recipe on screen.
+    with st.container(border=True, key="new_model"):
         st.subheader(f"A new model of {sidebar.DATASET_LABELS[dataset]}")
         c = st.columns(4)
         latent_dim = c[0].number_input("Latent dimensions", 1, 64, 2, key="train_latent", **kept)
@@ -142,8 +141,8 @@ if run is None or run.stopped:
         beta = c[1].number_input("β", *BETA_RANGE, 1.0, step=0.1, key="train_beta", **kept)
         batch = c[2].selectbox("Batch size", BATCH_OPTIONS, BATCH_OPTIONS.index(128), key="train_batch", **kept)
         seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", **kept)
-        size = st.radio(f"Training {DATASETS[dataset].noun}s", list(SIZE_OPTIONS), horizontal=True, key="train_size", persist_state="session")
-        if st.form_submit_button("Create model", type="primary"):
+        size = st.radio(f"Training {DATASETS[dataset].noun}s", list(SIZE_OPTIONS), horizontal=True, key="train_size", **kept)
+        if st.button("Create model", type="primary", key="train_create"):
             try:
                 widths = hidden_widths(hidden)
                 config = VAEConfig(dataset=dataset, latent_dim=int(latent_dim), hidden=widths, likelihood=likelihood, sigma_dec=sigma,

@@ -1,10 +1,9 @@
-"""A saved model scored on the test split by the server, with a progress bar: the figures the sidebar's card shows
-(test ELBO, IWAE log p(x), bits/dim), stored in the checkpoint as `python -m vae evaluate --save` stores them."""
+"""A saved model scored on the test split by the server (a scoring worker's job, classroom.scoring): the figures the
+sidebar's card shows (test ELBO, IWAE log p(x), bits/dim), stored in the checkpoint as `python -m vae evaluate --save`
+stores them, and those a class board shows."""
 from __future__ import annotations
 
 import os
-
-import streamlit as st
 
 from ui import store
 
@@ -14,29 +13,39 @@ K_VARIABLE = "VAE_SCORE_IW_SAMPLES"  # a server may score with another K (the br
 
 def iw_samples() -> int:
     """K for scoring a saved model: $VAE_SCORE_IW_SAMPLES where it is a whole number ≥ 1, else IW_SAMPLES. Scoring
-    is 10,000 × K decodes (8 s at K = 100 on one core here), which a user waits for on Save."""
+    is 10,000 × K decodes (8 s at K = 100 on one core here), queued apart from Save (classroom.scoring)."""
     value = os.environ.get(K_VARIABLE, "").strip()
     return int(value) if value.isdigit() and int(value) >= 1 else IW_SAMPLES
 
 
-def evaluate_bytes(data: bytes, label: str = "the model") -> tuple[bytes, dict]:
-    """(checkpoint bytes with metrics["test"] filled in, those figures) for checkpoint `data`, scored on its data
-    set's test split with a progress bar. Weights, meta and extras are kept as they were."""
+def score(data: bytes, on_progress=None) -> tuple[bytes, dict, bytes]:
+    """The one measurement of a saved model, on its data set's test split (a scoring worker's, no Streamlit call):
+    (checkpoint bytes with metrics["test"] filled in, weights, meta and extras kept; the figures a class board shows;
+    the board's picture as PNG: test images, their reconstructions, prior samples). ELBO, rate, distortion, active
+    units and IWAE log p(x) with K = iw_samples() are all over the whole test split."""
     from vae import checkpoint
-    from vae.evaluate import evaluate
+    from vae.evaluate import evaluate, scorecard_picture
 
     ckpt = checkpoint.from_bytes(data)
     _, images = store.dataset(ckpt.config.dataset, "test")
-    k = iw_samples()
-    bar = st.progress(0.0, text=f"Scoring {label} on the {len(images):,} test images (ELBO, IWAE with K = {k})…")
+    test = evaluate(ckpt.model, images, iw_samples=iw_samples(), on_progress=on_progress)
+    config = ckpt.config
+    steps = ckpt.meta.get("steps", ckpt.metrics.get("train", {}).get("steps"))
+    figures = {"latent_dim": config.latent_dim, "likelihood": config.likelihood,
+               "sigma_dec": config.sigma_dec if config.likelihood == "gaussian" else None, "beta": config.beta,
+               "steps": int(steps) if isinstance(steps, (int, float)) else None,
+               "elbo": test["elbo"], "rate": test["kl"], "distortion": test["distortion"],
+               "active_units": test["active_dims"], "log_px_iwae": test["log_px_iwae"], "iwae_images": test["n"],
+               "iw_samples": test["iw_samples"], "test_images": test["n"]}
+    png = images_png(scorecard_picture(ckpt.model, images))
+    return checkpoint.to_bytes(ckpt.model, dict(ckpt.metrics, test=test), ckpt.meta, ckpt.extras), figures, png
 
-    def step(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Scoring {label} on the test split: {done:,} of {total:,} images…")
 
-    test = evaluate(ckpt.model, images, iw_samples=k, on_progress=step)
-    bar.empty()
-    metrics = dict(ckpt.metrics, test=test)
-    return checkpoint.to_bytes(ckpt.model, metrics, ckpt.meta, ckpt.extras), test
+def images_png(picture) -> bytes:
+    """A scorecard picture [3, shown, H, W] as one PNG, a row each."""
+    from ui import images, plots
+
+    return images.png_bytes(images.to_uint8(plots.tile(picture.numpy(), pad=1)))
 
 
 def card(test: dict, config) -> str:

@@ -75,12 +75,15 @@ def end(run: LiveRun) -> None:
 
 def write(run: LiveRun):
     """The run's model as a checkpoint file (the training process writes it, with the test-set latents) in the state
-    folder's tmp/, for the page to score and keep; the caller removes it."""
+    folder's tmp/, for the page to keep; the caller removes it. Its name carries this host and process, so that a
+    server starting later removes it if this process was killed meanwhile (classroom.scoring.clean_tmp)."""
+    import os
     import secrets
+    import socket
 
     from classroom import db
 
-    path = db.state_dir() / "tmp" / f"live-{secrets.token_hex(8)}.safetensors"
+    path = db.state_dir() / "tmp" / f"live-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(8)}.safetensors"
     path.parent.mkdir(parents=True, exist_ok=True)
     run.trainer.save(path, meta={"trained_in": "app"})
     return path

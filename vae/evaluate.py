@@ -93,8 +93,15 @@ def scorecard(model, data: torch.Tensor, iwae_images: int = SCORECARD_IWAE_IMAGE
                "elbo": whole["elbo"], "rate": whole["kl"], "distortion": whole["distortion"],
                "active_units": whole["active_dims"], "log_px_iwae": tight["log_px_iwae"],
                "iwae_images": subset.shape[0], "iw_samples": iw_samples, "test_images": n}
+    return figures, scorecard_picture(model, data, shown)
+
+
+@torch.no_grad()
+def scorecard_picture(model, data: torch.Tensor, shown: int = 8) -> torch.Tensor:
+    """[3, shown, *image_shape]: the first `shown` images of `data`, their reconstructions decode(μ), and decode(z) of
+    `shown` prior samples z ~ N(0, I) (seed 0)."""
+    config = model.config
     x = data[:shown].to(model.device)
     reconstructions = model.decode(model.encode(x if not config.binarize else binarize_fixed(x))[0])
     z = torch.randn(shown, config.latent_dim, generator=torch.Generator().manual_seed(0)).to(model.device)
-    picture = torch.stack([x, reconstructions, model.decode(z)]).cpu().reshape(3, shown, *config.image_shape)
-    return figures, picture
+    return torch.stack([x, reconstructions, model.decode(z)]).cpu().reshape(3, shown, *config.image_shape)
