@@ -37,12 +37,13 @@ def chart(question, counts: dict[int, dict[str, int]], key: str) -> None:
                     alt=f"How many students voted each answer to “{question.prompt}”, {alt}")
 
 
-def act(change, *args) -> None:
-    """A teacher's control: the change, or its refusal as a message."""
+def act(ident: str, change, *args) -> None:
+    """A teacher's control, as a button's callback (its run then draws the change): the change, or its refusal kept
+    to be shown beside the question."""
     try:
         change(*args)
     except Refused as exc:
-        st.error(str(exc))
+        st.session_state[f"poll_refused_{ident}"] = str(exc)
 
 
 def switch_matrix(question, moved: dict[tuple[str, str], int]) -> None:
@@ -73,28 +74,26 @@ def question_panel(engine, klass, me, key: str, question, poll: polls.Poll) -> N
     if voted[2]:
         switch_matrix(question, polls.switches(engine, klass, key))
         st.caption(share_line(polls.share_right(engine, klass, key)))
-    row = st.container(horizontal=True)
     ident = f"{klass.id}_{key}"
+    refused = st.session_state.pop(f"poll_refused_{ident}", None)
+    if refused:
+        st.error(refused)
+    row = st.container(horizontal=True)
     if not poll.closed and poll.phase == polls.VOTE_1:
-        if row.button("Close vote 1: discuss", key=f"poll_discuss_{ident}"):
-            act(polls.advance, engine, klass, me, key, polls.DISCUSSION)
-            st.rerun(scope="fragment")
+        row.button("Close vote 1: discuss", key=f"poll_discuss_{ident}",
+                   on_click=act, args=(ident, polls.advance, engine, klass, me, key, polls.DISCUSSION))
     if not poll.closed and poll.phase == polls.DISCUSSION:
-        if row.button("Open vote 2", key=f"poll_vote2_{ident}"):
-            act(polls.advance, engine, klass, me, key, polls.VOTE_2)
-            st.rerun(scope="fragment")
+        row.button("Open vote 2", key=f"poll_vote2_{ident}",
+                   on_click=act, args=(ident, polls.advance, engine, klass, me, key, polls.VOTE_2))
     label = "Hide the counts on the presenter view" if poll.shown else "Show the counts on the presenter view"
-    if row.button(label, key=f"poll_show_{ident}"):
-        act(polls.show, engine, klass, me, key, not poll.shown)
-        st.rerun(scope="fragment")
+    row.button(label, key=f"poll_show_{ident}", on_click=act, args=(ident, polls.show, engine, klass, me, key,
+                                                                    not poll.shown))
     if not poll.revealed:
-        if row.button("Reveal to the class", key=f"reveal_{ident}", type="primary"):
-            act(polls.reveal, engine, klass, me, key)
-            st.rerun(scope="fragment")
+        row.button("Reveal to the class", key=f"reveal_{ident}", type="primary",
+                   on_click=act, args=(ident, polls.reveal, engine, klass, me, key))
     if not poll.closed:
-        if row.button("Move on", key=f"poll_move_on_{ident}", help="closes this question's votes for good"):
-            act(polls.move_on, engine, klass, me, key)
-            st.rerun(scope="fragment")
+        row.button("Move on", key=f"poll_move_on_{ident}", help="closes this question's votes for good",
+                   on_click=act, args=(ident, polls.move_on, engine, klass, me, key))
     st.divider()
 
 

@@ -157,7 +157,7 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
         elif poll.open_round() == 2 and second is None:
             st.info("Vote again, now that you have discussed it: the same answer or another.")
             if cast(question, ctx, klass, 2):
-                st.rerun(scope="fragment")
+                st.rerun()  # a whole run: a click's run may be the page's, where a fragment's rerun is refused
         elif poll.phase == polls.DISCUSSION and not poll.closed:
             st.info("Discuss with your neighbours: convince them of your answer, or let them convince you. "
                     "Your teacher opens vote 2 next.")
