@@ -169,12 +169,15 @@ def members_of(engine, klass: Class) -> list[Member]:
         return [Member(*row) for row in rows]
 
 
-def classes_of(engine, identity: str | None) -> list[tuple[Class, Member]]:
-    """The open classes `identity` has joined, with their membership."""
+def classes_of(engine, identity: str | None, closed: bool = False) -> list[tuple[Class, Member]]:
+    """The open classes `identity` has joined, with their membership; with `closed`, the closed ones too (their
+    boards stay readable)."""
     if not identity:
         return []
     query = (select(*CLASS_COLUMNS, members.c.id, members.c.name).join(members, members.c.class_id == classes.c.id)
-             .where(members.c.identity == identity, classes.c.closed.is_(False)).order_by(classes.c.id))
+             .where(members.c.identity == identity).order_by(classes.c.id))
+    if not closed:
+        query = query.where(classes.c.closed.is_(False))
     with engine.connect() as connection:
         return [(Class(*row[:6]), Member(row[6], row[0], row[7])) for row in connection.execute(query)]
 
@@ -256,19 +259,29 @@ def submit(engine, klass: Class, identity: str | None, model_id: int, figures: d
 
 
 BOARD_COLUMNS = (submissions.c.id, members.c.name, models.c.name, submissions.c.hidden, submissions.c.created,
-                 *(submissions.c[key] for key in FIGURES))
+                 *(submissions.c[key] for key in FIGURES), submissions.c.member_id, models.c.sha256)
 
 
 def board(engine, klass: Class, with_hidden: bool = False) -> list[dict]:
-    """The class's entries, oldest first: entry id, student, model, hidden, created, and the measured figures."""
+    """The class's entries, oldest first: entry id, student, model, hidden, created, the measured figures, and
+    `copy_of`: the earliest other member's entry whose checkpoint is byte for byte the same (the same SHA-256: a file
+    downloaded, uploaded again and submitted), as "#entry student", else None."""
     query = (select(*BOARD_COLUMNS).join(members, members.c.id == submissions.c.member_id)
              .join(models, models.c.id == submissions.c.model_id).where(submissions.c.class_id == klass.id)
              .order_by(submissions.c.id))
-    if not with_hidden:
-        query = query.where(submissions.c.hidden.is_(False))
     keys = ("entry", "student", "model", "hidden", "created", *FIGURES)
     with engine.connect() as connection:
-        return [dict(zip(keys, row)) for row in connection.execute(query)]
+        found = connection.execute(query).all()
+    rows, earlier = [], {}
+    for *values, member_id, sha256 in found:
+        row = dict(zip(keys, values))
+        first = next(((entry, student) for entry, student, member in earlier.get(sha256, []) if member != member_id),
+                     None)
+        row["copy_of"] = f"#{first[0]} {first[1]}" if first else None
+        earlier.setdefault(sha256, []).append((row["entry"], row["student"], member_id))
+        if with_hidden or not row["hidden"]:
+            rows.append(row)
+    return rows
 
 
 def pictures(engine, klass: Class, entry: int) -> bytes | None:
@@ -309,4 +322,3 @@ def set_hidden(engine, klass: Class, identity, entry: int, hidden: bool) -> None
     """The teacher hides (or shows again) one entry of the board."""
     _teacher_update(engine, klass, identity, {"hidden": hidden}, submissions,
                     [submissions.c.id == entry, submissions.c.class_id == klass.id])
-

@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import Refused
@@ -120,15 +120,16 @@ def mine(engine, owner: str | None) -> list[SavedModel]:
 
 
 def shared_with(engine, owner: str | None) -> list[SavedModel]:
-    """Other people's models that `owner` may open: those submitted, and not hidden, to a class `owner` belongs to
-    or teaches."""
+    """Other people's models that `owner` may open: those submitted, and not hidden, to a class `owner` belongs to;
+    all those submitted to a class `owner` teaches, hidden ones too (the teacher reviews what they hid)."""
     if not owner:
         return []
     mine_as_member = select(members.c.class_id).where(members.c.identity == owner)
     mine_as_teacher = select(teachers.c.class_id).where(teachers.c.identity == owner)
     query = (select(*COLUMNS).distinct().join(submissions, submissions.c.model_id == models.c.id)
-             .where(models.c.owner != owner, submissions.c.hidden.is_(False),
-                    submissions.c.class_id.in_(mine_as_member.union(mine_as_teacher)))
+             .where(models.c.owner != owner,
+                    or_(submissions.c.class_id.in_(mine_as_teacher),
+                        and_(submissions.c.hidden.is_(False), submissions.c.class_id.in_(mine_as_member))))
              .order_by(models.c.id))
     with engine.connect() as connection:
         return [SavedModel(*row) for row in connection.execute(query)]

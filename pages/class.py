@@ -3,7 +3,7 @@ the board fills in as the server measures each one."""
 import streamlit as st
 
 from classroom import Refused, classes, lessons
-from ui import board, identity, peer, sidebar, store, text
+from ui import board, identity, peer, refusals, sidebar, store, text
 from ui.lesson_bar import anchor
 
 sidebar.chosen_model(required=False)
@@ -16,6 +16,12 @@ if me is None:
 engine = store.database()
 state = st.session_state
 params = st.query_params
+notices = st.container()  # the page's refusals, filled in at the end of the run (refusals.show)
+
+
+def refuse(message: str) -> None:
+    """A refusal kept on the page until dismissed (a second run, or a fragment's, would erase a plain st.error)."""
+    refusals.keep("class", message)
 
 
 def link(**query) -> str:
@@ -37,7 +43,7 @@ if klass is not None and "key" in params:  # the teacher link: checked once, the
     if classes.claim_teacher(engine, klass, me, params["key"]):
         st.toast("This browser teaches the class now; its teacher link is no longer needed here.")
     else:
-        st.error("That teacher link's key does not open this class: nothing changed.")
+        refuse("That teacher link's key does not open this class: nothing changed.")
     del params["key"]  # not left in the address bar, where it could be shared by mistake
     params["class"] = klass.code
 
@@ -45,7 +51,7 @@ if klass is not None and "key" in params:  # the teacher link: checked once, the
 def landing() -> None:
     """No class open: yours, join one, or start one."""
     mine = [(c, "teacher") for c in classes.taught_by(engine, me)] + [
-        (c, f"student, as {m.name}") for c, m in classes.classes_of(engine, me)]
+        (c, f"student, as {m.name}") for c, m in classes.classes_of(engine, me, closed=True)]
     if mine:
         st.subheader("Your classes")
         for klass_, role in mine:
@@ -61,12 +67,12 @@ def landing() -> None:
         if st.form_submit_button("Join", type="primary"):
             found = classes.find(engine, state["class_join_code"])
             if found is None:
-                st.error("No class has that code: check it with your teacher.")
+                refuse("No class has that code: check it with your teacher.")
             else:
                 try:
                     classes.join(engine, found, me, state["class_join_name"])
                 except Refused as exc:
-                    st.error(text.plain(str(exc)))
+                    refuse(str(exc))
                 else:
                     open_class(found.code)
                     st.rerun()
@@ -77,7 +83,7 @@ def landing() -> None:
             try:
                 created, key = classes.create(engine, me, state["class_title"])
             except Refused as exc:
-                st.error(text.plain(str(exc)))
+                refuse(str(exc))
             else:
                 state.setdefault("class_new_keys", {})[created.code] = key
                 open_class(created.code)
@@ -96,7 +102,7 @@ def join_form(klass) -> None:
             try:
                 classes.join(engine, klass, me, name)
             except Refused as exc:
-                st.error(text.plain(str(exc)))
+                refuse(str(exc))
             else:
                 st.rerun()
 
@@ -141,12 +147,20 @@ def teacher_view(klass) -> None:
     if not klass.closed:
         frozen = controls.toggle("Freeze submissions", value=klass.frozen, key=f"class_frozen_{klass.id}")
         if frozen != klass.frozen:
-            classes.set_frozen(engine, klass, me, frozen)
-            st.rerun()
+            try:
+                classes.set_frozen(engine, klass, me, frozen)
+            except Refused as exc:
+                refuse(str(exc))
+            else:
+                st.rerun()
         confirm = controls.checkbox("Yes, close it", key=f"class_close_confirm_{klass.id}")
         if controls.button("Close the class", disabled=not confirm, key=f"class_close_{klass.id}"):
-            classes.close(engine, klass, me)
-            st.rerun()
+            try:
+                classes.close(engine, klass, me)
+            except Refused as exc:
+                refuse(str(exc))
+            else:
+                st.rerun()
     else:
         controls.caption("Closed: no joins, no submissions; the board stays readable.")
     pinned_lessons(klass)
@@ -170,3 +184,5 @@ else:
         join_form(klass)
     else:
         student_view(klass, member)
+with notices:
+    refusals.show("class")

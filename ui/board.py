@@ -2,14 +2,13 @@
 "open this model in Explore", and a CSV of it all. Student names are shown as plain text only."""
 from __future__ import annotations
 
-import io
 from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
-from classroom import classes
-from ui import charts, plots, sidebar, store, text
+from classroom import Refused, classes
+from ui import charts, plots, refusals, sidebar, store, text
 from ui.sweep_view import sigma_sweep
 
 REFRESH = 4.0  # seconds between looks at the database while the board is open
@@ -18,18 +17,22 @@ COLUMNS = {"student": "student", "model": "model", "sigma_dec": "σ_dec", "beta"
            "log_px_iwae": "IWAE log p(x)", "active_units": "active units", "submitted": "submitted (UTC)"}
 
 
+TEACHER_COLUMNS = {"hidden": "hidden", "copy_of": "same file as"}  # first: in sight on a laptop's screen
+
+
 def table(rows: list[dict], teacher: bool) -> pd.DataFrame:
-    """The board as a table (every figure as measured by the server); hidden entries marked for the teacher."""
+    """The board as a table (every figure as measured by the server). The teacher's begins with what they act on:
+    whether the entry is hidden, and whether its checkpoint is byte for byte another member's entry."""
     frame = pd.DataFrame([{**row, "submitted": datetime.fromtimestamp(row["created"], timezone.utc)
-                          .strftime("%Y-%m-%d %H:%M:%S")} for row in rows], columns=[*COLUMNS, "hidden", "entry"])
-    frame = frame.rename(columns=COLUMNS)
-    return frame if teacher else frame.drop(columns=["hidden"])
+                          .strftime("%Y-%m-%d %H:%M:%S")} for row in rows],
+                         columns=[*(TEACHER_COLUMNS if teacher else ()), *COLUMNS, "entry"])
+    return frame.rename(columns={**COLUMNS, **TEACHER_COLUMNS})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue().encode()
+    """The table as CSV that spreadsheets open as written: UTF-8 with a byte-order mark (without one, Excel reads
+    "σ_dec" and "β" as Windows-1252)."""
+    return frame.to_csv(index=False).encode("utf-8-sig")
 
 
 OPENING = "_board_opening"  # set by the click's callback, acted on by whichever run comes next
@@ -50,6 +53,7 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
     def live():
         if st.session_state.pop(OPENING, False):
             st.switch_page("pages/explore.py", query_params={})
+        refusals.show("board")
         rows = classes.board(engine, klass, with_hidden=teacher)
         shown = [r for r in rows if not r["hidden"]]
         sweep = sigma_sweep()
@@ -62,7 +66,8 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
                        + (f" and {len(people) - 60} more" if len(people) > 60 else ""))
         st.caption(f"{len(shown)} entr{'y' if len(shown) == 1 else 'ies'}"
                    + (f" ({len(rows) - len(shown)} hidden)" if teacher and len(rows) > len(shown) else "")
-                   + " · each measured by this server on the test split · refreshed every few seconds")
+                   + " · each measured by the app's server, not the student's computer, on the test split"
+                   " · refreshed every few seconds")
         if not rows:
             st.info("No submissions yet. Students submit from Train live (after Save) or from the Models page.")
             return
@@ -90,7 +95,10 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
         if teacher:
             hidden = bool(row["hidden"])
             if actions.button("Show again" if hidden else "Hide", key=f"board_hide_{klass.id}"):
-                classes.set_hidden(engine, klass, identity, row["entry"], not hidden)
+                try:
+                    classes.set_hidden(engine, klass, identity, row["entry"], not hidden)
+                except Refused as exc:
+                    refusals.keep("board", str(exc))
                 st.rerun(scope="fragment")
         st.download_button("Download the board (CSV)", csv_bytes(frame.drop(columns=["entry"])),
                            file_name=f"class-{klass.code}-board.csv", mime="text/csv", key=f"board_csv_{klass.id}")

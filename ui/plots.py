@@ -540,6 +540,21 @@ def active_units(points: list[dict], parameter: str, latent_dim: int, height: in
     return fig
 
 
+def colour_bar_ticks(values, gap: float = 0.12) -> tuple[list[float], tuple[float, float]]:
+    """Labels for a log colour bar over positive `values`, and its range (cmin, cmax) in log10: the lowest and highest
+    value labelled at the bar's ends, round values (log_ticks) between them where they keep `gap` of the bar's length
+    from every other label. One value: one label, in the middle of a bar one decade long."""
+    low, high = float(np.min(values)), float(np.max(values))
+    span = math.log10(high) - math.log10(low)
+    if span < 1e-9:
+        return [low], (math.log10(low) - 0.5, math.log10(low) + 0.5)
+    ticks = [low, high]
+    for tick in log_ticks(low, high):
+        if all(abs(math.log10(tick) - math.log10(t)) >= gap * span for t in ticks):
+            ticks.append(tick)
+    return sorted(ticks), (math.log10(low), math.log10(high))
+
+
 def class_board(rows: list[dict], reference: list[dict], colour: str = "σ_dec", height: int = 440) -> go.Figure:
     """A class's entries on the rate–distortion plane (distortion across, rate up), coloured by σ_dec or β on a log
     scale, over the shipped sweep's curve (grey) as the reference. Hover names the entry by its number only: the
@@ -554,17 +569,15 @@ def class_board(rows: list[dict], reference: list[dict], colour: str = "σ_dec",
                                                "<extra></extra>"))
     values = np.array([row[key] if row[key] else np.nan for row in rows], dtype=np.float64)
     known = values[np.isfinite(values) & (values > 0)]
-    ticks = log_ticks(float(known.min()) / 1.01, float(known.max()) * 1.01) if known.size else []
+    ticks, (cmin, cmax) = colour_bar_ticks(known) if known.size else ([], (None, None))
     fig.add_trace(go.Scatter(
         x=[row["distortion"] for row in rows], y=[row["rate"] for row in rows], mode="markers", name="class entries",
         customdata=np.stack([[row["entry"] for row in rows], values], 1) if rows else None,
         hovertemplate=f"entry #%{{customdata[0]}}<br>{colour} = %{{customdata[1]:.3g}}<br>distortion %{{x:.2f}}"
                       "<br>rate %{y:.2f} nats<extra></extra>",
         marker=dict(size=12, line=dict(color="black", width=1), color=np.log10(values), colorscale="Viridis",
-                    cmin=float(np.log10(known.min())) if known.size else None,
-                    cmax=float(np.log10(known.max())) if known.size else None,
-                    colorbar=dict(title=colour, tickvals=[math.log10(t) for t in ticks],
-                                  ticktext=[f"{t:g}" for t in ticks]))))
+                    cmin=cmin, cmax=cmax, colorbar=dict(title=colour, tickvals=[math.log10(t) for t in ticks],
+                                                        ticktext=[f"{float(f'{t:.3g}'):g}" for t in ticks]))))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       xaxis=dict(title="distortion E‖x − x̂‖² (test)"), yaxis=dict(title="rate KL(q‖p) in nats (test)"))

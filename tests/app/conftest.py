@@ -18,6 +18,18 @@ def app_runs_through_its_entrypoint(monkeypatch):
     monkeypatch.setattr(app_test, "PagesManager", EntrypointPages)
 
 
+@pytest.fixture(autouse=True)
+def exception_details():
+    """The browser gets no exception's details (.streamlit/config.toml: client.showErrorDetails = "none"); AppTest's
+    tests read them (to say what failed, or to check a message), so here they are in full."""
+    from streamlit import config
+
+    shipped = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    yield
+    config.set_option("client.showErrorDetails", shipped)
+
+
 @pytest.fixture
 def quick_scoring(monkeypatch) -> int:
     """Save scores the model with IWAE K = 5 instead of the page's 100 (10,000 × 100 decodes: 15 s here, twice where
