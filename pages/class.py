@@ -4,7 +4,7 @@ import streamlit as st
 
 from classroom import Refused, classes, lessons
 from ui import board, identity, peer, refusals, sidebar, store, text
-from ui.lesson_bar import anchor
+from ui.links import address, anchor, lesson_address
 
 sidebar.chosen_model(required=False)
 st.header("Class")
@@ -26,9 +26,7 @@ def refuse(message: str) -> None:
 
 def link(**query) -> str:
     """An address of this page on this server with `query`."""
-    base = (st.context.url or "").split("?")[0].rstrip("/")
-    base = base.rsplit("/class", 1)[0] if base.endswith("/class") else base
-    return f"{base}/class?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return address("class", query)
 
 
 def open_class(code: str) -> None:
@@ -110,7 +108,7 @@ def join_form(klass) -> None:
 def pinned_lessons(klass) -> None:
     pinned = lessons.pinned(engine, klass)
     if pinned:
-        st.markdown("**Lessons:** " + " · ".join(anchor(f"/lesson?lesson={lesson.code}", lesson.title)
+        st.markdown("**Lessons:** " + " · ".join(anchor(lesson_address(lesson.code), lesson.title)
                                                  for lesson in pinned), unsafe_allow_html=True)
 
 

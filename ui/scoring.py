@@ -28,7 +28,7 @@ def start() -> None:
         for gone in [e for e, p in _pools.items() if not p.running()]:
             del _pools[gone]
         scoring.clean_tmp(db.state_dir() / "tmp")
-        pool = scoring.Pool(engine, evaluation.score,
+        pool = scoring.Pool(engine, lambda data, on_progress: evaluation.score(data, on_progress),
                             alive=lambda: any(e is engine for e in list(db._engines.values()))).start()
         _pools[engine] = pool
         atexit.register(pool.stop)

@@ -28,10 +28,12 @@ def submit_form(engine, identity: str, model: saved.SavedModel, key: str) -> Non
         row.button("Submit to the class", key=f"{key}_submit", icon=":material/upload:",
                    on_click=lambda: state.update({outcome: (model.id, *submit(engine, identity, model,
                                                                                state.get(f"{key}_class")))}))
+    if shown and shown[0] == model.id and shown[1] == "info":  # waiting: said below, from the database, while it waits
+        shown = state.pop(outcome)
     frozen = [c for c, _ in joined if c.frozen]
     if frozen:
         st.caption("Submissions are frozen for now in " + ", ".join(text.plain(c.title) for c in frozen) + ".")
-    if shown and shown[0] == model.id:
+    if shown and shown[0] == model.id and shown[1] != "info":
         getattr(st, shown[1])(shown[2])
     for wait_id, title, status, message in scoring.waiting(engine, model.id, identity):
         if status == "refused":  # read once, then forgotten
@@ -55,7 +57,7 @@ def submit(engine, identity: str, model: saved.SavedModel, code) -> tuple[str, s
     except Refused as exc:
         return "error", text.plain(str(exc))
     if figures is None:  # waiting: said by submit_form from the database, where it waits
-        return "info", "Submitted: it is being measured first."
+        return "info", ""
     return "success", (f"On the board of {text.plain(klass.title)}: ELBO {figures['elbo']:.1f}, rate "
                        f"{figures['rate']:.2f} nats, distortion {figures['distortion']:.2f}, IWAE log p(x) "
                        f"{figures['log_px_iwae']:.1f} (K = {figures.get('iw_samples', 100)}, "
