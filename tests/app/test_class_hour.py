@@ -43,11 +43,10 @@ def test_a_wrong_teacher_links_refusal_stays_until_dismissed():
     """It vanished with the next run (1.4 s later in a browser: the teacher link's own rerun erased it)."""
     klass, _ = classes.create(db.engine(), identity.of_browser(TEACHER), "Period 3")
     at = page(BOB, {"class": klass.code, "key": identity.new_key()})
-    refusal = "That teacher link's key does not open this class\\: nothing changed."  # plain text: ":" escaped
-    assert errors(at) == [refusal] and "key" not in at.query_params
+    assert ["does not open this class" in e for e in errors(at)] == [True] and "key" not in at.query_params
     at.run()
     at.run()
-    assert errors(at) == [refusal]
+    assert ["does not open this class" in e for e in errors(at)] == [True]
     dismiss_all(at)
     assert errors(at) == [] and not at.exception
     at.run()
