@@ -1,14 +1,14 @@
 """VAE Latent Explorer — `streamlit run app.py` (or serve.py, the README's command)."""
 import streamlit as st
 
-from ui import identity, lesson_bar, live_runs, scoring, share, shell, sidebar, url_state
+from ui import identity, links, live_runs, scoring, shell, sidebar
 
 st.set_page_config(page_title="VAE Latent Explorer", page_icon="🧭", layout="wide")
 
 PAGES = {
     "Learn": [
         st.Page("pages/learn.py", title="The VAE, step by step", icon=":material/school:", default=True,
-                url_path="learn"),
+                url_path=""),  # served at /, and at /learn (links.ALIASES)
     ],
     "Explore": [
         st.Page("pages/explore.py", title="Explore the latent space", icon=":material/scatter_plot:", url_path="explore"),
@@ -30,20 +30,31 @@ PAGES = {
     ],
 }
 
-link = share.options()  # a lesson link's view=lesson, lock=model, hide=…
-page = st.navigation(PAGES, position="hidden" if link.lesson else "sidebar", expanded=True)
-url_state.remember_link()
-share.hold_fixed()  # locked and hidden controls keep the link's values
+
+def alias(name: str, path: str) -> st.Page:
+    """A page's obvious name (/learn, /lessons), not listed: it opens the page at `path` with the same query."""
+    target = next(p for section in PAGES.values() for p in section if p.url_path == path)
+    return st.Page(lambda: st.switch_page(target, query_params=st.query_params.to_dict()), title=target.title,
+                   url_path=name, visibility="hidden")
+
+
+links.know_pages(PAGES)
+link = links.options()  # a lesson link's view=lesson, lock=model, hide=… (a lesson step's from the stored lesson)
+aliases = [alias(name, path) for name, path in links.ALIASES.items()]
+page = st.navigation({**PAGES, "Your work": [*PAGES["Your work"], *aliases]},
+                     position="hidden" if link.lesson else "sidebar", expanded=True)
+links.hold_fixed()  # locked and hidden controls keep the link's values
 identity.mount()  # this browser's key (before the sidebar lists the models that are this session's to open)
 scoring.start()  # this process's scoring pool (classroom.scoring): saved models measured apart from Save
 sidebar.draw(locked=link.lock_model)  # once, here: the pages read the choice with sidebar.chosen_model()
 live_runs.keep_alive()  # and reattaches a reloaded tab to its live run
-lesson_bar.draw()  # a teacher's lesson being stepped through: its note, Back and Next
+departures = links.lesson_bar()  # a teacher's lesson being stepped through: its note, Back and Next
 try:
     page.run()
 finally:  # also after a page's st.stop()
-    share.remember_fixed()
-    url_state.notice_ignored(st.session_state[url_state.LINK])
+    links.remember_fixed()
+    links.notice_ignored(st.session_state[links.LINK])
+    links.show_departures(departures, page.url_path)
     if not link.lesson:
-        share.share_button(page.url_path or "learn", page.url_path)
+        links.share_button(page.url_path)
     shell.collect_garbage_now_and_then()

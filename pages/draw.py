@@ -1,7 +1,7 @@
 """Draw your own digit or garment: scaled and centred like MNIST, encoded — where it lands, how it comes back, its ELBO."""
 import streamlit as st
 
-from ui import charts, images, metrics, plots, share, store
+from ui import charts, images, links, metrics, plots, store
 from ui.draw_canvas import draw_canvas
 from ui.latent_view import scatter_view
 from ui.sidebar import chosen_model
@@ -21,7 +21,7 @@ with left:
     drawing = draw_canvas("draw_canvas", clear_token=state.get("draw_clear", 0))
 
 drew = drawing is not None and drawing.max() > 0.1
-if not drew and not state.get(share.LINKED_DRAWING):
+if not drew and not state.get(links.LINKED_DRAWING):
     with middle:
         st.info("Draw on the black square.")
     st.stop()
@@ -31,9 +31,9 @@ from vae.probe import encode_one  # noqa: E402
 
 if drew:
     x = mnist_style(drawing)
-    state[share.DRAWING], state[share.LINKED_DRAWING] = x, False  # for the reparameterisation page, and links
+    state[links.DRAWING], state[links.LINKED_DRAWING] = x, False  # for the reparameterisation page, and links
 else:
-    x = state[share.DRAWING]  # the drawing its link carried
+    x = state[links.DRAWING]  # the drawing its link carried
     left.caption("Showing the drawing from the link; draw to replace it.")
 model = store.load_model(info).model
 probe = encode_one(model, x)

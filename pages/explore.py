@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, images, plots, store, url_state
+from ui import charts, images, links, plots, store
 from ui.latent_pad import latent_pad
 from ui.latent_view import clicked, clip_to, scatter_view
 from ui.sidebar import chosen_model, data_notice
@@ -31,8 +31,8 @@ def set_z(z) -> None:
     state["explore_point"] = clip_to(z, limits)
 
 
-link = url_state.read_link("explore", {"index": url_state.integer(0, len(view.means) - 1),
-                                       "z": url_state.vector(d, -1e3, 1e3)})
+link = links.read_link("explore", {"index": links.integer(0, len(view.means) - 1),
+                                   "z": links.vector(d, -1e3, 1e3)})
 if "index" in link:
     state["explore_index"] = link["index"]
 if "z" in link:
@@ -66,8 +66,8 @@ def on_pad_release() -> None:
 
 
 z = np.array(state["explore_point"], dtype=np.float32)
-url_state.publish({"index": state["explore_index"],
-                   "z": None if state["explore_point"] == centre else [round(float(v), 3) for v in z]})
+links.publish({"index": state["explore_index"],
+               "z": None if state["explore_point"] == centre else [round(float(v), 3) for v in z]})
 
 left, right = st.columns(2)
 with left:

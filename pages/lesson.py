@@ -2,8 +2,8 @@
 import streamlit as st
 
 from classroom import Refused, classes, lessons
-from ui import identity, sidebar, store, text
-from ui.lesson_bar import anchor, step_url
+from ui import identity, links, sidebar, store, text
+from ui.links import anchor, step_url
 
 sidebar.chosen_model(required=False)
 st.header("Lessons")
@@ -18,15 +18,10 @@ def show(lesson) -> None:
     st.subheader(text.plain(lesson.title))
     st.markdown(anchor(step_url(lesson, 1), "Start the lesson →"), unsafe_allow_html=True)
     for k, step in enumerate(lesson.steps, 1):
-        st.markdown(f"{k}\\. " + anchor(step_url(lesson, k), step["link"].split("?")[0].strip("/") or "learn")
+        st.markdown(f"{k}\\. " + anchor(step_url(lesson, k), links.page_title(step["link"]))
                     + " — " + text.plain(step["note"]), unsafe_allow_html=True)
     st.caption("Each step opens its view as the teacher shared it; a bar above the page says where you are, with "
                "Back and Next.")
-
-
-def lesson_link(lesson) -> str:
-    base = (st.context.url or "").split("?")[0].rstrip("/")
-    return base.rsplit("/lesson", 1)[0] + f"/lesson?lesson={lesson.code}"
 
 
 if code:
@@ -41,9 +36,9 @@ mine = lessons.by_owner(engine, me)
 if mine:
     st.subheader("Your lessons")
     for lesson in mine:
-        st.markdown(anchor(f"/lesson?lesson={lesson.code}", lesson.title) + f" · {len(lesson.steps)} steps · "
+        st.markdown(anchor(links.lesson_address(lesson.code), lesson.title) + f" · {len(lesson.steps)} steps · "
                     f"code {lesson.code}", unsafe_allow_html=True)
-        st.code(lesson_link(lesson), language=None)
+        st.code(links.lesson_address(lesson.code, full=True), language=None)
 
 st.subheader("Build a lesson")
 st.caption("Open each view you want, set it up, and copy its link from “Share this view” in the sidebar "
@@ -71,4 +66,4 @@ with st.form("lesson_build", enter_to_submit=False):
 if state.get("lesson_saved"):
     saved = lessons.find(engine, state["lesson_saved"])
     st.success(f"Saved: {text.plain(saved.title)}, {len(saved.steps)} steps. Hand out this link:")
-    st.code(lesson_link(saved), language=None)
+    st.code(links.lesson_address(saved.code, full=True), language=None)

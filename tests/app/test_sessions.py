@@ -112,7 +112,7 @@ def test_a_beta_above_the_old_live_limit_trains():
     visit(at, "pages/train.py")
     at.radio(key="train_size").set_value("2,000")
     at.number_input(key="train_beta").set_value(7.5)
-    ok(at.form_submit_button[0].click().run())
+    ok(at.button(key="train_create").click().run())
     try:
         assert at.slider(key="live_beta").value == 7.5
         assert at.slider(key="live_beta").max == 10.0  # the form's maximum
@@ -126,7 +126,7 @@ def test_a_saved_live_model_is_in_the_sidebar_at_once(quick_scoring):
     at = session()
     visit(at, "pages/train.py")
     at.radio(key="train_size").set_value("2,000")
-    ok(at.form_submit_button[0].click().run())
+    ok(at.button(key="train_create").click().run())
     try:
         at.session_state["live_run"].trainer.step(steps=2)
         at.text_input(key="live_save_name").set_value("saved-now")
@@ -150,7 +150,7 @@ def test_fashion_pages_speak_of_garments_and_bad_hidden_widths_name_the_field():
     assert at.number_input(key="elbo_index").label == "Test garment"
     visit(at, "pages/train.py")
     at.text_input(key="train_hidden").set_value("abc")
-    ok(at.form_submit_button[0].click().run())
+    ok(at.button(key="train_create").click().run())
     message = " ".join(e.value for e in at.error)
     assert "Hidden widths" in message and "'abc'" in message and "invalid literal" not in message
 
@@ -160,13 +160,13 @@ def test_create_stop_create_again_keeps_the_page():
     at = session()
     visit(at, "pages/train.py")
     at.radio(key="train_size").set_value("2,000")
-    ok(at.form_submit_button[0].click().run())
+    ok(at.button(key="train_create").click().run())
     try:
         first, first_name = at.session_state["live_run"], at.text_input(key="live_save_name").value
         ok(at.button(key="live_stop").click().run())
         at.number_input(key="train_seed").set_value(5)
         at.select_slider(key="train_sigma").set_value(0.5)
-        ok(next(b for b in at.form_submit_button if b.label == "Create model").click().run())
+        ok(at.button(key="train_create").click().run())
         assert at.session_state["live_run"] is not first
         name = at.text_input(key="live_save_name").value  # the new run's own default name
         assert name.startswith("mnist-2d-sigma0.5-") and name != first_name
@@ -232,7 +232,7 @@ def test_a_reloaded_tab_reattaches_to_its_run_and_no_other_token_does():
     at = session()
     visit(at, "pages/train.py")
     at.radio(key="train_size").set_value("2,000")
-    ok(at.form_submit_button[0].click().run())
+    ok(at.button(key="train_create").click().run())
     run = at.session_state["live_run"]
     try:
         run.trainer.step(steps=3)

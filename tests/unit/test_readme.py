@@ -8,7 +8,7 @@ def test_the_page_table_lists_every_page_once():
     """"Train live" was listed twice."""
     titles = re.findall(r'st\.Page\("pages/\w+\.py", title="([^"]+)"', (ROOT / "app.py").read_text())
     rows = re.findall(r"^\| ([^|]+?) \|", (ROOT / "README.md").read_text(), flags=re.M)
-    assert len(titles) == (ROOT / "app.py").read_text().count("st.Page(") >= 11
+    assert len(titles) == (ROOT / "app.py").read_text().count('st.Page("pages/') >= 11
     for title in titles:
         assert rows.count(title) == 1, (title, rows.count(title))
 
@@ -43,11 +43,11 @@ def test_the_checkpoint_table_quotes_each_shipped_models_stored_figures():
 
 
 def test_every_parameter_a_link_can_hold_is_listed_with_its_page():
-    """Each widget bound to the URL (bind="query-params") is a parameter of ui/share.PARAMETERS, which the README's
+    """Each widget bound to the URL (bind="query-params") is a parameter of ui/links.PARAMETERS, which the README's
     table lists page by page: a teacher finds the names without fiddling."""
     import ast
 
-    from ui.share import PARAMETERS
+    from ui.links import PARAMETERS
 
     bound = set()
     for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]:
