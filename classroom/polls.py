@@ -198,6 +198,18 @@ def counts(engine, klass: Class, question: str) -> dict[int, dict[str, int]]:
     return found
 
 
+def confidences(engine, klass: Class, question: str) -> dict[int, dict[int, int]]:
+    """How sure the voters were, by round: {1: {confidence: n}, 2: {…}} (votes from before v4 have none)."""
+    query = (select(votes.c.round, votes.c.confidence, func.count())
+             .where(votes.c.class_id == klass.id, votes.c.question == question, votes.c.confidence.is_not(None))
+             .group_by(votes.c.round, votes.c.confidence))
+    found: dict[int, dict[int, int]] = {1: {}, 2: {}}
+    with engine.connect() as connection:
+        for round_, confidence, count in connection.execute(query):
+            found[round_][confidence] = count
+    return found
+
+
 def answers_of(engine, klass: Class) -> dict[str, dict[str, int]]:
     """Each question's first votes in the class: {question: {answer: how many}}."""
     query = (select(votes.c.question, votes.c.answer, func.count())

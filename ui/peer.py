@@ -27,12 +27,12 @@ def questions() -> dict:
     return QUESTIONS
 
 
-def chart(question, counts: dict[int, dict[str, int]], key: str) -> None:
+def chart(question, counts: dict[int, dict[str, int]], key: str, height: int = 220) -> None:
     """The counts of each round that has votes, as bars with their text alternative."""
     rounds = {f"vote {r}": counts[r] for r in (1, 2) if counts[r] or r == 1}
     alt = " ".join(f"{name}: " + "; ".join(f"{o}: {c.get(o, 0)}" for o in question.options) + "."
                    for name, c in rounds.items())
-    st.plotly_chart(plots.prediction_bars(question.options, rounds, question.prompt), key=key,
+    st.plotly_chart(plots.prediction_bars(question.options, rounds, question.prompt, height), key=key,
                     config={"displayModeBar": False},
                     alt=f"How many students voted each answer to “{question.prompt}”, {alt}")
 
@@ -69,7 +69,10 @@ def question_panel(engine, klass, me, key: str, question, poll: polls.Poll) -> N
     state = polls.PHASES[poll.phase] + (" · moved on" if poll.closed else "") + (
         " · counts shown on the presenter view" if poll.shown else "")
     st.markdown(f"**{question.prompt}**")
-    st.caption(f"{state} · vote 1: {voted[1]} · vote 2: {voted[2]}")
+    sure = polls.confidences(engine, klass, key)
+    st.caption(f"{state} · " + " · ".join(
+        f"vote {r}: {voted[r]}" + (" (" + ", ".join(f"{polls.CONFIDENCE[c]} {sure[r].get(c, 0)}" for c in polls.CONFIDENCE)
+                                   + ")" if sure[r] else "") for r in (1, 2)))
     chart(question, counts, f"predictions_{klass.id}_{key}")
     if voted[2]:
         switch_matrix(question, polls.switches(engine, klass, key))
@@ -135,6 +138,6 @@ def presenter(engine, klass) -> None:
             st.markdown(f"**{DOING[poll.phase]}**")
             st.markdown(f"Vote 1: {sum(voted[1].values())} voted · vote 2: {sum(voted[2].values())} voted")
             if poll.shown:
-                chart(question, voted, f"presenter_{klass.id}_{poll.question}")
+                chart(question, voted, f"presenter_{klass.id}_{poll.question}", height=420)  # for the back row
 
     live()

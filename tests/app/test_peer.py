@@ -102,6 +102,7 @@ def test_the_teacher_runs_the_question_and_the_presenter_shows_counts_only_when_
     console = teacher_page(engine, klass)
     (bars,) = vote_charts(console)
     assert bars["data"][0]["x"] == [1, 1, 0, 0] and bars["layout"]["yaxis"]["type"] == "category"
+    assert "vote 1: 2 (guessing 1, fairly sure 0, sure 1) · vote 2: 0" in said(console)
     presenter = teacher_page(engine, klass, present=True)
     assert not vote_charts(presenter) and not presenter.get("plotly_chart")
     shown = " ".join(m.value for m in presenter.markdown)

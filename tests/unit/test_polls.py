@@ -55,6 +55,7 @@ def test_a_question_from_vote_1_to_moving_on(engine):
         with pytest.raises(Refused):
             attempt()
     assert polls.counts(engine, klass, Q) == {1: {"½": 1, "0": 2}, 2: {}}
+    assert polls.confidences(engine, klass, Q) == {1: {3: 1, 1: 1, 2: 1}, 2: {}}
     assert polls.votes_of(engine, klass, ada, Q)[1] == polls.Vote(1, "½", 3, "mnist-2d", "test #0", True)
     assert polls.votes_of(engine, klass, outsider, Q) == {}
 

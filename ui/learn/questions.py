@@ -89,9 +89,9 @@ def described(vote: polls.Vote) -> str:
     return f"{vote.answer}{sure}"
 
 
-def cast(question: Question, ctx, klass, round_: int) -> bool:
-    """The form of vote `round_` (an answer and how sure); True once the vote is recorded. A refusal (the vote closed
-    meanwhile, a vote from another tab first) is a message."""
+def cast(question: Question, ctx, klass, round_: int) -> str | None:
+    """The form of vote `round_` (an answer and how sure); the answer once the vote is recorded. A refusal (the vote
+    closed meanwhile, a vote from another tab first) is a message."""
     suffix = "" if round_ == 1 else "2"
     pick = st.radio("Your prediction" if round_ == 1 else "Your second vote", question.options, index=None,
                     key=f"learn_pick{suffix}_{question.key}")
@@ -99,7 +99,7 @@ def cast(question: Question, ctx, klass, round_: int) -> bool:
                     format_func=polls.CONFIDENCE.get, key=f"learn_sure{suffix}_{question.key}")
     label = "Lock in my prediction" if round_ == 1 else "Lock in my second vote"
     if not st.button(label, key=f"learn_lock{suffix}_{question.key}", disabled=pick is None or sure is None):
-        return False
+        return None
     with st.spinner("Recording your vote…"):
         right = judged(question, ctx, pick)
         try:
@@ -107,8 +107,8 @@ def cast(question: Question, ctx, klass, round_: int) -> bool:
                        ctx.info.name[:64], ctx.image_name[:80], right)
         except Refused as exc:
             st.error(text.plain(str(exc)))
-            return False
-    return True
+            return None
+    return pick
 
 
 def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) -> bool:
@@ -120,8 +120,9 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
     if first is None:
         poll = polls.poll(engine, klass, key)
         if poll.open_round() == 1:
-            if cast(question, ctx, klass, 1):
-                state[f"learn_locked_{key}"] = (None, ctx)  # the view it was cast on, while this session lasts
+            pick = cast(question, ctx, klass, 1)
+            if pick is not None:
+                state[f"learn_locked_{key}"] = (pick, ctx)  # the view it was cast on, while this session lasts
                 state["learn_focus"] = key
                 st.rerun()
             if after_lock is not None:
@@ -140,9 +141,13 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
     if made_on is not None and made_on.view != ctx.view:
         st.caption(f"You predicted for {made_on.described} on {made_on.info.name}: the answer is for that view.")
 
-    @st.fragment(run_every=3.0)
+    waiting = not polls.revealed(engine, klass, key)  # once revealed, nothing more comes: no more looking
+
+    @st.fragment(run_every=3.0 if waiting else None)
     def follow_the_teacher():
         poll = polls.poll(engine, klass, key)
+        if poll.revealed and waiting:
+            st.rerun()  # the page once more, drawn as revealed and no longer looking every few seconds
         second = polls.votes_of(engine, klass, me, key).get(2)
         if second is not None:
             st.caption(f"Your second vote: {described(second)}")
@@ -156,7 +161,7 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
                 reveal(question, made_on, final.answer)
         elif poll.open_round() == 2 and second is None:
             st.info("Vote again, now that you have discussed it: the same answer or another.")
-            if cast(question, ctx, klass, 2):
+            if cast(question, ctx, klass, 2) is not None:
                 st.rerun()  # a whole run: a click's run may be the page's, where a fragment's rerun is refused
         elif poll.phase == polls.DISCUSSION and not poll.closed:
             st.info("Discuss with your neighbours: convince them of your answer, or let them convince you. "
