@@ -6,9 +6,11 @@ import re
 from playwright.sync_api import expect
 
 from classroom import classes, db, polls
+from tests.browser.test_accessibility import PHONE, violations
 from tests.support import ROOT
+from tests.support.figure_lint import lint
 from tests.support.server import needs_chromium
-from tests.support.walk import wait_idle, watch
+from tests.support.walk import resize, wait_idle, watch
 
 needs_chromium()
 ARTIFACTS = ROOT / "test-artifacts"
@@ -48,6 +50,7 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
         student.page.get_by_text("Lock in my prediction").wait_for()
         students.append(student)
     ada, bo, cy = students
+    resize(cy.page, PHONE)  # one of them on a phone
     for student, pick, sure in ((ada, "½", "sure"), (bo, "0", "guessing"), (cy, "0", "fairly sure")):
         vote(student, "Your prediction", pick, sure, "Lock in my prediction")
         student.page.get_by_text("Your teacher reveals the answer").wait_for()
@@ -64,12 +67,17 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
     for student, pick, sure in ((ada, "½", "sure"), (bo, "½", "fairly sure"), (cy, "0", "sure")):
         student.page.get_by_text("Lock in my second vote").wait_for(timeout=20_000)
         no_result(students)
+        if student is not bo:  # the vote's form, at 1500 px and at a phone's width
+            wait_idle(student.page, timeout=30)
+            assert not violations(student.page), violations(student.page)
         vote(student, "Your second vote", pick, sure, "Lock in my second vote")
         student.page.get_by_text("Your second vote:").wait_for()
         no_result(students)
 
     teacher.page.get_by_text("Right at vote 1: 1 of 3 (33%); at vote 2: 2 of 3 (67%)").wait_for(timeout=20_000)
     expect(teacher.page.get_by_test_id("stTable")).to_contain_text("vote 1: 0")
+    wait_idle(teacher.page, timeout=30)
+    assert not violations(teacher.page) and not lint(teacher.page), (violations(teacher.page), lint(teacher.page))
     presenter = teacher.context.new_page()  # the projector's tab, in the teacher's browser
     watch(presenter)
     presenter.goto(f"{url}/class?class={code}&present=1")
@@ -79,6 +87,8 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
     teacher.click("button", "Show the counts on the presenter view")
     presenter.locator(".js-plotly-plot").wait_for(timeout=20_000)  # the teacher chose to show them
     presenter.screenshot(path=ARTIFACTS / "peer-presenter.png", full_page=True)
+    wait_idle(presenter, timeout=30)
+    assert not violations(presenter) and not lint(presenter), (violations(presenter), lint(presenter))
     wait_idle(ada.page, timeout=30)
     no_result(students)  # shown on the projector, not on the students' screens
 
@@ -93,6 +103,7 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
     assert "Your second vote: ½, fairly sure" in bo.page.locator("body").inner_text()
     expect(bo.page.get_by_role("button", name=re.compile("Lock in"))).to_have_count(0)
     teacher.click("button", "Move on")
+    teacher.page.get_by_text(re.compile("revealed · moved on")).wait_for(timeout=20_000)
     assert polls.poll(engine, klass, Q).closed
     teacher.page.screenshot(path=ARTIFACTS / "peer-console.png", full_page=True)
     for person in [teacher, *students]:
