@@ -48,13 +48,14 @@ identity.mount()  # this browser's key (before the sidebar lists the models that
 scoring.start()  # this process's scoring pool (classroom.scoring): saved models measured apart from Save
 sidebar.draw(locked=link.lock_model)  # once, here: the pages read the choice with sidebar.chosen_model()
 live_runs.keep_alive()  # and reattaches a reloaded tab to its live run
-departures = links.lesson_bar()  # a teacher's lesson being stepped through: its note, Back and Next
+departures = links.lesson_bar(page.url_path)  # a teacher's lesson being stepped through: its note, Back and Next
+share = None if link.lesson else links.share_button(page.url_path)  # before the page: one may st.stop()
 try:
     page.run()
 finally:  # also after a page's st.stop()
     links.remember_fixed()
     links.notice_ignored(st.session_state[links.LINK])
     links.show_departures(departures, page.url_path)
-    if not link.lesson:
-        links.share_button(page.url_path)
+    if share is not None:
+        share()  # the link again, with every setting the page drew
     shell.collect_garbage_now_and_then()

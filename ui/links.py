@@ -60,7 +60,17 @@ KNOWN = {key for keys in PARAMETERS.values() for key in keys} | set(SIDEBAR)
 FLOAT_CHOICES = {"train_sigma", "train_lr", "elbo_sigma", "posterior_sigma", "learn_sigma"}
 # A recipe's setting hidden by a link hides the slider that changes it while the model trains, too.
 ALSO_HIDDEN = {"train_sigma": ("live_sigma",), "train_lr": ("live_lr",), "train_beta": ("live_beta",)}
-FORMATTERS = {"explore_pad_x": lambda i: f"z{int(i) + 1}", "explore_pad_y": lambda i: f"z{int(i) + 1}"}
+
+
+def _projection_label(method: str) -> str:
+    from ui.latent_view import PROJECTIONS
+
+    return PROJECTIONS.get(method, method)
+
+
+# Choices shown by a label: a link holds the label, as the widget reads it (t-SNE, z3).
+FORMATTERS = {"explore_pad_x": lambda i: f"z{int(i) + 1}", "explore_pad_y": lambda i: f"z{int(i) + 1}",
+              **{f"{page}_projection": _projection_label for page in ("explore", "interp", "generate", "sampling", "draw")}}
 VIEW_OPTIONS = ("view", "lock", "hide")  # what a link asks of the view (the lesson's own, inside a lesson)
 LESSON = ("lesson", "lesson_step")
 OPTIONS = "_share_options"  # this session's link options, read on its first run
@@ -398,9 +408,10 @@ def link(base: str, path: str, values: dict[str, str], lesson: bool = False, loc
     return f"{base.rstrip('/')}/{path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def share_button(path: str) -> None:
+def share_button(path: str):
     """"Share this view" (in the sidebar) for the page at url `path`: the options, then the link, with a copy
-    button."""
+    button. Drawn before the page (a page that stops with st.stop() draws nothing after it); the function it
+    returns writes the link again after the page, with every setting the page drew."""
     page = path or "learn"
     labels = {key: f"{key} — {what}" for key, what in PARAMETERS.get(page, {}).items()
               if key not in ("index", "z", "drawing", "lesson", "lesson_step")}
@@ -410,15 +421,21 @@ def share_button(path: str) -> None:
         lock = st.checkbox("Lock the model", key="share_lock")
         hidden = st.multiselect("Hide these controls (their values still apply)", list(labels), key="share_hide",
                                 format_func=labels.get)
-        st.code(link(base_url(), path, current_values(page), lesson, lock, hidden), language=None,
-                wrap_lines=True)
+        slot = st.empty()
+
+    def write() -> None:
+        slot.code(link(base_url(), path, current_values(page), lesson, lock, hidden), language=None, wrap_lines=True)
+
+    write()
+    return write
 
 
 # ---- A teacher's lesson being stepped through ---------------------------------------------------------------------
 
-def lesson_bar():
-    """app.py, before the page: the lesson's title, where the student is in it, the step's note, and Back / Next
-    to the neighbouring steps; returns the place where `show_departures` says how this view differs from the step."""
+def lesson_bar(path: str):
+    """app.py, before the page at url `path`: the lesson's title, where the student is in it, the step's note, Back /
+    Next to the neighbouring steps, and how this view differs from the step (`show_departures`, again after the
+    page); returns the place where it says so."""
     step = options().step
     if step is None:
         return None
@@ -431,7 +448,9 @@ def lesson_bar():
         moves += [anchor(step_url(lesson, k + 1), "Next →")] if k < n else []
         moves += [anchor(lesson_address(lesson.code), "All steps")]
         st.markdown(" · ".join(moves), unsafe_allow_html=True)
-        return st.empty()
+        slot = st.empty()
+    show_departures(slot, path)
+    return slot
 
 
 def departures(step: Step, path: str, values: dict[str, str]) -> list[str]:
@@ -452,7 +471,7 @@ def show_departures(slot, path: str) -> None:
     differs = departures(step, path, current_values(path or "learn"))
     if not refused and not differs:
         return
-    with slot.container(key="lesson_departures"):
+    with slot.container():
         if refused:
             st.warning(plain(f"This step sets {', '.join(sorted(step.refused))} itself: "
                                    f"{', '.join(refused)} in the address was not used."), icon=":material/lock:")

@@ -3,11 +3,13 @@ settings, σ_dec 1 written as the slider reads it, Train live's recipe before Cr
 link hides and locks what the address no longer says, and the pages' own names and titles."""
 from urllib.parse import parse_qsl, urlsplit
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from classroom import db, identity, lessons
 from tests.support.app import BROWSER_KEY, session
+from ui import links
 
 STUDENT = "s" * 43
 
@@ -136,3 +138,45 @@ def test_lesson_steps_are_listed_by_their_pages_titles():
     steps = [m.value for m in at.markdown if m.value[:1].isdigit()]
     assert [s.split(">", 1)[1].split("<", 1)[0] for s in steps] == [
         "ELBO decomposition", "The VAE, step by step", "The VAE, step by step", "Train live"]
+
+
+ROUND_TRIPS = [("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": str(k)}) for k in (1, 2, 5, 9)] + [
+    (f"pages/{name}.py", model, {}) for name, model in (
+        ("explore", "mnist-16d-sigma0.3"), ("interpolate", "mnist-16d-sigma0.3"), ("generate", "mnist-16d-sigma0.3"),
+        ("elbo", "mnist-2d-sigma1.0"), ("reparameterisation", "mnist-16d-sigma0.3"), ("posterior", "mnist-2d-sigma0.1"),
+        ("rate_distortion", "mnist-2d-sigma0.3"), ("train", "mnist-2d-sigma0.3"))] + [
+    ("pages/draw.py", "mnist-16d-sigma0.3", {"drawing": links.encode_drawing(np.eye(28)[::-1])})]
+
+
+def other_values(at: AppTest, keys) -> dict:
+    """For each of `keys` drawn on the page, a value other than its own, spelled as its widget takes it from a URL
+    (a choice's label, a number's bound)."""
+    query = {}
+    for w in [*at.select_slider, *at.selectbox, *at.radio]:
+        if w.key in keys and len(w.options) > 1:
+            index = w.index if hasattr(w, "index") else w.options.index(str(w.value))
+            query[w.key] = w.options[0 if index == len(w.options) - 1 else -1]
+    for w in [*at.number_input, *at.slider]:
+        if w.key in keys:
+            query[w.key] = str(type(w.value)(w.min if w.value == w.max else w.max))
+    for w in at.text_input:
+        if w.key in keys:
+            query[w.key] = "128,64"
+    return query
+
+
+@pytest.mark.parametrize("path, model, fixed", ROUND_TRIPS, ids=lambda v: v if isinstance(v, str) else "")
+def test_every_pages_link_reads_back_to_the_settings_it_was_written_from(path, model, fixed):
+    """A teacher's view (every setting moved off its default) → "Share this view" → a student's session: each
+    parameter the same value, exactly, and the student's own link the same link."""
+    page = path.removeprefix("pages/").removesuffix(".py")
+    keys = [key for key in links.PARAMETERS[page] if key not in fixed]
+    base = {**fixed, "model": model}
+    teacher = opened(path, {**base, **other_values(opened(path, base), keys)})
+    written = shared(teacher)
+    student = opened(path, written, STUDENT)
+    compared = [key for key in [*links.SIDEBAR, *links.PARAMETERS[page]] if key in teacher.session_state]
+    assert len(compared) >= 3, compared
+    for key in compared:
+        assert student.session_state[key] == teacher.session_state[key], (key, written.get(key))
+    assert shared(student) == written and not toasts(student)
