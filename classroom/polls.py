@@ -33,7 +33,7 @@ class Poll:
     phase: int = VOTE_1
     shown: bool = False  # the counts on the presenter view
     closed: bool = False  # moved on: no more votes
-    updated: float = 0.0
+    updated: float = 0.0  # when the teacher last changed it (0: never)
 
     def open_round(self) -> int | None:
         """The round that takes votes now (1 or 2), or None."""
@@ -84,7 +84,7 @@ def _locked_poll(connection, klass: Class, question: str) -> Poll:
         try:
             with connection.begin_nested():
                 connection.execute(insert(polls).values(class_id=klass.id, question=question, phase=VOTE_1,
-                                                        shown=False, closed=False, updated=time.time()))
+                                                        shown=False, closed=False, updated=0.0))  # no teacher yet
         except IntegrityError:
             pass  # made by another transaction at the same moment
         row = connection.execute(select(*POLL_COLUMNS).where(*where).with_for_update()).first()
@@ -263,6 +263,12 @@ def share_right(engine, klass: Class, question: str) -> Share:
 
 
 def current(engine, klass: Class) -> Poll | None:
-    """The question the class is on: the poll the teacher changed last that is not moved on from, else None."""
+    """The question the class is on: of those not moved on from, the one the teacher changed last, else (before the
+    teacher's first click) the one with the most first votes; None when there is none. A student's vote on another
+    step's question does not take the presenter view there."""
     live = [p for p in polls_of(engine, klass).values() if not p.closed]
-    return max(live, key=lambda p: p.updated) if live else None
+    touched = [p for p in live if p.updated > 0]
+    if touched:
+        return max(touched, key=lambda p: p.updated)
+    firsts = answers_of(engine, klass)
+    return max(live, key=lambda p: sum(firsts.get(p.question, {}).values()), default=None)

@@ -72,6 +72,9 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
             assert not violations(student.page), violations(student.page)
         vote(student, "Your second vote", pick, sure, "Lock in my second vote")
         student.page.get_by_text("Your second vote:").wait_for()
+        student.page.wait_for_function(  # the focus on what the lock showed, as after vote 1
+            f"() => document.activeElement && document.activeElement.closest('.st-key-learn_second_{Q}')",
+            timeout=20_000)
         no_result(students)
 
     teacher.page.get_by_text("Right at vote 1: 1 of 3 (33%); at vote 2: 2 of 3 (67%)").wait_for(timeout=20_000)

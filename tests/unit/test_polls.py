@@ -55,11 +55,15 @@ def test_a_question_from_vote_1_to_moving_on(engine):
         with pytest.raises(Refused):
             attempt()
     assert polls.counts(engine, klass, Q) == {1: {"½": 1, "0": 2}, 2: {}}
+    polls.vote(engine, klass, cy, "model-prior", 1, "x", 1)  # one student ahead, on another step's question
+    assert polls.current(engine, klass).question == Q  # the class's question: the most first votes
     assert polls.confidences(engine, klass, Q) == {1: {3: 1, 1: 1, 2: 1}, 2: {}}
     assert polls.votes_of(engine, klass, ada, Q)[1] == polls.Vote(1, "½", 3, "mnist-2d", "test #0", True)
     assert polls.votes_of(engine, klass, outsider, Q) == {}
 
     polls.advance(engine, klass, teacher, Q, polls.DISCUSSION)
+    polls.vote(engine, klass, bo, "model-prior", 1, "x", 1)
+    assert polls.current(engine, klass).question == Q  # the question the teacher moved on last
     late = identity.of_browser(identity.new_key())
     classes.join(engine, klass, late, "Late")
     with pytest.raises(Refused, match="Vote 1 is closed"):
@@ -85,8 +89,8 @@ def test_a_question_from_vote_1_to_moving_on(engine):
     with pytest.raises(Refused, match="revealed"):
         polls.vote(engine, klass, cy, Q, 2, "½", 3)
     polls.move_on(engine, klass, teacher, Q)
-    assert polls.current(engine, klass) is None
-    assert polls.answers_of(engine, klass) == {Q: {"½": 1, "0": 2}}
+    assert polls.current(engine, klass).question == "model-prior"  # moved on: the question the class votes on next
+    assert polls.answers_of(engine, klass) == {Q: {"½": 1, "0": 2}, "model-prior": {"x": 2}}
 
     other = "decoder-sigma"  # moving on before the reveal closes the votes; the answer can still be revealed
     polls.vote(engine, klass, ada, other, 1, "x", 1)

@@ -70,7 +70,8 @@ def ask(question: Question, ctx, after_lock: Callable | None = None) -> bool:
 def shown(question: Question, said: str, after_lock: Callable | None) -> None:
     """What the lock shows: the prediction, then the step's numbers; the focus there just after the lock (Tab: on to
     the reveal)."""
-    if st.session_state.pop("learn_focus", None) == question.key:
+    if st.session_state.get("learn_focus") == question.key:
+        del st.session_state["learn_focus"]
         focus.move_focus(f".st-key-learn_shown_{question.key}")
     with st.container(key=f"learn_shown_{question.key}"):
         st.caption(said)
@@ -150,7 +151,9 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
             st.rerun()  # the page once more, drawn as revealed and no longer looking every few seconds
         second = polls.votes_of(engine, klass, me, key).get(2)
         if second is not None:
-            st.caption(f"Your second vote: {described(second)}")
+            if state.pop("learn_focus", None) == (key, 2):  # just locked in: the focus on it, as after vote 1
+                focus.move_focus(f".st-key-learn_second_{key}")
+            st.container(key=f"learn_second_{key}").caption(f"Your second vote: {described(second)}")
         final = second or first
         if poll.revealed:
             if made_on is None:  # a reload on another view: the vote's own judgement, made when it was cast
@@ -162,6 +165,7 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
         elif poll.open_round() == 2 and second is None:
             st.info("Vote again, now that you have discussed it: the same answer or another.")
             if cast(question, ctx, klass, 2) is not None:
+                state["learn_focus"] = (key, 2)
                 st.rerun()  # a whole run: a click's run may be the page's, where a fragment's rerun is refused
         elif poll.phase == polls.DISCUSSION and not poll.closed:
             st.info("Discuss with your neighbours: convince them of your answer, or let them convince you. "
