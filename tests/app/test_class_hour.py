@@ -5,12 +5,14 @@ import tomllib
 
 import numpy as np
 import pytest
+import torch
 from streamlit import config
 
 from classroom import classes, db, identity
 from tests.support import ROOT
 from tests.support.app import keep_model, session
 from ui.images import png_bytes
+from vae import VAE, VAEConfig, checkpoint
 
 TEACHER, ALICE, BOB = "T" * 43, "a" * 43, "b" * 43
 FIGURES = dict(latent_dim=2, likelihood="gaussian", sigma_dec=0.3, beta=1.0, steps=1, elbo=1.0, rate=1.0,
@@ -84,9 +86,8 @@ def test_the_teacher_opens_a_hidden_entry_in_explore_and_sees_the_hidden_column(
     teacher = identity.of_browser(TEACHER)
     klass, _ = classes.create(engine, teacher, "Period 3")
     classes.join(engine, klass, identity.of_browser(ALICE), "Ada")
-    from tests.app.test_class_pages import small_checkpoint
-
-    model = keep_model("adas-model", small_checkpoint(5), key=ALICE)
+    torch.manual_seed(5)
+    model = keep_model("adas-model", checkpoint.to_bytes(VAE(VAEConfig(latent_dim=2, hidden=(16,)))), key=ALICE)
     entry = classes.submit(engine, klass, identity.of_browser(ALICE), model.id, FIGURES,
                            png_bytes(np.zeros((28, 28), np.uint8)))
     classes.set_hidden(engine, klass, teacher, entry, True)
