@@ -4,7 +4,7 @@ submitted, each entry measured by the server itself.
 A class has a short code to type (6 letters and digits, no 0/O/1/I) and a teacher key (32 random bytes) shown
 once and stored as a hash. The browser that created the class teaches it; so does each browser that opens the
 teacher link (the key is checked once, then that browser is a teacher by its own identity). Display names are checked
-(length, characters, unique in the class) and shown as plain text only.
+(length, characters, unique in the class as they read: classroom.names) and shown as plain text only.
 """
 from __future__ import annotations
 
