@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from classroom import Refused, polls
-from ui import board, plots
+from ui import board, plots, refusals
 
 PRESENTER_REFRESH = 3.0  # seconds between the presenter view's looks at the database
 DOING = {polls.VOTE_1: "Vote on your device: your prediction, and how sure you are.",
@@ -39,11 +39,11 @@ def chart(question, counts: dict[int, dict[str, int]], key: str, height: int = 2
 
 def act(ident: str, change, *args) -> None:
     """A teacher's control, as a button's callback (its run then draws the change): the change, or its refusal kept
-    to be shown beside the question."""
+    beside the question until dismissed."""
     try:
         change(*args)
     except Refused as exc:
-        st.session_state[f"poll_refused_{ident}"] = str(exc)
+        refusals.keep(f"poll_{ident}", str(exc))
 
 
 def switch_matrix(question, moved: dict[tuple[str, str], int]) -> None:
@@ -78,9 +78,7 @@ def question_panel(engine, klass, me, key: str, question, poll: polls.Poll) -> N
         switch_matrix(question, polls.switches(engine, klass, key))
         st.caption(share_line(polls.share_right(engine, klass, key)))
     ident = f"{klass.id}_{key}"
-    refused = st.session_state.pop(f"poll_refused_{ident}", None)
-    if refused:
-        st.error(refused)
+    refusals.show(f"poll_{ident}")
     row = st.container(horizontal=True)
     if not poll.closed and poll.phase == polls.VOTE_1:
         row.button("Close vote 1: discuss", key=f"poll_discuss_{ident}",

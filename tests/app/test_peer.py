@@ -91,6 +91,8 @@ def test_a_vote_lost_to_a_race_is_a_message_not_a_traceback(monkeypatch):
     monkeypatch.setattr(polls, "votes_of", lambda *args: {})  # this tab's page as drawn before that vote
     vote(tab, 1, "0", 3)
     assert any("locked in already" in e.value for e in tab.error)
+    tab.run()
+    assert any("locked in already" in e.value for e in tab.error)  # kept until dismissed, not erased by a run
     monkeypatch.undo()
     assert polls.votes_of(engine, klass, identity.of_browser(SAM), Q)[1].answer == "½"
 
@@ -128,3 +130,17 @@ def test_the_teacher_runs_the_question_and_the_presenter_shows_counts_only_when_
     console.button(key=f"poll_move_on_{klass.id}_{Q}").click().run()
     assert polls.revealed(engine, klass, Q) and polls.poll(engine, klass, Q).closed
     assert not console.exception and not console.error
+
+
+def test_a_teachers_stale_click_is_a_message_kept_until_dismissed():
+    """Two teacher tabs: one moved on while the other still offered "Open vote 2"."""
+    engine, klass = a_class()
+    vote(learn(SAM), 1, "0", 3)
+    teacher = identity.of_browser(TEACHER)
+    polls.advance(engine, klass, teacher, Q, polls.DISCUSSION)
+    console = teacher_page(engine, klass)
+    polls.move_on(engine, klass, teacher, Q)  # the other tab
+    console.button(key=f"poll_vote2_{klass.id}_{Q}").click().run()
+    assert not console.exception and polls.poll(engine, klass, Q).phase == polls.DISCUSSION
+    console.run()
+    assert any("moved on" in e.value for e in console.error)

@@ -18,7 +18,7 @@ from typing import Callable
 import streamlit as st
 
 from classroom import Refused, classes, polls
-from ui import focus, identity, store, text
+from ui import focus, identity, refusals, store, text
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ def cast(question: Question, ctx, klass, round_: int) -> str | None:
             polls.vote(store.database(), klass, identity.current(), question.key, round_, pick, sure,
                        ctx.info.name[:64], ctx.image_name[:80], right)
         except Refused as exc:
-            st.error(text.plain(str(exc)))
-            return None
+            refusals.keep(f"learn_{question.key}", str(exc))  # shown by the next run, until dismissed
+            st.rerun()
     return pick
 
 
@@ -117,6 +117,7 @@ def ask_in_class(question: Question, ctx, after_lock: Callable | None, klass) ->
     reveal; each vote read back from the database. True once vote 1 is in."""
     state = st.session_state
     engine, me, key = store.database(), identity.current(), question.key
+    refusals.show(f"learn_{key}")
     first = polls.votes_of(engine, klass, me, key).get(1)
     if first is None:
         poll = polls.poll(engine, klass, key)
