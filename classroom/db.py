@@ -101,8 +101,8 @@ submissions = Table(
 )
 
 
-# A student's prediction to a question of the Learn path, recorded before the answer is revealed; and which
-# questions the teacher has revealed to the class.
+# Version 2's predictions (a student's answer to a question of the Learn path, and which questions the teacher
+# revealed): kept here for _v2 and _v4 only, which copies them into polls and votes and drops them.
 answers = Table(
     "answers", metadata,
     Column("class_id", Integer, ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True),
