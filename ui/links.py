@@ -237,7 +237,8 @@ def _read_link() -> LinkOptions:
     wanted = {k: canonical(k, v) for k, v in wanted.items()}
     if wanted != given:
         _open_with(wanted)
-    st.session_state[LINK] = wanted
+    # For `notice_ignored`: each value as the address spelled it (the step's own where the step set it).
+    st.session_state[LINK] = {k: given[k] if canonical(k, given.get(k, "")) == v else v for k, v in wanted.items()}
     if "drawing" in wanted:  # a drawing travels with its link, framed 28×28 as the Draw page made it
         drawing = decode_drawing(wanted["drawing"])
         if drawing is None:
