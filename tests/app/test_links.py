@@ -182,3 +182,11 @@ def test_every_pages_link_reads_back_to_the_settings_it_was_written_from(path, m
     for key in compared:
         assert student.session_state[key] == teacher.session_state[key], (key, written.get(key))
     assert shared(student) == written and not toasts(student)
+
+
+def test_a_page_that_stops_early_still_offers_its_link():
+    """Draw before a drawing, and ELBO's second mode, end with st.stop(): nothing after it was drawn, so the sidebar
+    had no "Share this view" there."""
+    for path, query in (("pages/draw.py", {}), ("pages/elbo.py", {"elbo_mode": "a model trained at each σ_dec"})):
+        at = opened(path, {"model": "mnist-2d-sigma0.3", **query})
+        assert shared(at)["model"] == "mnist-2d-sigma0.3", path
