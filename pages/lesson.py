@@ -3,7 +3,6 @@ import streamlit as st
 
 from classroom import Refused, classes, lessons
 from ui import identity, links, sidebar, store, text
-from ui.links import anchor, step_url
 
 sidebar.chosen_model(required=False)
 st.header("Lessons")
@@ -16,9 +15,9 @@ code = st.query_params.get("lesson")
 def show(lesson) -> None:
     """A lesson's steps, and where to start."""
     st.subheader(text.plain(lesson.title))
-    st.markdown(anchor(step_url(lesson, 1), "Start the lesson →"), unsafe_allow_html=True)
+    st.markdown(links.anchor(links.step_url(lesson, 1), "Start the lesson →"), unsafe_allow_html=True)
     for k, step in enumerate(lesson.steps, 1):
-        st.markdown(f"{k}\\. " + anchor(step_url(lesson, k), links.page_title(step["link"]))
+        st.markdown(f"{k}\\. " + links.anchor(links.step_url(lesson, k), links.page_title(step["link"]))
                     + " — " + text.plain(step["note"]), unsafe_allow_html=True)
     st.caption("Each step opens its view as the teacher shared it; a bar above the page says where you are, with "
                "Back and Next.")
@@ -36,7 +35,7 @@ mine = lessons.by_owner(engine, me)
 if mine:
     st.subheader("Your lessons")
     for lesson in mine:
-        st.markdown(anchor(links.lesson_address(lesson.code), lesson.title) + f" · {len(lesson.steps)} steps · "
+        st.markdown(links.anchor(links.lesson_address(lesson.code), lesson.title) + f" · {len(lesson.steps)} steps · "
                     f"code {lesson.code}", unsafe_allow_html=True)
         st.code(links.lesson_address(lesson.code, full=True), language=None)
 

@@ -118,7 +118,7 @@ def test_a_lesson_steps_locked_model_refuses_another_model_in_the_address():
                                   "lesson_step": "1"}, STUDENT)
     assert at.sidebar.selectbox(key="model").value == "mnist-2d-sigma1.0" and at.sidebar.selectbox(key="model").disabled
     assert "model=mnist-2d-sigma0.3 in the address was not used" in said(at.warning)
-    assert any(f"lesson_step=1" in m.value and "Back to the lesson" in m.value for m in at.markdown)
+    assert any("lesson_step=1" in m.value and "Back to the lesson" in m.value for m in at.markdown)
     # Without lock=model in the address either: still locked, as the stored step says.
     again = opened("pages/elbo.py", {"model": "mnist-2d-sigma0.3", "lesson": lesson.code, "lesson_step": "1"}, STUDENT)
     assert again.sidebar.selectbox(key="model").value == "mnist-2d-sigma1.0"
