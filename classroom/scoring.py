@@ -30,6 +30,7 @@ BEAT = 5.0  # seconds between a worker's heartbeats
 POLL = 2.0  # seconds an idle worker waits before it looks at the queue again (other servers' jobs)
 MAX_ATTEMPTS = 3  # a job whose process died this many times is given up (failed), not retried for ever
 TMP_BOUND = 600.0  # seconds after which a file left in the state folder's tmp/ is an orphan whatever wrote it
+NICENESS = 10  # a scoring thread's nice value: behind the pages, beside the training processes (vae/live)
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ class Pool:
                 thread.join(timeout)
 
     def _work(self) -> None:
+        behind_the_pages()
         holder = holder_name()
         self.holders.add(holder)
         while self.running():
@@ -380,6 +382,15 @@ class Pool:
                     beat(self.engine, holder)
                 except Exception:
                     pass
+
+
+def behind_the_pages() -> None:
+    """This thread at NICENESS (on Linux a thread's nice value is its own, and the torch threads it starts inherit
+    it): a measurement takes the cores the page runs leave, as the training processes do, not the pages' share."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: it runs at the server's priority
+        pass
 
 
 def clean_tmp(folder: Path, now: float | None = None) -> list[Path]:

@@ -20,15 +20,20 @@ def iw_samples() -> int:
 
 def score(data: bytes, on_progress=None) -> tuple[bytes, dict, bytes]:
     """The one measurement of a saved model, on its data set's test split (a scoring worker's, no Streamlit call):
-    (checkpoint bytes with metrics["test"] filled in, weights, meta and extras kept; the figures a class board shows;
+    (checkpoint bytes with metrics["test"] filled in and the test set's latents where Save left them out, weights,
+    meta and extras kept; the figures a class board shows;
     the board's picture as PNG: test images, their reconstructions, prior samples). ELBO, rate, distortion, active
     units and IWAE log p(x) with K = iw_samples() are all over the whole test split."""
     from vae import checkpoint
     from vae.evaluate import evaluate, scorecard_picture
+    from vae.latent import test_latent_extras
 
     ckpt = checkpoint.from_bytes(data)
-    _, images = store.dataset(ckpt.config.dataset, "test")
+    dataset, images = store.dataset(ckpt.config.dataset, "test")
     test = evaluate(ckpt.model, images, iw_samples=iw_samples(), on_progress=on_progress)
+    extras = dict(ckpt.extras)
+    if "test_mu" not in extras and len(images) == len(dataset.labels):  # Save left them to this job
+        extras.update(test_latent_extras(ckpt.model, images, dataset.labels, tsne=False))
     config = ckpt.config
     steps = ckpt.meta.get("steps", ckpt.metrics.get("train", {}).get("steps"))
     figures = {"latent_dim": config.latent_dim, "likelihood": config.likelihood,
@@ -38,7 +43,7 @@ def score(data: bytes, on_progress=None) -> tuple[bytes, dict, bytes]:
                "active_units": test["active_dims"], "log_px_iwae": test["log_px_iwae"], "iwae_images": test["n"],
                "iw_samples": test["iw_samples"], "test_images": test["n"]}
     png = images_png(scorecard_picture(ckpt.model, images))
-    return checkpoint.to_bytes(ckpt.model, dict(ckpt.metrics, test=test), ckpt.meta, ckpt.extras), figures, png
+    return checkpoint.to_bytes(ckpt.model, dict(ckpt.metrics, test=test), ckpt.meta, extras), figures, png
 
 
 def images_png(picture) -> bytes:

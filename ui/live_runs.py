@@ -74,9 +74,10 @@ def end(run: LiveRun) -> None:
 
 
 def write(run: LiveRun):
-    """The run's model as a checkpoint file (the training process writes it, with the test-set latents) in the state
-    folder's tmp/, for the page to keep; the caller removes it. Its name carries this host and process, so that a
-    server starting later removes it if this process was killed meanwhile (classroom.scoring.clean_tmp)."""
+    """The run's model as a checkpoint file (the training process writes it; the test set's latents follow with its
+    measurement, classroom.scoring) in the state folder's tmp/, for the page to keep; the caller removes it. Its name
+    carries this host and process, so that a server starting later removes it if this process was killed meanwhile
+    (classroom.scoring.clean_tmp)."""
     import os
     import secrets
     import socket
@@ -85,7 +86,7 @@ def write(run: LiveRun):
 
     path = db.state_dir() / "tmp" / f"live-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(8)}.safetensors"
     path.parent.mkdir(parents=True, exist_ok=True)
-    run.trainer.save(path, meta={"trained_in": "app"})
+    run.trainer.save(path, meta={"trained_in": "app"}, latents=False)  # its scoring job adds the test latents
     return path
 
 

@@ -226,7 +226,6 @@ def test_save_answers_at_once_and_the_figures_follow(sessions, quick_scoring, mo
     saved = saved_checkpoint("my-first-vae")  # kept already, before its measurement
     assert "test" not in saved.metrics
     assert saved.meta["steps"] == at.session_state["live_run"].trainer.snapshot(probe=False)["step"]
-    assert saved.extras["test_mu"].shape == (10_000, 2)
     assert "my-first-vae" in at.sidebar.selectbox(key="model").options  # listed at once
     release.set()
     assert measured("my-first-vae").state == "done"
@@ -239,6 +238,7 @@ def test_save_answers_at_once_and_the_figures_follow(sessions, quick_scoring, mo
     assert saved.metrics["test"]["iw_samples"] == quick_scoring and saved.metrics["test"]["n"] == 10_000
     assert saved.metrics["test"]["elbo"] == pytest.approx(test["elbo"], rel=1e-6)
     assert saved.metrics["test"]["log_px_iwae"] == pytest.approx(test["log_px_iwae"], rel=1e-6)
+    assert saved.extras["test_mu"].shape == (10_000, 2)  # the test latents come with the measurement, not Save
     assert any(f"Test ELBO {test['elbo']:.1f}" in c.value for c in at.caption)
     assert not at.get("progress")
     at = open_page(PAGES[0], "my-first-vae")

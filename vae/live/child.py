@@ -132,13 +132,16 @@ class ChildSession:
     def stop(self):
         """Answered, then the loop ends."""
 
-    def save(self, path: str, meta: dict):
+    def save(self, path: str, meta: dict, latents: bool = True):
+        """The model as a checkpoint at `path`, with the test set's latents unless `latents` is False (the app's Save:
+        its scoring job adds them, off this process's share of a busy machine)."""
         from .. import checkpoint
         from ..latent import test_latent_extras
         from ..recipe import live_command
 
         self.flush()
-        extras = test_latent_extras(self.trainer.model, self.test.to_float(), self.test.labels, tsne=False)
+        extras = test_latent_extras(self.trainer.model, self.test.to_float(), self.test.labels, tsne=False) \
+            if latents else {}
         meta = {"command": live_command(self.trainer.config, self.settings, self.trainer.step, self.limit),
                 "steps": self.trainer.step, "data_source": self.train_source, "settings": self.settings, **meta}
         checkpoint.save(path, self.trainer.model, {"train": self.history[-1] if self.history else {}}, meta, extras)

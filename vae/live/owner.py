@@ -40,8 +40,8 @@ class LiveTrainer:
         labels, originals, recon (numpy arrays)."""
         return self._request("snapshot", probe=probe)
 
-    def save(self, path, meta: dict | None = None) -> str:
-        return self._request("save", timeout=300, path=str(path), meta=meta or {})
+    def save(self, path, meta: dict | None = None, latents: bool = True) -> str:
+        return self._request("save", timeout=300, path=str(path), meta=meta or {}, latents=latents)
 
     def stop(self) -> None:
         """End the process (its model is gone: save first)."""
