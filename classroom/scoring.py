@@ -142,6 +142,16 @@ def finish(engine, job: Job, holder: str, data: bytes, result: dict, pictures: b
     return True
 
 
+def release(engine, holders) -> int:
+    """`holders`' running jobs back in the queue, their try not counted (a server stopping, not dying)."""
+    if not holders:
+        return 0
+    with engine.begin() as connection:
+        return connection.execute(update(jobs).where(jobs.c.holder.in_(list(holders)), jobs.c.state == "running")
+                                  .values(state="queued", holder=None, progress=0.0,
+                                          attempts=jobs.c.attempts - 1)).rowcount
+
+
 def fail(engine, job: Job, holder: str, error: str) -> None:
     """The measurement went wrong (a bug, a bad checkpoint): the job fails with `error`, its waiting submissions are
     refused, and it is not retried."""
@@ -345,12 +355,17 @@ class Pool:
         return not self.stopping.is_set() and self.alive()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking jobs; a job being measured is abandoned (another process takes it once its heartbeat is old)."""
+        """Stop taking jobs; a job being measured is put back in the queue as it was, for this server's next start or
+        another server (were that not possible, its heartbeat goes stale and it is taken again all the same)."""
         self.stopping.set()
         _arrived.set()
         for thread in self.threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        try:
+            release(self.engine, self.holders)
+        except Exception:  # the database gone first: the stale heartbeat does it
+            pass
 
     def _work(self) -> None:
         behind_the_pages()

@@ -83,6 +83,27 @@ def test_a_pool_of_threads_measures_every_job_once_and_stops(engine):
     assert not any(thread.is_alive() for thread in pool.threads) and threading.active_count() == before
 
 
+def test_a_pool_stopped_mid_measurement_puts_its_job_back_in_the_queue(engine):
+    model = keep(engine, someone(), "interrupted")
+    started = threading.Event()
+
+    def slow(data, on_progress):
+        started.set()
+        for done in range(1, 1000):
+            time.sleep(0.01)
+            on_progress(done, 1000)
+        return data, dict(FIGURES), b"png"
+
+    pool = scoring.Pool(engine, slow, workers=1, poll=0.05).start()
+    assert started.wait(30)
+    pool.stop()
+    assert not any(thread.is_alive() for thread in pool.threads)
+    with engine.connect() as connection:
+        row = connection.execute(select(db.scoring_jobs).where(db.scoring_jobs.c.model_id == model.id)).one()
+    assert (row.state, row.holder, row.attempts) == ("queued", None, 0)
+    assert scoring.drain(engine, fake_score()) == 1 and scoring.job_of(engine, model.id).state == "done"
+
+
 def test_a_killed_workers_job_is_taken_again_and_its_late_finish_refused(engine, monkeypatch):
     """A process SIGKILLed while it measures: its job is running with an old heartbeat, and another worker takes it."""
     owner = someone()
