@@ -189,12 +189,13 @@ def name_taken(name: str, existing: str) -> Refused:
 
 def join(engine, klass: Class, identity: str | None, name) -> Member:
     """`identity` joins `klass` as `name`. Refused: no identity, a closed or full class, a bad name, or one taken
-    (by its key: "Ada", "ada" and "Аda" with a Cyrillic А are one name), the refusal naming the member who has it.
+    (by its keys: "Ada", "ada" and "Аda" with a Cyrillic А are one name, "Ian" and "lan" too), the refusal naming the member who has it.
     Joining again returns the existing membership (its name unchanged)."""
     if not identity:
         raise Refused("This browser has no identity yet: reload the page, then join.")
     name = check_display_name(name)
-    name_key = names.key(name)
+    name_key, name_look = names.key(name), names.look(name)
+    taken = (members.c.name_key == name_key) | (members.c.name_look == name_look)
     try:
         with engine.begin() as connection:
             current = connection.execute(select(*CLASS_COLUMNS).where(classes.c.id == klass.id)).first()
@@ -208,11 +209,12 @@ def join(engine, klass: Class, identity: str | None, name) -> Member:
             if size.scalar_one() >= MAX_CLASS_SIZE:
                 raise Refused(f"This class has {MAX_CLASS_SIZE} members, its most.")
             holder = connection.execute(select(members.c.name).where(
-                members.c.class_id == klass.id, members.c.name_key == name_key)).scalar_one_or_none()
+                members.c.class_id == klass.id, taken).limit(1)).scalar_one_or_none()
             if holder is not None:
                 raise name_taken(name, holder)
             member_id = connection.execute(insert(members).values(
-                class_id=klass.id, identity=identity, name=name, name_key=name_key, joined=time.time())
+                class_id=klass.id, identity=identity, name=name, name_key=name_key, name_look=name_look,
+                joined=time.time())
                 .returning(members.c.id)).scalar_one()
     except IntegrityError:  # another join took the name (or this identity joined) since the checks above
         again = membership(engine, klass, identity)
@@ -220,7 +222,7 @@ def join(engine, klass: Class, identity: str | None, name) -> Member:
             return again
         with engine.connect() as connection:
             holder = connection.execute(select(members.c.name).where(
-                members.c.class_id == klass.id, members.c.name_key == name_key)).scalar_one_or_none()
+                members.c.class_id == klass.id, taken).limit(1)).scalar_one_or_none()
         raise name_taken(name, holder or name) from None
     return Member(member_id, klass.id, name)
 

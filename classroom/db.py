@@ -71,9 +71,12 @@ members = Table(
     Column("joined", Float, nullable=False),
     # The name's skeleton (classroom.names.key): "Ada", "ada" and "Аda" (Cyrillic А) share one; from schema 3
     Column("name_key", Text, nullable=False, server_default=""),
+    # Its TR39 skeleton with case kept (classroom.names.look): "Ian" and "lan" share one; from schema 3
+    Column("name_look", Text, nullable=False, server_default=""),
     UniqueConstraint("class_id", "identity", name="one_membership"),
     UniqueConstraint("class_id", "name", name="one_name_per_class"),
     Index("one_name_key_per_class", "class_id", "name_key", unique=True),
+    Index("one_name_look_per_class", "class_id", "name_look", unique=True),
 )
 
 submissions = Table(
@@ -159,7 +162,6 @@ lessons = Table(
     Column("created", Float, nullable=False),
 )
 
-
 # A saved model's measurement on the test split, queued apart from Save (classroom/scoring): one job per model, worked
 # by a small pool in each server process; `holder` (host:pid:thread) and `heartbeat` let another process take the job
 # of one that was killed. `result` (JSON) and `pictures` (PNG) are what a class board's entry needs.
@@ -208,24 +210,30 @@ def _v2(connection) -> None:
 
 
 def _v3(connection) -> None:
-    """Display names unique under case folding and Unicode confusables (members.name_key). (Issue 34, part 2.)
-    The column is added and filled in here (a fresh database has it from _v1); members who joined before, under
-    names that now share a key, keep their names, their keys made distinct by their member id."""
-    from .names import key
+    """Display names unique under case folding and Unicode confusables (members.name_key, members.name_look). (Issue
+    34, part 2.) The columns are added and filled in here (a fresh database has them from _v1); members who joined
+    before, under names that now share a key, keep their names, their keys made distinct by their member id."""
+    from .names import key, look
 
-    if "name_key" not in {column["name"] for column in inspect(connection).get_columns("members")}:
-        connection.execute(text("ALTER TABLE members ADD COLUMN name_key TEXT NOT NULL DEFAULT ''"))
+    found = {column["name"] for column in inspect(connection).get_columns("members")}
+    for column in ("name_key", "name_look"):
+        if column not in found:
+            connection.execute(text(f"ALTER TABLE members ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"))
     seen = set()
     rows = connection.execute(select(members.c.id, members.c.class_id, members.c.name).order_by(members.c.id)).all()
     for member_id, class_id, name in rows:
-        name_key = key(name)
-        if (class_id, name_key) in seen:
-            name_key = f"{name_key}#{member_id}"
-        seen.add((class_id, name_key))
-        connection.execute(update(members).where(members.c.id == member_id).values(name_key=name_key))
-    index = next(i for i in members.indexes if i.name == "one_name_key_per_class")
-    if index.name not in {found["name"] for found in inspect(connection).get_indexes("members")}:
-        index.create(connection)
+        values = {}
+        for column, skeleton in (("name_key", key), ("name_look", look)):
+            value = skeleton(name)
+            if (class_id, column, value) in seen:
+                value = f"{value}#{member_id}"
+            seen.add((class_id, column, value))
+            values[column] = value
+        connection.execute(update(members).where(members.c.id == member_id).values(**values))
+    indexes = {found["name"] for found in inspect(connection).get_indexes("members")}
+    for index in members.indexes:
+        if index.name in ("one_name_key_per_class", "one_name_look_per_class") and index.name not in indexes:
+            index.create(connection)
 
 
 def _v4(connection) -> None:

@@ -6,6 +6,9 @@ each character to its look-alikes, both ways: a prototype lists its sources, a s
 name is its NFKC form, case-folded, with every character replaced by one canonical member of its look-alike class
 (a multi-character prototype first, so that "m" becomes "rn" and meets a typed "rn"), repeated until nothing changes,
 and case-folded again. Two names with one key would read as one name on the board.
+
+Folding case first loses what TR39's own skeleton (`look`, case kept) sees: "Ian" reads as "lan" (capital I as small
+L), where "ian" does not. Neither relation contains the other, so a name is refused when either key is taken.
 """
 from __future__ import annotations
 
@@ -48,13 +51,24 @@ def canonical() -> dict[str, str]:
     return mapping
 
 
-def key(name: str) -> str:
-    """The name's skeleton: "Ada", "ada" and "Аda" (Cyrillic А) have one key; so have "Kim" and "Kirn"."""
+def _skeleton(name: str, fold: bool) -> str:
     table = canonical()
-    text = unicodedata.normalize("NFKC", name).casefold()
+    again = (lambda text: text.casefold()) if fold else (lambda text: text)
+    text = again(unicodedata.normalize("NFKC", name))
     for _ in range(MAX_ROUNDS):
-        mapped = unicodedata.normalize("NFKC", "".join(table.get(ch, ch) for ch in text)).casefold()
+        mapped = again(unicodedata.normalize("NFKC", "".join(table.get(ch, ch) for ch in text)))
         if mapped == text:
             break
         text = mapped
     return text
+
+
+def key(name: str) -> str:
+    """The name's skeleton after case folding: "Ada", "ada" and "Аda" (Cyrillic А) have one key; so have "Kim" and
+    "Kirn"."""
+    return _skeleton(name, fold=True)
+
+
+def look(name: str) -> str:
+    """The name's TR39 skeleton, case kept: "Ian" and "lan" (capital I, small L) have one; "ian" another."""
+    return _skeleton(name, fold=False)

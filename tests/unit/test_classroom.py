@@ -382,15 +382,18 @@ def test_names_that_read_the_same_are_one_name_and_the_refusal_names_the_member_
     klass, _ = classes.create(engine, someone()[1], "Names")
     classes.join(engine, klass, someone()[1], "Ada")
     classes.join(engine, klass, someone()[1], "Kim")
+    classes.join(engine, klass, someone()[1], "Ian")
     for alike, holder in (("ada", "Ada"), ("\u0410da", "Ada"), ("ADA", "Ada"), ("\u0430d\u0430", "Ada"),
-                          ("Kirn", "Kim"), ("KIM", "Kim"), ("Ｋｉｍ", "Kim")):
+                          ("Kirn", "Kim"), ("KIM", "Kim"), ("Ｋｉｍ", "Kim"),
+                          ("lan", "Ian"), ("1an", "Ian"), ("ian", "Ian")):  # capital I reads as small L (TR39)
         with pytest.raises(Refused, match=f"reads the same, {holder}: choose another name"):
             classes.join(engine, klass, someone()[1], alike)
     with pytest.raises(Refused, match="already goes by Ada:"):
         classes.join(engine, klass, someone()[1], "Ada")
     for different in ("Adam", "Ida", "Kira", "Zoë", "Zoe"):
         classes.join(engine, klass, someone()[1], different)
-    assert [m.name for m in classes.members_of(engine, klass)] == ["Ada", "Kim", "Adam", "Ida", "Kira", "Zoë", "Zoe"]
+    assert [m.name for m in classes.members_of(engine, klass)] == ["Ada", "Kim", "Ian", "Adam", "Ida", "Kira", "Zoë",
+                                                                   "Zoe"]
     other, _ = classes.create(engine, someone()[1], "Another class")
     assert classes.join(engine, other, someone()[1], "ada").name == "ada"  # one name per class, not per server
 
@@ -430,8 +433,9 @@ def test_a_version_2_database_migrates_its_members_names_keeping_old_look_alikes
         connection.execute(db.schema_version.insert().values(version=2))
         db.MIGRATIONS[0](connection)
         db.MIGRATIONS[1](connection)
-        connection.execute(text("DROP INDEX one_name_key_per_class"))
-        connection.execute(text("ALTER TABLE members DROP COLUMN name_key"))
+        for column in ("name_key", "name_look"):
+            connection.execute(text(f"DROP INDEX one_{column}_per_class"))
+            connection.execute(text(f"ALTER TABLE members DROP COLUMN {column}"))
         for class_id, code in ((1, "AAAAAA"), (2, "BBBBBB")):
             connection.execute(insert(db.classes).values(id=class_id, code=code, title="Old", teacher_key="k",
                                                          frozen=False, closed=False, created=0.0))
@@ -453,4 +457,4 @@ def test_a_version_2_database_migrates_its_members_names_keeping_old_look_alikes
     with pytest.raises(Exception):  # the unique index holds even against a write that skips join()
         with engine.begin() as connection:
             connection.execute(insert(db.members).values(class_id=old.id, identity="x", name="Kirn",
-                                                         name_key="kirn", joined=0.0))
+                                                         name_key="kirn", name_look="Kirn", joined=0.0))
