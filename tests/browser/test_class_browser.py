@@ -45,7 +45,7 @@ def submit_from_models_page(person: Person, name: str) -> None:
     model.get_by_role("button", name=re.compile("Submit to the class")).wait_for()
     wait_idle(person.page)  # the expander done opening: a click while it grows could land beside the button
     person.click("button", re.compile("Submit to the class"), within=model)
-    model.get_by_text("On the board of").wait_for()
+    model.get_by_text(re.compile("^On the board of")).wait_for()  # once measured (before: "Waiting for …")
 
 
 def test_two_students_save_with_the_default_name_and_each_keeps_their_own(people, class_server):
