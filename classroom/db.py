@@ -194,6 +194,7 @@ waiting_submissions = Table(
     Column("state", String(16), nullable=False),  # waiting | submitting | refused
     Column("message", Text),
     Column("created", Float, nullable=False),
+    Column("claimed", Float),  # when a worker began to submit it: one killed meanwhile leaves it to another
     UniqueConstraint("model_id", "class_id", name="one_wait_per_model_and_class"),
 )
 

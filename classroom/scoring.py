@@ -226,33 +226,38 @@ def submit(engine, klass: classes.Class, identity: str | None, model_id: int) ->
     return figures
 
 
-def settle(engine) -> int:
-    """Carry out the waiting submissions whose model is measured (each by one worker); a refusal is kept for its
-    student to read. Returns how many went on a board."""
+def settle(engine, now: float | None = None) -> int:
+    """Carry out the waiting submissions whose model is measured (each by one worker; one left half done by a worker
+    killed STALE seconds ago is taken again); a refusal is kept for its student to read. Returns how many went on a
+    board."""
+    now = time.time() if now is None else now
+    takeable = or_(waiting_submissions.c.state == "waiting",
+                   and_(waiting_submissions.c.state == "submitting", waiting_submissions.c.claimed < now - STALE))
     query = (select(waiting_submissions.c.id, waiting_submissions.c.class_id, waiting_submissions.c.identity,
                     waiting_submissions.c.model_id, jobs.c.result, jobs.c.pictures)
-             .join(jobs, jobs.c.model_id == waiting_submissions.c.model_id)
-             .where(waiting_submissions.c.state == "waiting", jobs.c.state == "done"))
+             .join(jobs, jobs.c.model_id == waiting_submissions.c.model_id).where(takeable, jobs.c.state == "done"))
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     placed = 0
     for row in rows:
         with engine.begin() as connection:
-            if connection.execute(update(waiting_submissions).where(
-                    waiting_submissions.c.id == row.id, waiting_submissions.c.state == "waiting").values(
-                    state="submitting")).rowcount != 1:
+            if connection.execute(update(waiting_submissions).where(waiting_submissions.c.id == row.id, takeable)
+                                  .values(state="submitting", claimed=now)).rowcount != 1:
                 continue  # another worker carries it out
             klass = _class_of(connection, row.class_id)
+            landed = connection.execute(select(submissions.c.id).where(  # by a worker killed before it said so
+                submissions.c.class_id == row.class_id, submissions.c.model_id == row.model_id)).first()
         try:
             if klass is None:
                 raise Refused("That class no longer exists.")
-            classes.submit(engine, klass, row.identity, row.model_id, json.loads(row.result), row.pictures)
+            if landed is None:
+                classes.submit(engine, klass, row.identity, row.model_id, json.loads(row.result), row.pictures)
         except Refused as exc:
             with engine.begin() as connection:
                 connection.execute(update(waiting_submissions).where(waiting_submissions.c.id == row.id).values(
                     state="refused", message=f"Not submitted to {klass.title if klass else 'the class'}: {exc}"))
         else:
-            placed += 1
+            placed += landed is None
             with engine.begin() as connection:
                 connection.execute(waiting_submissions.delete().where(waiting_submissions.c.id == row.id))
     return placed

@@ -166,6 +166,31 @@ def test_a_submit_before_the_measurement_waits_and_lands_once(engine):
     assert [e["model"] for e in classes.board(engine, klass)] == ["early", "measured-first"]
 
 
+def test_a_submission_left_half_done_by_a_killed_worker_lands_once(engine, monkeypatch):
+    """A worker claimed a waiting submission and died, before or after writing the entry: another carries it out
+    once its claim is STALE seconds old, and never writes the entry twice."""
+    from sqlalchemy import update
+
+    owner, teacher = someone(), someone()
+    klass, _ = classes.create(engine, teacher, "Period 5")
+    classes.join(engine, klass, owner, "Ada")
+    before, after = keep(engine, owner, "died-before"), keep(engine, owner, "died-after")
+    for model in (before, after):
+        assert scoring.submit(engine, klass, owner, model.id) is None
+    scoring.drain(engine, lambda data, on_progress: (data, dict(FIGURES), b"png"))  # jobs done; waits settled…
+    assert len(classes.board(engine, klass)) == 2
+    with engine.begin() as connection:  # …so put both back as a dead worker leaves them, one entry written already
+        connection.execute(db.submissions.delete().where(db.submissions.c.model_id == before.id))
+        for model in (before, after):
+            connection.execute(db.waiting_submissions.insert().values(
+                model_id=model.id, class_id=klass.id, identity=owner, state="submitting", created=time.time(),
+                claimed=time.time()))
+    assert scoring.settle(engine) == 0  # claimed just now: left to its worker
+    assert scoring.settle(engine, now=time.time() + scoring.STALE + 1) == 1
+    assert sorted(e["model"] for e in classes.board(engine, klass)) == ["died-after", "died-before"]
+    assert scoring.waiting(engine, before.id, owner) == scoring.waiting(engine, after.id, owner) == []
+
+
 def test_a_submit_to_a_frozen_class_is_refused_at_once_and_forgotten(engine):
     owner, teacher = someone(), someone()
     klass, _ = classes.create(engine, teacher, "Period 3")
