@@ -79,6 +79,16 @@ def job_of(engine, model_id: int) -> Job | None:
     return _job(row) if row else None
 
 
+def unmeasured(engine, owner: str | None) -> list[str]:
+    """The names of `owner`'s models whose measurement is queued or running, oldest first."""
+    if not owner:
+        return []
+    query = (select(models.c.name).join(jobs, jobs.c.model_id == models.c.id)
+             .where(models.c.owner == owner, jobs.c.state.in_(["queued", "running"])).order_by(models.c.id))
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
+
+
 def ahead_of(engine, model_id: int) -> int:
     """How many jobs are queued before model `model_id`'s (a rough place in the line, for its owner)."""
     with engine.connect() as connection:

@@ -82,6 +82,10 @@ if me is None:
     st.info("Getting this browser's key: your own models appear in a moment.")
 
 engine = store.database()
+measuring = scoring.being_measured(engine, me)
+if measuring:
+    st.caption("Being measured on the test split: " + ", ".join(text.plain(name) for name in measuring)
+               + " (their figures follow; each one's progress is under it below).")
 for info in infos:
     owner = store.origin(info, me)
     with st.expander(f"{text.plain(info.name)}  ({owner})"):  # a label reads markdown

@@ -1,5 +1,6 @@
 """The Streamlit app through AppTest: every page renders on the shipped models; the widgets do what they say."""
 import math
+import os
 import pickle
 import re
 import time
@@ -9,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from tests.support import ROOT
-from tests.support.app import NLL_MODEL, PAGES, SHIPPED, keep_model, metric, open_page, session
+from tests.support.app import BROWSER_KEY, NLL_MODEL, PAGES, SHIPPED, keep_model, metric, open_page, session
 from vae import VAE, VAEConfig, catalog, checkpoint
 
 
@@ -245,6 +246,32 @@ def test_save_answers_at_once_and_the_figures_follow(sessions, quick_scoring, mo
     assert at.session_state["model"] == "my-first-vae"
     assert any(c.value.startswith(f"Test ELBO {test['elbo']:.1f} · IWAE log p(x) ≥ {test['log_px_iwae']:.1f}")
                for c in at.sidebar.caption)
+
+
+def test_a_server_starting_sweeps_saves_left_by_killed_processes_and_marks_models_being_measured(state_dir):
+    """A server killed mid-Save left state/tmp/live-….safetensors (1.6 MB) for good. A server starting now removes
+    those of processes that are gone, keeps a live one's in flight; and the Models page names the models being
+    measured."""
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tmp = state_dir / "tmp"
+    tmp.mkdir(parents=True)
+    left = tmp / f"live-{socket.gethostname()}-{dead.pid}-0123abcd.safetensors"
+    in_flight = tmp / f"live-{socket.gethostname()}-{os.getppid()}-4567cdef.safetensors"
+    left.write_bytes(b"x" * 1000)
+    in_flight.write_bytes(b"x" * 1000)
+    from classroom import db, identity, models, scoring
+
+    models.save(db.engine(), identity.of_browser(BROWSER_KEY), "measured-elsewhere", b"not a checkpoint", "mnist",
+                measure=True)
+    assert scoring.claim(db.engine(), "another-server:1:1") is not None  # its measurement under way there
+    at = open_page(PAGES[4])
+    assert not left.exists() and in_flight.exists()
+    assert any("Being measured on the test split: measured-elsewhere" in c.value for c in at.caption)
 
 
 @pytest.mark.slow
