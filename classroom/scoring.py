@@ -377,6 +377,8 @@ class Pool:
         for thread in self.threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
+        if not self.alive():  # its engine dropped: nothing to hand back
+            return
         try:
             release(self.engine, self.holders)
         except Exception:  # the database gone first: the stale heartbeat does it

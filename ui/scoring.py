@@ -31,7 +31,15 @@ def start() -> None:
         pool = scoring.Pool(engine, lambda data, on_progress: evaluation.score(data, on_progress),
                             alive=lambda: any(e is engine for e in list(db._engines.values()))).start()
         _pools[engine] = pool
-        atexit.register(pool.stop)
+
+
+@atexit.register
+def stop_all() -> None:
+    """The process exits (the server stops): every pool stops, its jobs in flight put back in the queue."""
+    with _lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        pool.stop()
 
 
 def being_measured(engine, owner: str | None) -> list[str]:
