@@ -66,7 +66,7 @@ def save_run(run) -> None:
         saved.free_name(store.database(), name, store.reserved_names())
         if identity.current() is None:
             raise Refused("This browser has no key yet, so the model could not be kept as yours: try again.")
-        with st.spinner("Encoding the test set…"):
+        with st.spinner("Writing the model…"):
             path = live_runs.write(run)
         try:
             kept = keep_saved(path, name)
