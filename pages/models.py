@@ -83,9 +83,12 @@ if me is None:
 
 engine = store.database()
 measuring = scoring.being_measured(engine, me)
+# A place held whether or not anything is being measured: when a measurement ends and its caption goes, the expanders
+# below keep their places in the page (a shifted expander is drawn anew, closed, hiding what a click just showed in it).
+measuring_slot = st.container()
 if measuring:
-    st.caption("Being measured on the test split: " + ", ".join(text.plain(name) for name in measuring)
-               + " (their figures follow; each one's progress is under it below).")
+    measuring_slot.caption("Being measured on the test split: " + ", ".join(text.plain(name) for name in measuring)
+                           + " (their figures follow; each one's progress is under it below).")
 for info in infos:
     owner = store.origin(info, me)
     with st.expander(f"{text.plain(info.name)}  ({owner})"):  # a label reads markdown

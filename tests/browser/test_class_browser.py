@@ -119,7 +119,7 @@ def test_a_teacher_and_three_students_fill_the_board(people, class_server):
     teacher.page.screenshot(path=ARTIFACTS / "class-board-teacher.png", full_page=True)
     with teacher.page.expect_download() as download:
         teacher.page.get_by_role("button", name="Download the board (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read())))
     assert sorted(r["student"] for r in rows) == ["Ada_L", "Bob O'Neil", "Chen Wei"]
     assert {r["ELBO"] for r in rows} == {str(r["elbo"]) for r in board}
     # The teacher hides Bob's entry: the students' boards show two.

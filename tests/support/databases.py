@@ -50,3 +50,19 @@ def fresh_database(kind: str, folder):
         db.forget(url)
         with psycopg.connect(plain, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def schema_2(connection) -> None:
+    """The class store as schema version 2 left it, on an empty database: version 1's and 2's tables as today's
+    metadata has them, less what version 3 added to members (name_key, name_look and their indexes)."""
+    from sqlalchemy import text
+
+    from classroom import db
+
+    db.schema_version.create(connection)
+    connection.execute(db.schema_version.insert().values(version=2))
+    db.MIGRATIONS[0](connection)
+    db.MIGRATIONS[1](connection)
+    for column in ("name_key", "name_look"):
+        connection.execute(text(f"DROP INDEX one_{column}_per_class"))
+        connection.execute(text(f"ALTER TABLE members DROP COLUMN {column}"))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from classroom import Refused, classes, db, identity, models
 from tests.support import ROOT
-from tests.support.databases import fresh_database
+from tests.support.databases import fresh_database, schema_2
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork() with threads, in the process tests
 
@@ -429,13 +429,7 @@ def test_a_version_2_database_migrates_its_members_names_keeping_old_look_alikes
     if url.startswith("sqlite"):
         db._sqlite_setup(built)
     with built.begin() as connection:  # the schema as version 2 left it: members without name_key
-        db.schema_version.create(connection)
-        connection.execute(db.schema_version.insert().values(version=2))
-        db.MIGRATIONS[0](connection)
-        db.MIGRATIONS[1](connection)
-        for column in ("name_key", "name_look"):
-            connection.execute(text(f"DROP INDEX one_{column}_per_class"))
-            connection.execute(text(f"ALTER TABLE members DROP COLUMN {column}"))
+        schema_2(connection)
         for class_id, code in ((1, "AAAAAA"), (2, "BBBBBB")):
             connection.execute(insert(db.classes).values(id=class_id, code=code, title="Old", teacher_key="k",
                                                          frozen=False, closed=False, created=0.0))

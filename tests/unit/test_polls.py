@@ -5,10 +5,10 @@ of version 2 (answers, reveals) migrated."""
 import threading
 
 import pytest
-from sqlalchemy import create_engine, insert, inspect, select, text
+from sqlalchemy import create_engine, insert, inspect, select
 
 from classroom import Refused, classes, db, identity, polls
-from tests.support.databases import fresh_database
+from tests.support.databases import fresh_database, schema_2
 
 Q = "kl-printed"
 
@@ -149,12 +149,7 @@ def test_a_version_2_database_keeps_its_predictions_as_first_votes(url):
     if url.startswith("sqlite"):
         db._sqlite_setup(old)
     with old.begin() as connection:
-        db.schema_version.create(connection)
-        connection.execute(db.schema_version.insert().values(version=2))
-        db.MIGRATIONS[0](connection)
-        db.MIGRATIONS[1](connection)
-        connection.execute(text("DROP INDEX one_name_key_per_class"))  # members as version 2 left it (see _v3)
-        connection.execute(text("ALTER TABLE members DROP COLUMN name_key"))
+        schema_2(connection)
         class_id = connection.execute(insert(db.classes).values(
             code="ABCDEF", title="Old", teacher_key="k", frozen=False, closed=False, created=1.0)
             .returning(db.classes.c.id)).scalar_one()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from classroom import Refused, classes, db, identity, models, scoring
 from tests.support import ROOT
+from tests.support.databases import schema_2
 from tests.support.databases import fresh_database
 
 FIGURES = {"latent_dim": 2, "likelihood": "gaussian", "sigma_dec": 0.3, "beta": 1.0, "steps": 100, "elbo": 40.0,
@@ -169,7 +170,6 @@ def test_a_submit_before_the_measurement_waits_and_lands_once(engine):
 def test_a_submission_left_half_done_by_a_killed_worker_lands_once(engine, monkeypatch):
     """A worker claimed a waiting submission and died, before or after writing the entry: another carries it out
     once its claim is STALE seconds old, and never writes the entry twice."""
-    from sqlalchemy import update
 
     owner, teacher = someone(), someone()
     klass, _ = classes.create(engine, teacher, "Period 5")
@@ -260,10 +260,7 @@ def test_a_database_of_schema_2_gets_the_queue(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     old = create_engine(url)
     with old.begin() as connection:
-        db.schema_version.create(connection)
-        connection.execute(db.schema_version.insert().values(version=2))
-        db._v1(connection)
-        db._v2(connection)
+        schema_2(connection)
     old.dispose()
     engine = db.engine(url)
     try:
