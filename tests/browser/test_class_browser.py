@@ -4,11 +4,12 @@ unless it is shared; the board fills in as submissions arrive."""
 import csv
 import io
 import re
+import time
 
 import torch
 from playwright.sync_api import expect
 
-from classroom import classes, db, identity, models
+from classroom import classes, db, identity, models, scoring
 from tests.support import ROOT
 from tests.support.databases import fresh_database
 from tests.support.figure_lint import lint
@@ -68,6 +69,11 @@ def test_two_students_save_with_the_default_name_and_each_keeps_their_own(people
     for student in students:
         model = models.find(engine, saved[student])
         assert model.owner == identity.of_browser(student.key())
+        # Measured first: the measurement stores the model again with its test figures, and a page run that lists
+        # the new bytes withdraws the old download (Download.path: canceled, seen on CI)
+        deadline = time.monotonic() + 120
+        while scoring.job_of(engine, model.id).state != "done" and time.monotonic() < deadline:
+            time.sleep(0.5)
         student.go("Models")
         mine = student.page.get_by_test_id("stExpander").filter(has_text="(yours)")
         expect(mine).to_have_count(1)  # waits for the list, as a reader does
