@@ -21,6 +21,7 @@ from vae.data import DATASETS, load_dataset
 
 pytestmark = pytest.mark.slow
 IMAGES = 300  # test images per model for the answers that depend on the image
+GAP_IMAGES = 200  # the gap's, each against two quadratures (0.3 s an image): in two halves, one per worker
 COSTLY = 20  # for the costly answers (a grid integral, thousands of decodes): 300 on the default model, these on others
 DEFAULT = "mnist-2d-sigma0.3"
 
@@ -112,12 +113,12 @@ def independent_gaps(net, x: torch.Tensor, step: float = 0.02) -> np.ndarray:
 
 @pytest.mark.parametrize("half", [0, 1])
 def test_the_gap_answer(half):
-    """The evidence step's gap on the default 2-D model, over 300 test images (in two halves, one per worker),
+    """The evidence step's gap on the default 2-D model, over 200 test images (in two halves, one per worker),
     against quadrature done here another way; on the other 2-D models (their posteriors narrower or wider than one
     fixed grid serves), against the page's own quadrature with finer grids (the True posterior page's)."""
     import streamlit as st
 
-    chosen = contexts(DEFAULT, IMAGES)[half * IMAGES // 2:(half + 1) * IMAGES // 2]
+    chosen = contexts(DEFAULT, GAP_IMAGES)[half * GAP_IMAGES // 2:(half + 1) * GAP_IMAGES // 2]
     truths = independent_gaps(chosen[0].model, torch.cat([c.tensor for c in chosen]))
     said = []
     for ctx, truth in zip(chosen, truths):

@@ -122,7 +122,7 @@ def test_a_teacher_builds_a_lesson_and_sees_the_class_predictions(people, class_
     teacher.click("button", "Save the lesson")
     lesson_link = teacher.page.locator("[data-testid=stCode] code").last.inner_text()
     students = []
-    for name, pick in (("Ada", "½"), ("Bo", "0"), ("Cy", "½")):
+    for name, pick in (("Ada", "½"), ("Bo", "0")):  # two: a class of three votes twice in test_peer_browser
         student = people(url)
         student.join_class(code, name)
         student.page.get_by_text("Lessons:").wait_for()
@@ -142,7 +142,7 @@ def test_a_teacher_builds_a_lesson_and_sees_the_class_predictions(people, class_
         students.append(student)
     engine = db.engine(database)
     klass = classes.find(engine, code)
-    assert polls.answers_of(engine, klass) == {"kl-printed": {"½": 2, "0": 1}}
+    assert polls.answers_of(engine, klass) == {"kl-printed": {"½": 1, "0": 1}}
     teacher.open(f"class?class={code}")
     teacher.page.get_by_role("tab", name="Predictions").click()
     teacher.page.get_by_role("button", name="Reveal to the class").wait_for(timeout=30_000)
