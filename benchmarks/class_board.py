@@ -24,22 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.class_scale import pss_mb  # noqa: E402  (the process tree's PSS, every thread's children)
+
 STUDENTS = 30
-
-
-def pss_mb(pid: int) -> float:
-    """Proportional set size of a process and its children, MB (Linux /proc/*/smaps_rollup)."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except OSError:
-            continue
-    return total / 1024
 
 
 def fill_class(url: str, figures_of) -> tuple:

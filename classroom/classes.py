@@ -227,28 +227,35 @@ def join(engine, klass: Class, identity: str | None, name) -> Member:
     return Member(member_id, klass.id, name)
 
 
+def submittable(connection, klass: Class, identity: str | None, model_id: int) -> int:
+    """The member id under which `identity` may submit model `model_id` to `klass` now, in `connection`'s
+    transaction. Refused: a closed or frozen class, not a member, a model that is not theirs or no longer exists."""
+    current = connection.execute(select(*CLASS_COLUMNS).where(classes.c.id == klass.id)).first()
+    if current is None or Class(*current).closed:
+        raise Refused("This class is closed: it takes no more submissions. Nothing was submitted.")
+    if Class(*current).frozen:
+        raise Refused("The teacher has frozen submissions for now: nothing was submitted. Submit again when they "
+                      "resume.")
+    member_id = connection.execute(select(members.c.id).where(
+        members.c.class_id == klass.id, members.c.identity == identity)).scalar_one_or_none() if identity else None
+    if member_id is None:
+        raise Refused("Join the class before submitting to it.")
+    owner = connection.execute(select(models.c.owner).where(models.c.id == model_id)).scalar_one_or_none()
+    if owner is None:
+        raise Refused("That model no longer exists (deleted in another tab?): save it again, then submit it.")
+    if owner != identity:
+        raise Refused("Only your own models can be submitted.")
+    return member_id
+
+
 def submit(engine, klass: Class, identity: str | None, model_id: int, figures: dict, pictures: bytes) -> int:
     """Put `identity`'s model `model_id` on the class's board with the figures the server measured; returns the
-    entry's id. Refused: not a member, a frozen or closed class, a model that is not theirs or no longer exists,
-    one already on the board, too many entries. Either the whole entry is written or nothing is."""
+    entry's id. Refused: as `submittable`, one already on the board, too many entries. Either the whole entry is
+    written or nothing is."""
     row = {key: figures.get(key) for key in FIGURES}
     try:
         with engine.begin() as connection:
-            current = connection.execute(select(*CLASS_COLUMNS).where(classes.c.id == klass.id)).first()
-            if current is None or Class(*current).closed:
-                raise Refused("This class is closed: it takes no more submissions.")
-            if Class(*current).frozen:
-                raise Refused("The teacher has frozen submissions for now.")
-            member_id = connection.execute(select(members.c.id).where(
-                members.c.class_id == klass.id, members.c.identity == identity)).scalar_one_or_none() \
-                if identity else None
-            if member_id is None:
-                raise Refused("Join the class before submitting to it.")
-            owner = connection.execute(select(models.c.owner).where(models.c.id == model_id)).scalar_one_or_none()
-            if owner is None:
-                raise Refused("That model no longer exists (deleted?): save it again, then submit it.")
-            if owner != identity:
-                raise Refused("Only your own models can be submitted.")
+            member_id = submittable(connection, klass, identity, model_id)
             count = connection.execute(select(func.count()).select_from(submissions).where(
                 submissions.c.class_id == klass.id, submissions.c.member_id == member_id))
             if count.scalar_one() >= MAX_SUBMISSIONS_PER_MEMBER:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from . import Refused, classes
-from .db import classes as classes_table, members, models, scoring_jobs as jobs, submissions, waiting_submissions
+from .db import classes as classes_table, models, scoring_jobs as jobs, submissions, waiting_submissions
 
 STALE = 30.0  # seconds without a heartbeat after which a running job's process is taken for dead
 BEAT = 5.0  # seconds between a worker's heartbeats
@@ -188,21 +188,7 @@ def check_submittable(engine, klass: classes.Class, identity: str | None, model_
     """Refused now, before any waiting, for what the class would refuse: closed, frozen, not a member, not their
     model, on the board already, waiting already."""
     with engine.connect() as connection:
-        current = _class_of(connection, klass.id)
-        if current is None or current.closed:
-            raise Refused("This class is closed: it takes no more submissions. Nothing was submitted.")
-        if current.frozen:
-            raise Refused("The teacher has frozen submissions for now: nothing was submitted. Submit again when "
-                          "they resume.")
-        member = connection.execute(select(members.c.id).where(
-            members.c.class_id == klass.id, members.c.identity == identity)).first() if identity else None
-        if member is None:
-            raise Refused("Join the class before submitting to it.")
-        owner = connection.execute(select(models.c.owner).where(models.c.id == model_id)).scalar_one_or_none()
-        if owner is None:
-            raise Refused("That model no longer exists (deleted in another tab?): save it again, then submit it.")
-        if owner != identity:
-            raise Refused("Only your own models can be submitted.")
+        classes.submittable(connection, klass, identity, model_id)
         if connection.execute(select(submissions.c.id).where(submissions.c.class_id == klass.id,
                                                              submissions.c.model_id == model_id)).first():
             raise Refused("This model is on the board already.")
