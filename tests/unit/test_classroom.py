@@ -15,20 +15,9 @@ from sqlalchemy import func, select, text
 
 from classroom import Refused, classes, db, identity, models
 from tests.support import ROOT
-from tests.support.databases import fresh_database, schema_2
+from tests.support.databases import schema_2
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork() with threads, in the process tests
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    with fresh_database(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def engine(url):
-    return db.engine(url)
 
 
 def someone() -> tuple[str, str]:

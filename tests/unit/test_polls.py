@@ -8,20 +8,9 @@ import pytest
 from sqlalchemy import create_engine, insert, inspect, select
 
 from classroom import Refused, classes, db, identity, polls
-from tests.support.databases import fresh_database, schema_2
+from tests.support.databases import schema_2
 
 Q = "kl-printed"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    with fresh_database(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def engine(url):
-    return db.engine(url)
 
 
 def a_class(engine, students: int):
