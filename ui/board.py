@@ -26,6 +26,8 @@ def table(rows: list[dict], teacher: bool) -> pd.DataFrame:
     frame = pd.DataFrame([{**row, "submitted": datetime.fromtimestamp(row["created"], timezone.utc)
                           .strftime("%Y-%m-%d %H:%M:%S")} for row in rows],
                          columns=[*(TEACHER_COLUMNS if teacher else ()), *COLUMNS, "entry"])
+    if teacher:  # a blank where no other entry has the same file (the table drew "None")
+        frame["copy_of"] = frame["copy_of"].fillna("")
     return frame.rename(columns={**COLUMNS, **TEACHER_COLUMNS})
 
 
