@@ -186,28 +186,26 @@ def move_on(engine, klass: Class, identity, question: str) -> Poll:
     return _teacher_change(engine, klass, identity, question, lambda current: {"closed": True})
 
 
+def _by_round(engine, klass: Class, question: str, column, *where) -> dict[int, dict]:
+    """How many votes of each `column` value, by round: {1: {value: n}, 2: {…}}."""
+    query = (select(votes.c.round, column, func.count())
+             .where(votes.c.class_id == klass.id, votes.c.question == question, *where)
+             .group_by(votes.c.round, column))
+    found: dict[int, dict] = {1: {}, 2: {}}
+    with engine.connect() as connection:
+        for round_, value, count in connection.execute(query):
+            found[round_][value] = count
+    return found
+
+
 def counts(engine, klass: Class, question: str) -> dict[int, dict[str, int]]:
     """How many voted each answer, by round: {1: {answer: n}, 2: {…}}. The teacher's: never shown to a student."""
-    query = (select(votes.c.round, votes.c.answer, func.count())
-             .where(votes.c.class_id == klass.id, votes.c.question == question)
-             .group_by(votes.c.round, votes.c.answer))
-    found: dict[int, dict[str, int]] = {1: {}, 2: {}}
-    with engine.connect() as connection:
-        for round_, choice, count in connection.execute(query):
-            found[round_][choice] = count
-    return found
+    return _by_round(engine, klass, question, votes.c.answer)
 
 
 def confidences(engine, klass: Class, question: str) -> dict[int, dict[int, int]]:
     """How sure the voters were, by round: {1: {confidence: n}, 2: {…}} (votes from before v4 have none)."""
-    query = (select(votes.c.round, votes.c.confidence, func.count())
-             .where(votes.c.class_id == klass.id, votes.c.question == question, votes.c.confidence.is_not(None))
-             .group_by(votes.c.round, votes.c.confidence))
-    found: dict[int, dict[int, int]] = {1: {}, 2: {}}
-    with engine.connect() as connection:
-        for round_, confidence, count in connection.execute(query):
-            found[round_][confidence] = count
-    return found
+    return _by_round(engine, klass, question, votes.c.confidence, votes.c.confidence.is_not(None))
 
 
 def answers_of(engine, klass: Class) -> dict[str, dict[str, int]]:

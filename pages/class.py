@@ -67,11 +67,7 @@ def landing() -> None:
             if found is None:
                 refuse("No class has that code: check it with your teacher.")
             else:
-                try:
-                    classes.join(engine, found, me, state["class_join_name"])
-                except Refused as exc:
-                    refuse(str(exc))
-                else:
+                if refusals.attempt("class", classes.join, engine, found, me, state["class_join_name"]):
                     open_class(found.code)
                     st.rerun()
     with start_column, st.form("class_start", enter_to_submit=False):
@@ -97,11 +93,7 @@ def join_form(klass) -> None:
         name = st.text_input("Your name in the class", max_chars=classes.MAX_DISPLAY_NAME, key="class_join_as",
                              help="letters, digits, spaces and . _ ' - ; shown as you type it")
         if st.form_submit_button("Join the class", type="primary"):
-            try:
-                classes.join(engine, klass, me, name)
-            except Refused as exc:
-                refuse(str(exc))
-            else:
+            if refusals.attempt("class", classes.join, engine, klass, me, name):
                 st.rerun()
 
 
@@ -145,19 +137,11 @@ def teacher_view(klass) -> None:
     if not klass.closed:
         frozen = controls.toggle("Freeze submissions", value=klass.frozen, key=f"class_frozen_{klass.id}")
         if frozen != klass.frozen:
-            try:
-                classes.set_frozen(engine, klass, me, frozen)
-            except Refused as exc:
-                refuse(str(exc))
-            else:
+            if refusals.attempt("class", classes.set_frozen, engine, klass, me, frozen):
                 st.rerun()
         confirm = controls.checkbox("Yes, close it", key=f"class_close_confirm_{klass.id}")
         if controls.button("Close the class", disabled=not confirm, key=f"class_close_{klass.id}"):
-            try:
-                classes.close(engine, klass, me)
-            except Refused as exc:
-                refuse(str(exc))
-            else:
+            if refusals.attempt("class", classes.close, engine, klass, me):
                 st.rerun()
     else:
         controls.caption("Closed: no joins, no submissions; the board stays readable.")

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from classroom import Refused, classes
+from classroom import classes
 from ui import charts, plots, refusals, sidebar, store, text
 from ui.sweep_view import sigma_sweep
 
@@ -97,10 +97,7 @@ def board(engine, klass, teacher: bool, identity: str | None) -> None:
         if teacher:
             hidden = bool(row["hidden"])
             if actions.button("Show again" if hidden else "Hide", key=f"board_hide_{klass.id}"):
-                try:
-                    classes.set_hidden(engine, klass, identity, row["entry"], not hidden)
-                except Refused as exc:
-                    refusals.keep("board", str(exc))
+                refusals.attempt("board", classes.set_hidden, engine, klass, identity, row["entry"], not hidden)
                 st.rerun(scope="fragment")
         st.download_button("Download the board (CSV)", csv_bytes(frame.drop(columns=["entry"])),
                            file_name=f"class-{klass.code}-board.csv", mime="text/csv", key=f"board_csv_{klass.id}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from classroom import Refused, polls
+from classroom import polls
 from ui import board, plots, refusals
 
 PRESENTER_REFRESH = 3.0  # seconds between the presenter view's looks at the database
@@ -35,15 +35,6 @@ def chart(question, counts: dict[int, dict[str, int]], key: str, height: int = 2
     st.plotly_chart(plots.prediction_bars(question.options, rounds, question.prompt, height), key=key,
                     config={"displayModeBar": False},
                     alt=f"How many students voted each answer to “{question.prompt}”, {alt}")
-
-
-def act(ident: str, change, *args) -> None:
-    """A teacher's control, as a button's callback (its run then draws the change): the change, or its refusal kept
-    beside the question until dismissed."""
-    try:
-        change(*args)
-    except Refused as exc:
-        refusals.keep(f"poll_{ident}", str(exc))
 
 
 def switch_matrix(question, moved: dict[tuple[str, str], int]) -> None:
@@ -78,23 +69,24 @@ def question_panel(engine, klass, me, key: str, question, poll: polls.Poll) -> N
         switch_matrix(question, polls.switches(engine, klass, key))
         st.caption(share_line(polls.share_right(engine, klass, key)))
     ident = f"{klass.id}_{key}"
-    refusals.show(f"poll_{ident}")
+    where = f"poll_{ident}"  # a refused control's message, beside its question until dismissed
+    refusals.show(where)
     row = st.container(horizontal=True)
     if not poll.closed and poll.phase == polls.VOTE_1:
         row.button("Close vote 1: discuss", key=f"poll_discuss_{ident}",
-                   on_click=act, args=(ident, polls.advance, engine, klass, me, key, polls.DISCUSSION))
+                   on_click=refusals.attempt, args=(where, polls.advance, engine, klass, me, key, polls.DISCUSSION))
     if not poll.closed and poll.phase == polls.DISCUSSION:
         row.button("Open vote 2", key=f"poll_vote2_{ident}",
-                   on_click=act, args=(ident, polls.advance, engine, klass, me, key, polls.VOTE_2))
+                   on_click=refusals.attempt, args=(where, polls.advance, engine, klass, me, key, polls.VOTE_2))
     label = "Hide the counts on the presenter view" if poll.shown else "Show the counts on the presenter view"
-    row.button(label, key=f"poll_show_{ident}", on_click=act, args=(ident, polls.show, engine, klass, me, key,
-                                                                    not poll.shown))
+    row.button(label, key=f"poll_show_{ident}",
+               on_click=refusals.attempt, args=(where, polls.show, engine, klass, me, key, not poll.shown))
     if not poll.revealed:
         row.button("Reveal to the class", key=f"reveal_{ident}", type="primary",
-                   on_click=act, args=(ident, polls.reveal, engine, klass, me, key))
+                   on_click=refusals.attempt, args=(where, polls.reveal, engine, klass, me, key))
     if not poll.closed:
         row.button("Move on", key=f"poll_move_on_{ident}", help="closes this question's votes for good",
-                   on_click=act, args=(ident, polls.move_on, engine, klass, me, key))
+                   on_click=refusals.attempt, args=(where, polls.move_on, engine, klass, me, key))
     st.divider()
 
 

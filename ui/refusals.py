@@ -6,6 +6,7 @@ import hashlib
 
 import streamlit as st
 
+from classroom import Refused
 from ui import text
 
 KEY = "_refusals"
@@ -16,6 +17,16 @@ def keep(where: str, message: str) -> None:
     kept = st.session_state.setdefault(KEY, {}).setdefault(where, [])
     if message not in kept:
         kept.append(message)
+
+
+def attempt(where: str, change, *args) -> bool:
+    """`change(*args)`: True when it was done; a refusal (classroom.Refused) kept among `where`'s, and False."""
+    try:
+        change(*args)
+    except Refused as exc:
+        keep(where, str(exc))
+        return False
+    return True
 
 
 def dismiss(where: str, message: str) -> None:
