@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from classroom import Refused, models as saved
+from classroom.scoring import unmeasured
 from ui import identity, scoring, sidebar, store, submit, text
 from vae import catalog
 from vae.units import LABELS as BITS_LABELS, bits_per_dim
@@ -82,7 +83,7 @@ if me is None:
     st.info("Getting this browser's key: your own models appear in a moment.")
 
 engine = store.database()
-measuring = scoring.being_measured(engine, me)
+measuring = unmeasured(engine, me)  # queued or being measured
 # A place held whether or not anything is being measured: when a measurement ends and its caption goes, the expanders
 # below keep their places in the page (a shifted expander is drawn anew, closed, hiding what a click just showed in it).
 measuring_slot = st.container()

@@ -42,13 +42,6 @@ def stop_all() -> None:
         pool.stop()
 
 
-def being_measured(engine, owner: str | None) -> list[str]:
-    """The names of `owner`'s models waiting for their measurement or being measured."""
-    from classroom import scoring
-
-    return scoring.unmeasured(engine, owner)
-
-
 def measurement(engine, model, config=None) -> None:
     """Model `model`'s measurement: a progress bar while it waits or is measured (redrawn every POLL seconds, then
     the whole page once it is done: the sidebar's card), its figures once measured, or why it could not be."""
