@@ -17,7 +17,7 @@ from typing import Callable
 
 import streamlit as st
 
-from classroom import Refused, classes, polls
+from classroom import classes, polls
 from ui import focus, identity, refusals, store, text
 
 
@@ -103,12 +103,9 @@ def cast(question: Question, ctx, klass, round_: int) -> str | None:
         return None
     with st.spinner("Recording your vote…"):
         right = judged(question, ctx, pick)
-        try:
-            polls.vote(store.database(), klass, identity.current(), question.key, round_, pick, sure,
-                       ctx.info.name[:64], ctx.image_name[:80], right)
-        except Refused as exc:
-            refusals.keep(f"learn_{question.key}", str(exc))  # shown by the next run, until dismissed
-            st.rerun()
+        if not refusals.attempt(f"learn_{question.key}", polls.vote, store.database(), klass, identity.current(),
+                                question.key, round_, pick, sure, ctx.info.name[:64], ctx.image_name[:80], right):
+            st.rerun()  # its refusal shown by the next run, until dismissed
     return pick
 
 
