@@ -242,7 +242,7 @@ def one_student(url: str, code: str, seed: int, barrier=None) -> list[str]:
     who = identity.of_browser(key)
     klass = classes.find(engine, code)
     if barrier is not None:
-        barrier.wait()
+        barrier.wait(timeout=120)  # a student that never comes fails the test, not hangs it
     model = models.save(engine, who, f"student{seed}-model", checkpoint_bytes(seed), "mnist")
     classes.join(engine, klass, who, f"Student {seed}")
     refused = []
@@ -294,8 +294,8 @@ def test_thirty_students_submitting_at_once_from_processes_lose_and_duplicate_no
     engine.dispose()
     context = multiprocessing.get_context("fork")
     barrier, queue = context.Barrier(STUDENTS), context.Queue()
-    processes = [context.Process(target=_process_student, args=(url, klass.code, s, barrier, queue))
-                 for s in range(STUDENTS)]
+    processes = [context.Process(target=_process_student, args=(url, klass.code, s, barrier, queue), daemon=True)
+                 for s in range(STUDENTS)]  # daemons: a child stuck on a lock forked with a thread cannot hang the run
     [p.start() for p in processes]
     results = dict(queue.get(timeout=180) for _ in processes)
     [p.join(timeout=30) for p in processes]
@@ -395,7 +395,7 @@ def test_two_students_joining_at_once_as_ada_and_cyrillic_ada_cannot_both_succee
 
         def join(name):
             who = someone()[1]
-            barrier.wait()
+            barrier.wait(timeout=120)  # a student that never comes fails the test, not hangs it
             try:
                 joined.append(classes.join(engine, klass, who, name).name)
             except Refused as exc:
