@@ -4,6 +4,7 @@
     Chromium; the component counts decoded frames and times each decode (window.__vaePadStats).
 (b) The server-side path on the same page: the z1 slider's thumb dragged to and fro for --seconds;
     every time the server's decoded image changes is one update.
+Both on the Explore page, opened by its own link (/explore): the app's root is the Learn page, which has no pad.
 Target: ≥ 60 decoded frames/s with p95 decode ≤ 4 ms, for the shipped 2-D model.
 
     VAE_DATA_DIR=../shared/datasets python benchmarks/drag_fps.py [--seconds 4]
@@ -60,7 +61,7 @@ def main():
     with streamlit_server(env) as (url, _, _), chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.set_default_timeout(60_000)
-        page.goto(url)
+        page.goto(f"{url}/explore")  # the pad is on Explore; the app's root is the Learn page
         pad = page.locator("canvas.pad")
         pad.wait_for()
         pad.scroll_into_view_if_needed()
