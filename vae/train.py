@@ -141,14 +141,25 @@ class Trainer:
     def epoch(self) -> float:
         return self.step / self.steps_per_epoch
 
-    def _next_batch(self) -> torch.Tensor:
-        n = self.data.shape[0]
+    def _next_indices(self) -> torch.Tensor:
+        """The data rows of the next step's minibatch (a new epoch's order is drawn first where one is due)."""
         if self._position >= self._order.shape[0]:
-            self._order = torch.randperm(n, generator=self.generator, device=self.device)
+            self._order = torch.randperm(self.data.shape[0], generator=self.generator, device=self.device)
             self._position = 0
-        idx = self._order[self._position: self._position + self.config.batch_size]
+        return self._order[self._position: self._position + self.config.batch_size]
+
+    def _next_batch(self) -> torch.Tensor:
+        idx = self._next_indices()
         self._position += idx.shape[0]
-        batch = self.data[idx]
+        return self._as_float(self.data[idx])
+
+    def upcoming_batch(self) -> torch.Tensor:
+        """The minibatch the next step will train on, as floats in [0, 1] (before any binarising), not consumed:
+        drawing it here changes nothing the run does."""
+        return self._as_float(self.data[self._next_indices()])
+
+    @staticmethod
+    def _as_float(batch: torch.Tensor) -> torch.Tensor:
         return batch.float().div_(255.0) if batch.dtype == torch.uint8 else batch
 
     def _checkpoint_state(self) -> dict:

@@ -12,13 +12,15 @@ import torch
 
 from . import cores
 from .protocol import RECORD_SECONDS
+from .. import timeline as tl
 from ..config import VAEConfig
 from ..data import Dataset
-from ..train import DivergenceError, Trainer, TrainMetrics
+from ..train import DivergenceError, Trainer, TrainMetrics, probe
 
 CHUNK_SECONDS = 0.1  # training between two looks at the pipe
 PROBE = 1000  # test digits encoded for the live scatter
 RECON = 8  # of which this many are shown with their reconstructions
+STEP_SHOWN = 16  # a slow-motion step shows this many of its minibatch's images
 THREADS_EVERY = 2.0  # seconds between two looks at how many training processes share the machine
 
 
@@ -39,6 +41,8 @@ class ChildSession:
         self.pending: list = []
         self.rate = 0.0
         self.threads_checked = 0.0
+        self.timeline = tl.Timeline(self.test.labels[:PROBE].numpy().astype(np.uint8))
+        self.take_snapshot()  # step 0: the untrained model's picture
 
     def _settings(self) -> dict:
         c = self.trainer.config
@@ -55,18 +59,38 @@ class ChildSession:
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)
 
+    def take_snapshot(self) -> None:
+        """The model's picture at this step, kept in the run's timeline."""
+        self.timeline.add(self.picture(keep_frame=True))
+
+    def picture(self, keep_frame: bool = False) -> tl.Snapshot:
+        """The probe digits' latent means and the decoder's map now (vae.timeline.take), on a frame at least as wide
+        as the timeline's, so the live view and the replay share their axes."""
+        return tl.take(self.trainer.model, self.probe_images, self.trainer.step, self.trainer.epoch, self.kl_per_dim,
+                       self.timeline.frame, self.history[-1] if self.history else None)
+
+    def run_to_snapshot(self, steps: int) -> TrainMetrics:
+        """At most `steps` steps, stopping at the timeline's next due step to take its snapshot there."""
+        metrics = self.trainer.run(max(1, min(steps, self.timeline.due - self.trainer.step)))
+        if self.trainer.step >= self.timeline.due:
+            self.pending.append(metrics)
+            self.flush()  # the snapshot's ELBO and KL are the latest training means
+            self.take_snapshot()
+        else:
+            self.pending.append(metrics)
+        return metrics
+
     def train_chunk(self, seconds: float = CHUNK_SECONDS) -> None:
         self.share_cores()
         steps = max(1, int(self.rate * seconds)) if self.rate > 0 else 2
         try:
-            metrics = self.trainer.run(steps)
+            metrics = self.run_to_snapshot(steps)
         except DivergenceError as exc:  # the trainer is back at its last good step: pause and say so
             self.flush()
             self.playing = False
             self.message = f"Paused: {exc}"
             return
         self.rate = metrics.steps_per_s
-        self.pending.append(metrics)
         if sum(m.seconds for m in self.pending) >= RECORD_SECONDS:
             self.flush()
 
@@ -94,8 +118,10 @@ class ChildSession:
 
     def step(self, seconds: float, steps: int | None = None):
         self.message = None
-        if steps is not None:
-            self.pending.append(self.trainer.run(steps))  # a DivergenceError is the command's answer
+        if steps is not None:  # exactly `steps` (a run recomputed from its recipe): snapshots at their due steps
+            target = self.trainer.step + steps
+            while self.trainer.step < target:
+                self.run_to_snapshot(target - self.trainer.step)  # a DivergenceError is the command's answer
         else:
             end = time.perf_counter() + seconds
             while time.perf_counter() < end and self.message is None:
@@ -111,22 +137,51 @@ class ChildSession:
         elif {k: v for k, v in now.items() if k != "step"} != {k: v for k, v in self.settings[-1].items() if k != "step"}:
             self.settings.append(now)
 
+    def step_once(self):
+        """Slow motion: one optimiser step, and what it changed on its own minibatch — the batch's mean
+        reconstruction term, KL and ELBO before and after it (vae.train.probe, the same ε both times) and the first
+        STEP_SHOWN images with their reconstructions decode(μ) before and after."""
+        from ..latent import decode, encode_dataset
+
+        self.message = None
+        model = self.trainer.model
+        x = self.trainer.upcoming_batch()
+        shown = x[:STEP_SHOWN]
+        seed = self.trainer.step
+
+        def look():
+            return probe(model, x, seed=seed), decode(model, encode_dataset(model, shown)[0]).numpy()
+
+        (before, recon_before), step = look(), self.trainer.step
+        self.run_to_snapshot(1)
+        self.flush()
+        after, recon_after = look()
+        shape = self.config.image_shape
+        return {"step": step, "batch_size": int(x.shape[0]), "before": before, "after": after,
+                "images": shown.numpy().reshape(-1, *shape), "recon_before": recon_before,
+                "recon_after": recon_after, "lr": self.trainer.optimizer.param_groups[0]["lr"],
+                "beta": self.trainer.config.beta}
+
+    def timeline_since(self, since: int = -1):
+        """The run's timeline (vae.timeline.Timeline) with only its snapshots after step `since`."""
+        return tl.Timeline(self.timeline.labels, [s for s in self.timeline.snapshots if s.step > since],
+                           self.timeline.due)
+
     def snapshot(self, probe: bool):
         reply = {"step": self.trainer.step, "epoch": self.trainer.epoch, "playing": self.playing,
                  "message": self.message, "history": list(self.history), "kl_per_dim": list(self.kl_per_dim),
                  "config": self.trainer.config.to_dict(), "threads": torch.get_num_threads(),
                  "settings": list(self.settings)}
-        if probe:
+        if probe:  # the live picture (vae.timeline.Snapshot), and the first RECON probe digits reconstructed
             from ..latent import decode, encode_dataset
 
             model = self.trainer.model
-            mu = encode_dataset(model, self.probe_images)[0].numpy()
-            kl = self.kl_per_dim
-            dims = [0, 0] if mu.shape[1] == 1 else (list(np.argsort(kl)[::-1][:2]) if kl else [0, 1])
-            reply.update(coords=mu[:, dims], names=[f"z{d + 1}" for d in dims],
-                         labels=self.test.labels[:PROBE].numpy(),
-                         originals=self.probe_images[:RECON].numpy().reshape(-1, *self.config.image_shape),
-                         recon=decode(model, mu[:RECON]).numpy())
+            picture = self.picture()
+            originals = self.probe_images[:RECON]
+            reply.update(picture=picture, coords=picture.coords.astype(np.float32),
+                         names=[f"z{d + 1}" for d in picture.dims], labels=self.timeline.labels,
+                         originals=originals.numpy().reshape(-1, *self.config.image_shape),
+                         recon=decode(model, encode_dataset(model, originals)[0]).numpy())
         return reply
 
     def stop(self):
@@ -142,6 +197,7 @@ class ChildSession:
         self.flush()
         extras = test_latent_extras(self.trainer.model, self.test.to_float(), self.test.labels, tsne=False) \
             if latents else {}
+        extras.update(self.timeline.to_extras())
         meta = {"command": live_command(self.trainer.config, self.settings, self.trainer.step, self.limit),
                 "steps": self.trainer.step, "data_source": self.train_source, "settings": self.settings, **meta}
         checkpoint.save(path, self.trainer.model, {"train": self.history[-1] if self.history else {}}, meta, extras)

@@ -32,12 +32,21 @@ class LiveTrainer:
         """Train about `seconds` (or exactly `steps` steps) while paused; returns the step count."""
         return self._request("step", timeout=max(60.0, 10 * seconds), seconds=seconds, steps=steps)
 
+    def step_once(self) -> dict:
+        """One optimiser step, in slow motion: its minibatch, and the batch's terms and reconstructions before and
+        after it (see vae.live.child.ChildSession.step_once)."""
+        return self._request("step_once")
+
+    def timeline(self, since: int = -1):
+        """The run's vae.timeline.Timeline: its snapshots after step `since` (all of them by default)."""
+        return self._request("timeline_since", since=since)
+
     def update(self, **changes) -> None:
         self._request("update", changes=changes)
 
     def snapshot(self, probe: bool = True) -> dict:
-        """step, epoch, playing, message, history, kl_per_dim, settings, and with `probe`: coords, names,
-        labels, originals, recon (numpy arrays)."""
+        """step, epoch, playing, message, history, kl_per_dim, settings, and with `probe`: picture (the live
+        vae.timeline.Snapshot, its map included), coords, names, labels, originals, recon (numpy arrays)."""
         return self._request("snapshot", probe=probe)
 
     def save(self, path, meta: dict | None = None, latents: bool = True) -> str:
