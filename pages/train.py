@@ -2,7 +2,7 @@
 import streamlit as st
 
 from classroom import Refused, models as saved
-from ui import focus, identity, images, live_runs, metrics, plots, scoring, sidebar, store, submit, text
+from ui import focus, identity, links, live_runs, live_views, metrics, plots, scoring, sidebar, store, submit, text
 from vae.config import ConfigError, VAEConfig
 from vae.data import DATASETS
 from vae.live import LiveTrainingError
@@ -18,6 +18,12 @@ SIGMA_OPTIONS = list(store.SIGMA_CHOICES)
 BATCH_OPTIONS = [32, 64, 128, 256, 512]
 SIZE_OPTIONS = {"all 60,000": None, "10,000": 10_000, "2,000": 2_000}
 FOCUS_CONTROLS = "train_focus_controls"  # set by Create model: the next run moves the keyboard focus to Play / Pause
+STEP_DETAIL = "live_step_detail"  # the last slow-motion step's before and after
+TIMELINE = "live_timeline"  # (run token, step, vae.timeline.Timeline): the paused run's timeline, fetched once a step
+MAX_LINKED_STEPS = 20_000  # a link's run is recomputed up to this many steps
+RECOMPUTE_CHUNKS = 40  # progress updates while a linked run is recomputed
+linked = links.read_link("train", {"train_steps": links.integer(1, MAX_LINKED_STEPS),
+                                   "train_at": links.integer(0, MAX_LINKED_STEPS)})
 
 
 def hidden_widths(text: str) -> tuple[int, ...]:
@@ -33,11 +39,32 @@ def hidden_widths(text: str) -> tuple[int, ...]:
 
 
 def create(config: VAEConfig, limit):
-    for done in ("live_save_result", "live_saved"):  # the last run's "Saved as …"
+    for done in ("live_save_result", "live_saved", STEP_DETAIL, TIMELINE, live_views.AT):  # the last run's
         state.pop(done, None)
     if state.get(live_runs.RUN) is not None:
         live_runs.end(state[live_runs.RUN])
     live_runs.adopt(live_runs.new_run(config, limit))
+
+
+def recompute_linked_run(run, steps: int, at: int | None) -> None:
+    """A link's run (`train_steps`): its recipe and seed trained again to that step, with its progress on screen,
+    then paused there, its timeline at `train_at`."""
+    progress = st.progress(0.0, text=f"This link shows a run of {steps:,} steps: recomputing it from its recipe and "
+                                     "seed…")
+    chunk = max(1, -(-steps // RECOMPUTE_CHUNKS))
+    at = min(at if at is not None else steps, steps)
+    done = 0
+    try:
+        while done < steps:
+            done = run.trainer.step(steps=min(chunk, steps - done, at - done if done < at else steps))
+            if done == at:
+                run.trainer.mark()  # the step the link shows has a snapshot of its own
+            progress.progress(done / steps, text=f"Recomputing the linked run from its recipe and seed: step {done:,} "
+                                                 f"of {steps:,}")
+    except LiveTrainingError as exc:
+        st.error(f"The linked run could not be recomputed: {exc}")
+        st.stop()
+    state[live_views.AT] = at
 
 
 PLAY, PAUSE = "Play", "Pause"
@@ -142,7 +169,8 @@ if run is None or run.stopped:
         batch = c[2].selectbox("Batch size", BATCH_OPTIONS, BATCH_OPTIONS.index(128), key="train_batch", **kept)
         seed = c[3].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", **kept)
         size = st.radio(f"Training {DATASETS[dataset].noun}s", list(SIZE_OPTIONS), horizontal=True, key="train_size", **kept)
-        if st.button("Create model", type="primary", key="train_create"):
+        recompute = linked.get("train_steps")
+        if st.button("Create model", type="primary", key="train_create") or recompute:
             try:
                 widths = hidden_widths(hidden)
                 config = VAEConfig(dataset=dataset, latent_dim=int(latent_dim), hidden=widths, likelihood=likelihood, sigma_dec=sigma,
@@ -157,6 +185,8 @@ if run is None or run.stopped:
                     except LiveTrainingError as exc:
                         st.error(f"Training could not start: {exc}")
                         st.stop()
+                if recompute:
+                    recompute_linked_run(state[live_runs.RUN], recompute, linked.get("train_at"))
                 state[FOCUS_CONTROLS] = True  # the form and its button go: the focus goes to Play / Pause
                 st.rerun()
 
@@ -173,6 +203,9 @@ def controls(run, playing: bool) -> None:
     # be drawn with the controls of before it.
     def set_playing(playing: bool):
         state["live_playing"] = playing
+        if playing:
+            state.pop(STEP_DETAIL, None)
+            state[live_views.REPLAYING] = False
         try:
             if playing:
                 trainer.play()
@@ -192,8 +225,15 @@ def controls(run, playing: bool) -> None:
     state["live_mode"] = PLAY if playing else PAUSE
     buttons.segmented_control("Training", [PLAY, PAUSE], required=True, key="live_mode", format_func=MODE_LABELS.get,
                               on_change=lambda: set_playing(state["live_mode"] == PLAY), label_visibility="collapsed")
+    def slow_step():
+        state[live_views.REPLAYING] = False
+        detail = command(trainer.step_once)
+        if detail is not None:
+            state[STEP_DETAIL] = detail
+
     buttons.button("Step", icon=":material/skip_next:", disabled=playing, key="live_step", width="content",
-                   help="train half a second, then stop", on_click=command, args=(trainer.step,))
+                   help="one Adam step on one minibatch, in slow motion: what it changed is shown below",
+                   on_click=slow_step)
     buttons.button("Stop", icon=":material/stop:", key="live_stop", width="content",
                    help="end this run: save it, or start a new model", on_click=stop)
     if trainer.ready["train_source"] == "shipped sample":
@@ -247,29 +287,74 @@ def live_numbers(trainer) -> None:
                                   "the number of active ones is the figure above (Active dims).")
 
 
-def live_latents(trainer) -> None:
-    """The latent means of test images and their reconstructions, at the step they were taken: redrawn less often
-    than the numbers (they move slowly, and the 1,000-point scatter is the costliest chart to draw)."""
+def timeline_of(run, step: int):
+    """The run's timeline (vae.timeline.Timeline), fetched from the training process once per step it is paused at."""
+    held = state.get(TIMELINE)
+    if held is None or held[:2] != (run.token, step):
+        line = command(run.trainer.timeline)
+        if line is None:
+            return None
+        held = state[TIMELINE] = (run.token, step, line)
+    return held[2]
+
+
+def live_latents(run) -> None:
+    """The cloud of latent means and the decoder's map: live while the run plays; while it is paused, at any step of
+    its timeline, scrubbed or replayed (on the axes of its widest frame, fixed over the replay)."""
+    trainer = run.trainer
     config = trainer.config
-    noun = DATASETS[config.dataset].noun
+    data = DATASETS[config.dataset]
     snap = command(trainer.snapshot, probe=True)
-    if snap is None or not snap["history"]:
+    if snap is None:
         return
-    names, coords = snap["names"], snap["coords"]
-    views = st.columns([2, 3])
-    with views[0]:
-        st.caption(f"Latent means of {len(coords):,} test {noun}s at step {snap['step']:,} ({names[0]}, {names[1]}: "
-                   "the most active dimensions)")
-        st.vega_lite_chart(spec=plots.class_scatter(coords, snap["labels"], DATASETS[config.dataset].classes, names),
-                           alt=f"Scatter plot of the latent means of {len(coords):,} test {noun}s on {names[0]} "
-                               f"(across) and {names[1]} (up), each class its own colour and shape, as training "
-                               "moves them.")
-    with views[1]:
-        st.caption(f"Test {noun}s (top) and their reconstructions (bottom) at step {snap['step']:,}")
-        images.show(images.enlarge(images.strip(snap["originals"]), 3),
-                    f"{len(snap['originals'])} test {noun}s in a row")
-        images.show(images.enlarge(images.strip(snap["recon"]), 3),
-                    f"Their reconstructions decode(μ) at step {snap['step']:,}, in the same order")
+    now, step = snap["picture"], snap["step"]
+    if state.get("live_playing", False):
+        links.publish({"train_steps": None, "train_at": None})  # a link of a playing run opens its recipe
+        live_views.picture_views(now, snap["labels"], data.classes, data.noun, now.frame, f"at step {step:,}")
+        st.caption("Pause to scrub through the run's timeline or replay it.")
+        live_views.reconstructions(snap, data.noun)
+        return
+    line = timeline_of(run, step)
+    if line is None:
+        return
+    steps = line.steps + ([step] if step > line.steps[-1] else [])  # and the step it is paused at
+    if state.get(live_views.REPLAYING):
+        later = [s for s in steps if s > state.get(live_views.AT, steps[-1])]
+        if later:
+            state[live_views.AT] = later[0]
+        else:
+            state[live_views.REPLAYING] = False
+            st.rerun()  # the whole page: its latents' refresh goes back to the paused pace
+    at = live_views.timeline_bar(steps, stop_replay)
+    replay_controls(steps)
+    links.publish({"train_steps": step, "train_at": at if at != step else None})  # a link: this run, this step
+    picture = now if at == step else line.at(at)
+    when = f"at step {at:,}" + (" (now)" if at == step else f" of {step:,}")
+    live_views.picture_views(picture, line.labels, data.classes, data.noun, max(line.frame, now.frame), when)
+    if at == step:
+        live_views.reconstructions(snap, data.noun)
+
+
+def stop_replay():
+    state[live_views.REPLAYING] = False
+
+
+def replay_controls(steps) -> None:
+    """Replay from step 0 (or on from the scrubber) at a chosen pace; the whole page reruns, so that its latents'
+    fragment takes the replay's pace."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.segmented_control("Replay speed", list(live_views.SPEEDS), default="1×", key=live_views.SPEED,
+                          help="½×: one snapshot a second; 1×: two; 2×: four")
+    if state.get(live_views.REPLAYING):
+        if row.button("Pause the replay", icon=":material/pause:", key="live_replay_pause"):
+            state[live_views.REPLAYING] = False
+            st.rerun()
+    elif row.button("Replay", icon=":material/replay:", key="live_replay",
+                    help="the run's snapshots one after another, from step 0 (or from the scrubber's step)"):
+        if state.get(live_views.AT) == steps[-1]:
+            state[live_views.AT] = steps[0]
+        state[live_views.REPLAYING] = True
+        st.rerun()
 
 
 def live_view(run) -> None:
@@ -280,7 +365,12 @@ def live_view(run) -> None:
     if state.pop(FOCUS_CONTROLS, False):
         focus.move_focus("live_mode")
     st.fragment(run_every=live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED)(live_numbers)(run.trainer)
-    st.fragment(run_every=live_runs.REFRESH_LATENTS if playing else live_runs.REFRESH_PAUSED)(live_latents)(run.trainer)
+    if not playing and state.get(STEP_DETAIL):
+        live_views.step_detail(state[STEP_DETAIL], DATASETS[run.trainer.config.dataset].noun)
+    replay = 1 / live_views.SPEEDS.get(state.get(live_views.SPEED) or "1×", 2.0)
+    every = live_runs.REFRESH_LATENTS if playing else replay if state.get(live_views.REPLAYING) else \
+        live_runs.REFRESH_PAUSED
+    st.fragment(run_every=every)(live_latents)(run)
     st.divider()
     save_form(run)
 

@@ -191,19 +191,26 @@ def png_data_uri(image: np.ndarray) -> str:
 def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, height: int = 520,
              axis_titles=("z₁", "z₂")) -> go.Figure:
     """The decoded grid drawn in latent coordinates: tile (i, j) centred on (xs[j], ys[i]); ys ascending.
+    `ranges` (the scatter's axis ranges) keeps the two plots on the same scale."""
+    rows, cols = images.shape[:2]
+    picture = tile(images[::-1], pad=0)  # highest y in the top row of the picture
+    return manifold_picture(png_data_uri(picture), rows, cols, xs, ys, ranges, height, axis_titles)
+
+
+def manifold_picture(source: str, rows: int, cols: int, xs: np.ndarray, ys: np.ndarray, ranges=None,
+                     height: int = 520, axis_titles=("z₁", "z₂")) -> go.Figure:
+    """A ready picture of rows × cols tiles (highest y in its top row; an image URI) drawn in latent coordinates,
+    tile (i, j) centred on (xs[j], ys[i]).
 
     The picture is a layout image anchored at its top-left corner (x, y) in data coordinates, stretched over
     its extent: drawn upright in every browser. (A go.Image trace given a `source` takes a fast path in
     Chromium and Firefox that ignores the sign of dy and drew the grid upside down, every tile flipped.)
-    `ranges` (the scatter's axis ranges) keeps the two plots on the same scale.
     """
-    rows, cols, h, w = images.shape
-    picture = tile(images[::-1], pad=0)  # highest y in the top row of the picture
     step_x = (xs[-1] - xs[0]) / max(cols - 1, 1)
     step_y = (ys[-1] - ys[0]) / max(rows - 1, 1)
     left, top = xs[0] - step_x / 2, ys[-1] + step_y / 2
     fig = go.Figure()
-    fig.add_layout_image(source=png_data_uri(picture), xref="x", yref="y", x=left, y=top, sizex=cols * step_x,
+    fig.add_layout_image(source=source, xref="x", yref="y", x=left, y=top, sizex=cols * step_x,
                          sizey=rows * step_y, xanchor="left", yanchor="top", sizing="stretch", layer="below")
     if ranges is None:
         ranges = ((left, left + cols * step_x), (top - rows * step_y, top))
@@ -337,15 +344,16 @@ def kl_bars(kl_per_dim, height: int = 220) -> dict:
     return with_data(spec, "kl", frame)
 
 
-def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300) -> dict:
+def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300, ranges=None) -> dict:
     """A Vega-Lite spec (with its data, see with_data): 2-D latent points coloured by class with the one palette
-    (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes hold 99.8 % of the
-    points (extent), widened to a steady range (steady_range: the live page redraws this as the cloud moves)."""
+    (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes are `ranges`, or
+    hold 99.8 % of the points (extent), widened to a steady range (steady_range: the live page redraws this as the
+    cloud moves)."""
     import pandas as pd
 
     classes = [str(c) for c in classes]
     frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
-    (x0, x1), (y0, y1) = (steady_range(*span) for span in extent(coords))
+    (x0, x1), (y0, y1) = ranges if ranges is not None else (steady_range(*span) for span in extent(coords))
     spec = {"mark": {"type": "point", "filled": True, "size": 18, "opacity": 0.7, "clip": True}, "height": height,
             "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
                          "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},

@@ -149,15 +149,17 @@ class Timeline:
         """The replay's fixed half-width: the last (widest) snapshot's frame."""
         return self.snapshots[-1].frame if self.snapshots else MIN_FRAME
 
-    def add(self, snapshot: Snapshot) -> None:
-        """Keep `snapshot` (one at the same step replaces it), thin to MAX_SNAPSHOTS, and set the next due step."""
+    def add(self, snapshot: Snapshot, due: bool = True) -> None:
+        """Keep `snapshot` (one at the same step replaces it), thin to MAX_SNAPSHOTS, and set the next due step (not
+        for a snapshot taken out of turn, `due` False: a step a link asks to show)."""
         if self.snapshots and self.snapshots[-1].step == snapshot.step:
             self.snapshots[-1] = snapshot
         else:
             self.snapshots.append(snapshot)
         if len(self.snapshots) > MAX_SNAPSHOTS:
             self.snapshots = [self.snapshots[i] for i in thinned(self.steps)]
-        self.due = next_due(snapshot.step)
+        if due:
+            self.due = next_due(snapshot.step)
 
     def at(self, step: int) -> Snapshot:
         """The last snapshot taken at or before `step` (the first if `step` precedes them all)."""

@@ -162,6 +162,12 @@ class ChildSession:
                 "recon_after": recon_after, "lr": self.trainer.optimizer.param_groups[0]["lr"],
                 "beta": self.trainer.config.beta}
 
+    def mark(self):
+        """A snapshot of this step, out of turn (a link shows this step): the due steps stay as they were."""
+        if self.timeline.steps[-1] != self.trainer.step:
+            self.timeline.add(self.picture(), due=False)
+        return self.trainer.step
+
     def timeline_since(self, since: int = -1):
         """The run's timeline (vae.timeline.Timeline) with only its snapshots after step `since`."""
         return tl.Timeline(self.timeline.labels, [s for s in self.timeline.snapshots if s.step > since],

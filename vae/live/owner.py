@@ -37,6 +37,10 @@ class LiveTrainer:
         after it (see vae.live.child.ChildSession.step_once)."""
         return self._request("step_once")
 
+    def mark(self) -> int:
+        """Keep a snapshot of this step in the timeline, out of turn (the step a link shows)."""
+        return self._request("mark")
+
     def timeline(self, since: int = -1):
         """The run's vae.timeline.Timeline: its snapshots after step `since` (all of them by default)."""
         return self._request("timeline_since", since=since)

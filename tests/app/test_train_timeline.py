@@ -1,0 +1,131 @@
+"""Train live in slow motion: one step shown before and after, the run's timeline scrubbed and replayed, and a link
+that opens a run recomputed to a step."""
+import time
+
+import numpy as np
+import pytest
+
+from tests.support.app import PAGES, metric, open_page
+from vae import timeline as tl
+from vae.train import probe
+
+TRAIN = PAGES[3]
+
+
+@pytest.fixture(autouse=True)
+def data(mnist_dir):
+    return mnist_dir
+
+
+@pytest.fixture
+def sessions():
+    made = []
+    yield made
+    for at in made:
+        run = at.session_state["live_run"] if "live_run" in at.session_state else None
+        if run is not None:
+            run.trainer.stop()
+
+
+def ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def created(sessions, query=None):
+    at = open_page(TRAIN, query=query)
+    sessions.append(at)
+    if query is None:
+        at.radio[0].set_value("2,000")
+        at.button(key="train_create").click().run()
+    return ok(at)
+
+
+def step_of(at) -> int:
+    return int(metric(at, "Step").replace(",", ""))
+
+
+def shown_at(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Latent means"))
+
+
+def test_a_step_in_slow_motion_shows_its_minibatch_and_its_terms_before_and_after(sessions):
+    at = created(sessions)
+    trainer = at.session_state["live_run"].trainer
+    trainer.step(steps=20)
+    at.run()
+    at.button(key="live_step").click().run()
+    ok(at)
+    assert step_of(at) == 21
+    table = at.table[0].value
+    assert list(table.iloc[:, 0]) == ["ELBO", "reconstruction E_q[log p(x|z)]", "KL(q ‖ p(z))"]
+    detail = at.session_state["live_step_detail"]
+    # the table's figures are the step's own before and after, and ELBO = reconstruction − KL on both sides
+    for column in ("before", "after"):
+        elbo, recon, kl = (float(v) for v in table[column])
+        assert elbo == pytest.approx(recon - kl, abs=0.02)
+        assert elbo == pytest.approx(detail[column]["elbo"], abs=0.006)
+    assert float(table["change"][0]) == pytest.approx(detail["after"]["elbo"] - detail["before"]["elbo"], abs=0.011)
+    assert "step 20 → 21" in at.markdown[-1].value or any("step 20 → 21" in m.value for m in at.markdown)
+    assert len(detail["images"]) == 16 and detail["recon_before"].shape == detail["recon_after"].shape == (16, 28, 28)
+    # pressing Play puts the slow motion away
+    at.segmented_control(key="live_mode").set_value("Play").run()
+    assert not at.table
+    at.segmented_control(key="live_mode").set_value("Pause").run()
+
+
+def test_the_timeline_scrubs_to_any_snapshot_on_fixed_axes_and_replays(sessions):
+    at = created(sessions)
+    trainer = at.session_state["live_run"].trainer
+    trainer.step(steps=60)
+    ok(at.run())
+    line = trainer.timeline()
+    scrubber = at.select_slider(key="train_at")
+    assert scrubber.options == [f"step {s:,}" for s in line.steps] + (["step 60"] if line.steps[-1] < 60 else [])
+    assert scrubber.value == 60 and "at step 60 (now)" in shown_at(at)
+    scrubber.set_value(5).run()
+    ok(at)
+    assert "at step 5 of 60" in shown_at(at)
+    assert at.query_params["train_at"] == "5" and at.query_params["train_steps"] == "60"
+    # the replay starts from the scrubber's step and moves on by itself, one snapshot a run of its fragment
+    at.button(key="live_replay").click().run()
+    ok(at)
+    assert at.session_state["live_replaying"]
+    seen = []
+    end = time.monotonic() + 60
+    while at.session_state["live_replaying"] and time.monotonic() < end:
+        seen.append(at.session_state["train_at"])
+        time.sleep(0.6)
+        ok(at.run())
+    assert len(set(seen)) >= 3 and seen == sorted(seen) and not at.session_state["live_replaying"]
+    assert at.session_state["train_at"] == 60 and "at step 60 (now)" in shown_at(at)
+
+
+def test_a_link_opens_a_run_recomputed_to_its_step_paused_at_its_timeline_step(sessions):
+    query = {"train_size": "2,000", "train_seed": "4", "train_latent": "2", "train_steps": "150", "train_at": "40"}
+    at = created(sessions, query=query)
+    run = at.session_state["live_run"]
+    assert step_of(at) == 150 and not at.session_state["live_playing"]
+    assert at.session_state["train_at"] == 40 and "at step 40 of 150" in shown_at(at)
+    line = run.trainer.timeline()
+    assert 40 in line.steps  # a due step: the snapshot at 40 is its own
+    # the same recipe trained here, in this process, gives the snapshot at step 40 the link shows
+    from vae import VAEConfig
+    from vae.data import load_dataset
+    from vae.train import Trainer
+
+    config = VAEConfig.from_dict(run.trainer.config.to_dict())
+    assert config.seed == 4 and config.latent_dim == 2
+    from tests.support import ROOT  # noqa: F401
+    import os
+
+    train = load_dataset("mnist", "train", os.environ["VAE_DATA_DIR"]).subset(2000)
+    here = Trainer(config, train.images.flatten(1), "cpu")
+    here.run(40)
+    test = load_dataset("mnist", "test", os.environ["VAE_DATA_DIR"]).subset(1000).to_float()
+    mu = here.model.encode(test)[0].detach().numpy()
+    assert np.abs(line.at(40).coords.astype(np.float32) - mu).max() < 0.02
+    picture = tl.unpng(line.at(40).map_png)
+    expected = tl.decoder_map(here.model, [0, 1], line.at(40).frame)
+    assert np.abs(picture / 255.0 - expected).max() < 0.02
+    assert probe  # (imported for the reader: before/after use vae.train.probe)

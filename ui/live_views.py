@@ -1,0 +1,104 @@
+"""Train live's pictures of the latent space: the cloud and the decoder's map, live or at a snapshot of the run's
+timeline (vae.timeline), the timeline's scrubber and replay, and a slow-motion step.
+
+The map is decoded on the server (in the training process) and travels as a PNG of 15×15 tiles, about 20–60 kB
+every 2 s; decoding it in the browser would need the decoder's weights each time instead (0.8 MB for a 2-D model of
+hidden width 256), about twenty times the bytes. See benchmarks/live_map.py.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import streamlit as st
+
+from ui import charts, images, plots
+from vae import timeline as tl
+
+SPEEDS = {"½×": 1.0, "1×": 2.0, "2×": 4.0}  # a replay's snapshots per second
+AT = "train_at"  # the timeline's shown step (its scrubber's key; in the link)
+REPLAYING = "live_replaying"
+SPEED = "live_replay_speed"
+LAST = "live_timeline_last"  # the timeline's latest step when it was last drawn: a scrubber there follows the run
+HEIGHT = 340
+
+
+def axes(frame: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The plot ranges of a frame: [−frame, frame] and the map's outer half tile on each side."""
+    edge = frame + frame / (tl.GRID - 1)
+    return (-edge, edge), (-edge, edge)
+
+
+def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float, when: str) -> None:
+    """The probe digits' latent means (the cloud) and the decoder's map of `picture`, side by side on the same axes,
+    those of `frame` (the live frame, or the replay's fixed one)."""
+    titles = tuple(f"z{d + 1}" for d in picture.dims)
+    ranges = axes(frame)
+    coords = picture.coords.astype(np.float32)
+    n = len(coords)
+    cloud, decoder_map = st.columns(2)
+    with cloud:
+        st.caption(f"Latent means of {n:,} test {noun}s {when} ({titles[0]}, {titles[1]}: the most active "
+                   "dimensions)")
+        inside = int(np.all(np.abs(coords) <= ranges[0][1], axis=1).sum())
+        st.vega_lite_chart(spec=plots.class_scatter(coords, labels, classes, titles, height=HEIGHT, ranges=ranges),
+                           alt=f"Scatter plot of the latent means of {n:,} test {noun}s on {titles[0]} (across) and "
+                               f"{titles[1]} (up) from {ranges[0][0]:.1f} to {ranges[0][1]:.1f}, each class its own "
+                               f"colour and shape; {inside:,} of them inside the axes.")
+    with decoder_map:
+        if not picture.map_png:
+            st.caption("The decoder's map needs at least two latent dimensions.")
+            return
+        xs = tl.grid_points(picture.frame)
+        source = "data:image/png;base64," + base64.b64encode(picture.map_png).decode()
+        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT, axis_titles=titles)
+        charts.show(figure, f"decode(z) on a {tl.GRID}×{tl.GRID} grid {when}", key="live_map",
+                    alt=f"The decoder's map {when}: a {tl.GRID}×{tl.GRID} grid of {noun}s decoded at evenly spaced "
+                        f"points of {titles[0]} (across) and {titles[1]} (up) from {-picture.frame:.0f} to "
+                        f"{picture.frame:.0f}, every other dimension 0, on the scatter's axes.")
+
+
+def reconstructions(snap: dict, noun: str) -> None:
+    st.caption(f"Test {noun}s (top) and their reconstructions (bottom) at step {snap['step']:,}")
+    images.show(images.enlarge(images.strip(snap["originals"]), 3), f"{len(snap['originals'])} test {noun}s in a row")
+    images.show(images.enlarge(images.strip(snap["recon"]), 3),
+                f"Their reconstructions decode(μ) at step {snap['step']:,}, in the same order")
+
+
+def step_detail(detail: dict, noun: str) -> None:
+    """What one Adam step changed on its own minibatch: the batch's terms before and after, and its first images
+    with their reconstructions before and after."""
+    before, after = detail["before"], detail["after"]
+    step = detail["step"]
+    with st.container(border=True, key="live_step_detail"):
+        st.markdown(f"**Slow motion: step {step:,} → {step + 1:,}**, one Adam step (learning rate "
+                    f"{detail['lr']:g}, β {detail['beta']:g}) on a minibatch of {detail['batch_size']} {noun}s")
+        rows = {"ELBO": "elbo", "reconstruction E_q[log p(x|z)]": "reconstruction", "KL(q ‖ p(z))": "kl"}
+        table = [{"the minibatch's mean (nats)": name, "before": f"{before[key]:.2f}", "after": f"{after[key]:.2f}",
+                  "change": f"{after[key] - before[key]:+.2f}"} for name, key in rows.items()]
+        st.table(table)
+        st.caption("Before and after are the same estimate: one draw ε per image, the same draws both times, so the "
+                   "change is the step's own. The step itself follows −(reconstruction − β·KL) downhill.")
+        shown = len(detail["images"])
+        for title, key in ((f"The minibatch's first {shown} {noun}s", "images"),
+                           ("their reconstructions decode(μ) before the step", "recon_before"),
+                           ("and after it", "recon_after")):
+            st.caption(title)
+            images.show(images.enlarge(images.strip(detail[key]), 2), f"{title}, in the same order")
+
+
+def timeline_bar(steps: list[int], on_change) -> int:
+    """The scrubber over the timeline's `steps`; returns the step to show. At the latest step, it follows the run
+    (a Step moves it on); elsewhere it stays where the student put it."""
+    state = st.session_state
+    at, last = state.get(AT), state.get(LAST)
+    if not isinstance(at, int) or (at == last and not state.get(REPLAYING)):
+        at = steps[-1]  # at the latest snapshot: on to the run's new latest
+    elif at not in steps:
+        at = max([s for s in steps if s <= at], default=steps[0])
+    state[AT], state[LAST] = at, steps[-1]
+    st.select_slider(f"Timeline: {len(steps)} snapshots from step 0 to {steps[-1]:,}", steps, key=AT,
+                     format_func=lambda s: f"step {s:,}", on_change=on_change,
+                     help="Drag to any snapshot, or use the arrow keys; early steps, where the most changes, are "
+                          "densest. The axes stay those of the widest snapshot, so only the picture moves.")
+    return state[AT]
