@@ -51,7 +51,8 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
             return
         xs = tl.grid_points(picture.frame)
         source = "data:image/png;base64," + base64.b64encode(picture.map_png).decode()
-        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT, axis_titles=titles)
+        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT + 80, axis_titles=titles,
+                                          square=True)
         charts.show(figure, f"decode(z) on a {tl.GRID}×{tl.GRID} grid {when}", key="live_map",
                     alt=f"The decoder's map {when}: a {tl.GRID}×{tl.GRID} grid of {noun}s decoded at evenly spaced "
                         f"points of {titles[0]} (across) and {titles[1]} (up) from {-picture.frame:.0f} to "

@@ -198,13 +198,14 @@ def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, he
 
 
 def manifold_picture(source: str, rows: int, cols: int, xs: np.ndarray, ys: np.ndarray, ranges=None,
-                     height: int = 520, axis_titles=("z₁", "z₂")) -> go.Figure:
+                     height: int = 520, axis_titles=("z₁", "z₂"), square: bool = False) -> go.Figure:
     """A ready picture of rows × cols tiles (highest y in its top row; an image URI) drawn in latent coordinates,
     tile (i, j) centred on (xs[j], ys[i]).
 
     The picture is a layout image anchored at its top-left corner (x, y) in data coordinates, stretched over
     its extent: drawn upright in every browser. (A go.Image trace given a `source` takes a fast path in
     Chromium and Firefox that ignores the sign of dy and drew the grid upside down, every tile flipped.)
+    `square`: one unit as long across as up, so square tiles stay square.
     """
     step_x = (xs[-1] - xs[0]) / max(cols - 1, 1)
     step_y = (ys[-1] - ys[0]) / max(rows - 1, 1)
@@ -217,6 +218,9 @@ def manifold_picture(source: str, rows: int, cols: int, xs: np.ndarray, ys: np.n
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title=axis_titles[0], range=list(ranges[0]), showgrid=False, zeroline=False),
                       yaxis=dict(title=axis_titles[1], range=list(ranges[1]), showgrid=False, zeroline=False))
+    if square:
+        fig.update_layout(yaxis=dict(scaleanchor="x", scaleratio=1, constrain="domain"),
+                          xaxis=dict(constrain="domain"))
     return fig
 
 

@@ -2,13 +2,13 @@
 
 Each snapshot holds the step, the latent means of the probe digits on two dimensions, and the decoder's
 map — decode(z) on an n×n grid of the plane z_a × z_b (the other dimensions at the prior's mean 0) over
-the square [−frame, frame]², as a PNG. Snapshots are due at steps 0, 1, 2, … growing by GROWTH each
+the square [−frame, frame]² where the codes are then (`frame_for`), as a PNG. Snapshots are due at steps 0, 1, 2, … growing by GROWTH each
 time (`next_due`), so early steps, where the picture changes fastest, are dense; past MAX_SNAPSHOTS the
 snapshot whose neighbours are nearest on a log scale goes (`thinned`). The steps kept depend on the
 step count alone, never on timing: a run recomputed from its recipe and seed has the same ones.
 
-The frame never shrinks over a run (`frame_for`): replayed on the last frame's axes, the cloud and the
-map move, and nothing re-scales.
+A replay is drawn on the axes of the timeline's widest frame (`Timeline.frame`), each map at its own
+frame inside them: the cloud and the map move, and nothing re-scales.
 """
 from __future__ import annotations
 
@@ -42,13 +42,11 @@ def thinned(steps: list[int], keep: int = MAX_SNAPSHOTS) -> list[int]:
     return kept
 
 
-def frame_for(coords: np.ndarray, previous: float = MIN_FRAME) -> float:
-    """The half-width of the square the map covers: at least `previous` (it never shrinks), wide enough for
-    99 % of the points on both axes, rounded up to a whole number."""
-    if len(coords) == 0:
-        return previous
-    reach = float(np.quantile(np.abs(coords), 0.99))
-    return max(previous, float(math.ceil(reach))) if math.isfinite(reach) else previous
+def frame_for(coords: np.ndarray) -> float:
+    """The half-width of the square the map covers: wide enough for 99 % of the points on both axes, rounded up to
+    a whole number, and at least MIN_FRAME (the prior's bulk)."""
+    reach = float(np.quantile(np.abs(coords), 0.99)) if len(coords) else 0.0
+    return max(MIN_FRAME, float(math.ceil(reach))) if math.isfinite(reach) else MIN_FRAME
 
 
 def grid_points(frame: float, n: int = GRID) -> np.ndarray:
@@ -120,15 +118,14 @@ class Snapshot:
     kl: float | None = None
 
 
-def take(model, probe_images: torch.Tensor, step: int, epoch: float, kl_per_dim, previous_frame: float,
-         last: dict | None = None) -> Snapshot:
+def take(model, probe_images: torch.Tensor, step: int, epoch: float, kl_per_dim, last: dict | None = None) -> Snapshot:
     """The model's picture now: the probe digits' latent means and, for d ≥ 2, the decoder's map."""
     from .latent import encode_dataset
 
     mu = encode_dataset(model, probe_images)[0].numpy()
     dims = plane_dims(mu.shape[1], kl_per_dim)
     coords = mu[:, dims]
-    frame = frame_for(coords, previous_frame)
+    frame = frame_for(coords)
     picture = png(decoder_map(model, dims, frame)) if mu.shape[1] >= 2 else b""
     return Snapshot(step, epoch, coords.astype(np.float16), dims, frame, picture,
                     None if last is None else last["elbo"], None if last is None else last["kl"])
@@ -146,8 +143,8 @@ class Timeline:
 
     @property
     def frame(self) -> float:
-        """The replay's fixed half-width: the last (widest) snapshot's frame."""
-        return self.snapshots[-1].frame if self.snapshots else MIN_FRAME
+        """The replay's fixed half-width: the widest snapshot's frame."""
+        return max((s.frame for s in self.snapshots), default=MIN_FRAME)
 
     def add(self, snapshot: Snapshot, due: bool = True) -> None:
         """Keep `snapshot` (one at the same step replaces it), thin to MAX_SNAPSHOTS, and set the next due step (not

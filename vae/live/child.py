@@ -61,13 +61,12 @@ class ChildSession:
 
     def take_snapshot(self) -> None:
         """The model's picture at this step, kept in the run's timeline."""
-        self.timeline.add(self.picture(keep_frame=True))
+        self.timeline.add(self.picture())
 
-    def picture(self, keep_frame: bool = False) -> tl.Snapshot:
-        """The probe digits' latent means and the decoder's map now (vae.timeline.take), on a frame at least as wide
-        as the timeline's, so the live view and the replay share their axes."""
+    def picture(self) -> tl.Snapshot:
+        """The probe digits' latent means and the decoder's map now (vae.timeline.take)."""
         return tl.take(self.trainer.model, self.probe_images, self.trainer.step, self.trainer.epoch, self.kl_per_dim,
-                       self.timeline.frame, self.history[-1] if self.history else None)
+                       self.history[-1] if self.history else None)
 
     def run_to_snapshot(self, steps: int) -> TrainMetrics:
         """At most `steps` steps, stopping at the timeline's next due step to take its snapshot there."""
