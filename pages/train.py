@@ -335,6 +335,13 @@ def live_latents(run) -> None:
         live_views.reconstructions(snap, data.noun)
 
 
+def pad_view(run) -> None:
+    got = command(run.trainer.decoder)
+    if got is not None:
+        config = run.trainer.config
+        live_views.live_pad(run.token, got, config.image_shape, live_runs.REFRESH_PAD)
+
+
 def stop_replay():
     state[live_views.REPLAYING] = False
 
@@ -371,6 +378,10 @@ def live_view(run) -> None:
     every = live_runs.REFRESH_LATENTS if playing else replay if state.get(live_views.REPLAYING) else \
         live_runs.REFRESH_PAUSED
     st.fragment(run_every=every)(live_latents)(run)
+    if st.toggle("Drag z through the decoder as it trains", key="live_pad_on", persist_state="session",
+                 help="the latent pad, decoding in this browser: the decoder's weights are sent to it every "
+                      f"{live_runs.REFRESH_PAD:.0f} s while the run plays"):
+        st.fragment(run_every=live_runs.REFRESH_PAD if playing else live_runs.REFRESH_PAUSED)(pad_view)(run)
     st.divider()
     save_form(run)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 HEARTBEAT_TIMEOUT = 60.0
 REFRESH_PLAYING = 2.0  # seconds between renders while training (each render costs the CPU the child trains on)
 REFRESH_LATENTS = 2.0  # the latent cloud, the decoder's map and reconstructions while training
+REFRESH_PAD = 6.0  # the latent pad's decoder while training (about 1 MB of weights each time, when it is on)
 REFRESH_PAUSED = 10.0  # renders while paused keep the child alive
 KEEP_ALIVE = 10.0  # every page of the session pings a live run this often (see keep_alive)
 RUN = "live_run"  # the session's LiveRun in st.session_state

@@ -129,3 +129,30 @@ def test_a_link_opens_a_run_recomputed_to_its_step_paused_at_its_timeline_step(s
     expected = tl.decoder_map(here.model, [0, 1], line.at(40).frame)
     assert np.abs(picture / 255.0 - expected).max() < 0.02
     assert probe  # (imported for the reader: before/after use vae.train.probe)
+
+
+def test_the_latent_pad_follows_the_live_decoder_step_by_step(sessions):
+    """The pad on Train live: its weights are the run's decoder at the step it is drawn at, sent without the browser
+    asking, and a new step sends new ones."""
+    import base64
+    import json
+
+    at = created(sessions)
+    trainer = at.session_state["live_run"].trainer
+    trainer.step(steps=10)
+    at.toggle(key="live_pad_on").set_value(True).run()
+    ok(at)
+
+    def sent():
+        pad = next(e.proto for e in at.get("bidi_component") if e.proto.component_name.endswith("vae_latent_pad"))
+        return json.loads(json.loads(pad.json)["json"])
+
+    first = sent()
+    assert first["model"].endswith("-10") and first["payload"] is not None
+    layer = first["payload"]["layers"][-1]
+    weight = np.frombuffer(base64.b64decode(layer["weight"]), "<f4").reshape(layer["outputs"], layer["inputs"])
+    np.testing.assert_array_equal(weight, trainer.decoder()["layers"][-1][0])
+    at.button(key="live_step").click().run()
+    second = sent()
+    assert second["model"].endswith("-11") and second["payload"] is not None
+    assert second["family"] == first["family"]

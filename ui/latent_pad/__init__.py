@@ -37,9 +37,12 @@ def payload(decoder, means: np.ndarray, labels: np.ndarray) -> dict:
             "means": b64(means, "<f4"), "labels": b64(labels, np.uint8)}
 
 
-def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str, on_release=None):
+def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str, on_release=None, family: str | None = None):
     """Mount the pad; `on_release()` runs once per release (st.session_state[key]["z"] holds the z then).
-    Returns the z of the last release (a list) or None."""
+    Returns the z of the last release (a list) or None.
+
+    `family`: models of one family (a live run's decoder at each step) are sent as soon as they change, without
+    waiting for the browser to ask, and keep the student's z and drag from one to the next."""
     sent_key = f"{key}_weights_sent"
 
     def resend():  # the browser has no weights for this model (a new tab, a new model): send them next run
@@ -47,8 +50,8 @@ def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str,
 
     # Weights go out only when the browser asks (need_weights): the page's first run carries no megabyte of
     # them, so the scatter above draws first; the pad follows one short rerun later.
-    send = st.session_state.get(sent_key) == REQUESTED
-    data = {"model": model_id, "latent_dim": int(len(z)), "dims": [int(d) for d in dims],
+    send = st.session_state.get(sent_key) == REQUESTED or (family is not None and st.session_state.get(sent_key) != model_id)
+    data = {"model": model_id, "family": family or model_id, "latent_dim": int(len(z)), "dims": [int(d) for d in dims],
             "ranges": [[float(a), float(b)] for a, b in ranges], "z": [float(v) for v in z],
             "image_shape": list(decoder.image_shape[-2:]),
             "payload": payload(decoder, means, labels) if send else None}

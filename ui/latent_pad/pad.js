@@ -1,6 +1,7 @@
 // The latent pad: drag over the plane of two latent dimensions; the digit is decoded here, every frame.
 // Weights arrive once per model (module-level cache); the final z goes back to Python on release.
 const MODELS = new Map(); // model id → {decode, means: Float32Array [N*d], labels: Uint8Array, dim}
+const KEEP_MODELS = 4; // a live run sends its decoder every few seconds: only the newest few are kept
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
 const STATS = (window.__vaePadStats = window.__vaePadStats || { frames: 0, decodeMs: [] });
@@ -17,6 +18,7 @@ function ensureModel(data, setTriggerValue, root) {
       labels: bytesFromBase64(data.payload.labels),
       dim: data.latent_dim,
     });
+    while (MODELS.size > KEEP_MODELS) MODELS.delete(MODELS.keys().next().value);
   }
   const model = MODELS.get(data.model);
   root.__wanted = data.model;
@@ -74,7 +76,7 @@ export default function (component) {
   // Streamlit may call this function again on any re-render: keep the z the user has set here,
   // and take Python's z only when Python sent a new one (a click on the scatter, a slider, a new model).
   const sentZ = JSON.stringify(data.z);
-  const layoutKey = `${data.model}|${dx}|${dy}|${data.z.length}`;
+  const layoutKey = `${data.family || data.model}|${dx}|${dy}|${data.z.length}`;  // a family keeps its z
   if (ui.sentZ !== sentZ || ui.layoutKey !== layoutKey) {
     ui.z = Float32Array.from(data.z);
     ui.sentZ = sentZ;
@@ -158,20 +160,20 @@ export default function (component) {
     input.onchange = send;
   });
 
-  let dragging = false;
   const move = (event) => {
     const box = ui.pad.getBoundingClientRect();
     z[dx] = x0 + ((event.clientX - box.left) / box.width) * (x1 - x0);
     z[dy] = y1 - ((event.clientY - box.top) / box.height) * (y1 - y0);
     schedule();
   };
+  // ui.dragging, not a local: a drag goes on across a render (a live run's new decoder arriving mid-drag)
   ui.pad.onpointerdown = (event) => {
-    dragging = true;
+    ui.dragging = true;
     try { ui.pad.setPointerCapture(event.pointerId); } catch (e) { /* a synthetic pointer cannot be captured */ }
     move(event);
   };
-  ui.pad.onpointermove = (event) => { if (dragging) move(event); };
-  ui.pad.onpointerup = (event) => { if (dragging) { dragging = false; move(event); send(); } };
+  ui.pad.onpointermove = (event) => { if (ui.dragging) move(event); };
+  ui.pad.onpointerup = (event) => { if (ui.dragging) { ui.dragging = false; move(event); send(); } };
 
   // The keyboard: arrow keys move z by 1/50 of the pad (Shift: 1/5), within the pad; z goes back to Python
   // when the keys rest for a moment, or at once on Enter or Space.

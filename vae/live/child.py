@@ -167,6 +167,17 @@ class ChildSession:
             self.timeline.add(self.picture(), due=False)
         return self.trainer.step
 
+    def decoder_now(self):
+        """The decoder's layers now, [(weight [out, in], bias [out])] float32, and the probe digits' latent means
+        [N, d]: what the browser's latent pad decodes with (ui/latent_pad)."""
+        from ..latent import encode_dataset
+
+        layers = [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy())
+                  for m in self.trainer.model.decoder if isinstance(m, torch.nn.Linear)]
+        means = encode_dataset(self.trainer.model, self.probe_images)[0].numpy()
+        return {"step": self.trainer.step, "layers": layers, "means": means, "labels": self.timeline.labels,
+                "dims": tl.plane_dims(means.shape[1], self.kl_per_dim)}
+
     def timeline_since(self, since: int = -1):
         """The run's timeline (vae.timeline.Timeline) with only its snapshots after step `since`."""
         return tl.Timeline(self.timeline.labels, [s for s in self.timeline.snapshots if s.step > since],

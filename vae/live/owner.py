@@ -41,6 +41,10 @@ class LiveTrainer:
         """Keep a snapshot of this step in the timeline, out of turn (the step a link shows)."""
         return self._request("mark")
 
+    def decoder(self) -> dict:
+        """The decoder's layers now and the probe digits' latent means (see ChildSession.decoder_now)."""
+        return self._request("decoder_now")
+
     def timeline(self, since: int = -1):
         """The run's vae.timeline.Timeline: its snapshots after step `since` (all of them by default)."""
         return self._request("timeline_since", since=since)
