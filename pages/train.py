@@ -18,6 +18,7 @@ SIGMA_OPTIONS = list(store.SIGMA_CHOICES)
 BATCH_OPTIONS = [32, 64, 128, 256, 512]
 SIZE_OPTIONS = {"all 60,000": None, "10,000": 10_000, "2,000": 2_000}
 FOCUS_CONTROLS = "train_focus_controls"  # set by Create model: the next run moves the keyboard focus to Play / Pause
+PLAYER = live_views.TRAIN  # the paused run's timeline: its scrubber and replay
 STEP_DETAIL = "live_step_detail"  # the last slow-motion step's before and after
 TIMELINE = "live_timeline"  # (run token, step, vae.timeline.Timeline): the paused run's timeline, fetched once a step
 MAX_LINKED_STEPS = 20_000  # a link's run is recomputed up to this many steps
@@ -39,7 +40,7 @@ def hidden_widths(text: str) -> tuple[int, ...]:
 
 
 def create(config: VAEConfig, limit):
-    for done in ("live_save_result", "live_saved", STEP_DETAIL, TIMELINE, live_views.AT):  # the last run's
+    for done in ("live_save_result", "live_saved", STEP_DETAIL, TIMELINE, PLAYER.at, PLAYER.last):  # the last run's
         state.pop(done, None)
     if state.get(live_runs.RUN) is not None:
         live_runs.end(state[live_runs.RUN])
@@ -64,7 +65,7 @@ def recompute_linked_run(run, steps: int, at: int | None) -> None:
     except LiveTrainingError as exc:
         st.error(f"The linked run could not be recomputed: {exc}")
         st.stop()
-    state[live_views.AT] = at
+    state[PLAYER.at] = at
 
 
 PLAY, PAUSE = "Play", "Pause"
@@ -205,7 +206,7 @@ def controls(run, playing: bool) -> None:
         state["live_playing"] = playing
         if playing:
             state.pop(STEP_DETAIL, None)
-            state[live_views.REPLAYING] = False
+            PLAYER.stop()
         try:
             if playing:
                 trainer.play()
@@ -226,7 +227,7 @@ def controls(run, playing: bool) -> None:
     buttons.segmented_control("Training", [PLAY, PAUSE], required=True, key="live_mode", format_func=MODE_LABELS.get,
                               on_change=lambda: set_playing(state["live_mode"] == PLAY), label_visibility="collapsed")
     def slow_step():
-        state[live_views.REPLAYING] = False
+        PLAYER.stop()
         detail = command(trainer.step_once)
         if detail is not None:
             state[STEP_DETAIL] = detail
@@ -317,20 +318,8 @@ def live_latents(run) -> None:
     line = timeline_of(run, step)
     if line is None:
         return
-    steps = line.steps + ([step] if step > line.steps[-1] else [])  # and the step it is paused at
-    if state.get(live_views.REPLAYING):
-        later = [s for s in steps if s > state.get(live_views.AT, steps[-1])]
-        if later:
-            state[live_views.AT] = later[0]
-        else:
-            state[live_views.REPLAYING] = False
-            st.rerun()  # the whole page: its latents' refresh goes back to the paused pace
-    at = live_views.timeline_bar(steps, stop_replay)
-    replay_controls(steps)
+    at = PLAYER.show(line, data.classes, data.noun, now=now)
     links.publish({"train_steps": step, "train_at": at if at != step else None})  # a link: this run, this step
-    picture = now if at == step else line.at(at)
-    when = f"at step {at:,}" + (" (now)" if at == step else f" of {step:,}")
-    live_views.picture_views(picture, line.labels, data.classes, data.noun, max(line.frame, now.frame), when)
     if at == step:
         live_views.reconstructions(snap, data.noun)
 
@@ -340,28 +329,6 @@ def pad_view(run) -> None:
     if got is not None:
         config = run.trainer.config
         live_views.live_pad(run.token, got, config.image_shape, live_runs.REFRESH_PAD)
-
-
-def stop_replay():
-    state[live_views.REPLAYING] = False
-
-
-def replay_controls(steps) -> None:
-    """Replay from step 0 (or on from the scrubber) at a chosen pace; the whole page reruns, so that its latents'
-    fragment takes the replay's pace."""
-    row = st.container(horizontal=True, vertical_alignment="center")
-    row.segmented_control("Replay speed", list(live_views.SPEEDS), default="1×", key=live_views.SPEED,
-                          help="½×: one snapshot a second; 1×: two; 2×: four")
-    if state.get(live_views.REPLAYING):
-        if row.button("Pause the replay", icon=":material/pause:", key="live_replay_pause"):
-            state[live_views.REPLAYING] = False
-            st.rerun()
-    elif row.button("Replay", icon=":material/replay:", key="live_replay",
-                    help="the run's snapshots one after another, from step 0 (or from the scrubber's step)"):
-        if state.get(live_views.AT) == steps[-1]:
-            state[live_views.AT] = steps[0]
-        state[live_views.REPLAYING] = True
-        st.rerun()
 
 
 def live_view(run) -> None:
@@ -374,9 +341,7 @@ def live_view(run) -> None:
     st.fragment(run_every=live_runs.REFRESH_PLAYING if playing else live_runs.REFRESH_PAUSED)(live_numbers)(run.trainer)
     if not playing and state.get(STEP_DETAIL):
         live_views.step_detail(state[STEP_DETAIL], DATASETS[run.trainer.config.dataset].noun)
-    replay = 1 / live_views.SPEEDS.get(state.get(live_views.SPEED) or "1×", 2.0)
-    every = live_runs.REFRESH_LATENTS if playing else replay if state.get(live_views.REPLAYING) else \
-        live_runs.REFRESH_PAUSED
+    every = live_runs.REFRESH_LATENTS if playing else PLAYER.every(live_runs.REFRESH_PAUSED)
     st.fragment(run_every=every)(live_latents)(run)
     if st.toggle("Drag z through the decoder as it trains", key="live_pad_on", persist_state="session",
                  help="the latent pad, decoding in this browser: the decoder's weights are sent to it every "

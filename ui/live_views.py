@@ -8,6 +8,7 @@ hidden width 256), about twenty times the bytes. See benchmarks/live_map.py.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -16,10 +17,6 @@ from ui import charts, images, plots
 from vae import timeline as tl
 
 SPEEDS = {"½×": 1.0, "1×": 2.0, "2×": 4.0}  # a replay's snapshots per second
-AT = "train_at"  # the timeline's shown step (its scrubber's key; in the link)
-REPLAYING = "live_replaying"
-SPEED = "live_replay_speed"
-LAST = "live_timeline_last"  # the timeline's latest step when it was last drawn: a scrubber there follows the run
 HEIGHT = 340
 
 
@@ -29,7 +26,8 @@ def axes(frame: float) -> tuple[tuple[float, float], tuple[float, float]]:
     return (-edge, edge), (-edge, edge)
 
 
-def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float, when: str) -> None:
+def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float, when: str,
+                  key: str = "live_map") -> None:
     """The probe digits' latent means (the cloud) and the decoder's map of `picture`, side by side on the same axes,
     those of `frame` (the live frame, or the replay's fixed one)."""
     titles = tuple(f"z{d + 1}" for d in picture.dims)
@@ -51,9 +49,9 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
             return
         xs = tl.grid_points(picture.frame)
         source = "data:image/png;base64," + base64.b64encode(picture.map_png).decode()
-        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT + 80, axis_titles=titles,
-                                          square=True)
-        charts.show(figure, f"decode(z) on a {tl.GRID}×{tl.GRID} grid {when}", key="live_map",
+        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT + 80,
+                                        axis_titles=titles, square=True)
+        charts.show(figure, f"decode(z) on a {tl.GRID}×{tl.GRID} grid {when}", key=key,
                     alt=f"The decoder's map {when}: a {tl.GRID}×{tl.GRID} grid of {noun}s decoded at evenly spaced "
                         f"points of {titles[0]} (across) and {titles[1]} (up) from {-picture.frame:.0f} to "
                         f"{picture.frame:.0f}, every other dimension 0, on the scatter's axes.")
@@ -120,18 +118,83 @@ def step_detail(detail: dict, noun: str) -> None:
             images.show(images.enlarge(images.strip(detail[key]), 2), f"{title}, in the same order")
 
 
-def timeline_bar(steps: list[int], on_change) -> int:
-    """The scrubber over the timeline's `steps`; returns the step to show. At the latest step, it follows the run
-    (a Step moves it on); elsewhere it stays where the student put it."""
-    state = st.session_state
-    at, last = state.get(AT), state.get(LAST)
-    if not isinstance(at, int) or (at == last and not state.get(REPLAYING)):
-        at = steps[-1]  # at the latest snapshot: on to the run's new latest
-    elif at not in steps:
-        at = max([s for s in steps if s <= at], default=steps[0])
-    state[AT], state[LAST] = at, steps[-1]
-    st.select_slider(f"Timeline: {len(steps)} snapshots from step 0 to {steps[-1]:,}", steps, key=AT,
-                     format_func=lambda s: f"step {s:,}", on_change=on_change,
-                     help="Drag to any snapshot, or use the arrow keys; early steps, where the most changes, are "
-                          "densest. The axes stay those of the widest snapshot, so only the picture moves.")
-    return state[AT]
+@dataclass(frozen=True)
+class Player:
+    """A timeline's scrubber and replay (Train live's paused run, a saved model's timeline): its state's keys.
+    The fragment that shows it runs at `every()`: the replay's pace while it replays."""
+    at: str  # the step shown
+    replaying: str
+    speed: str
+    last: str  # the timeline's latest step when it was last drawn: a scrubber there follows the run
+    replay: str  # the Replay button's key
+    chart: str  # the map's chart key
+
+    @classmethod
+    def named(cls, prefix: str) -> "Player":
+        return cls(*(f"{prefix}_{part}" for part in ("at", "replaying", "speed", "last", "replay", "map")))
+
+    def every(self, otherwise: float | None) -> float | None:
+        state = st.session_state
+        return 1 / SPEEDS.get(state.get(self.speed) or "1×", 2.0) if state.get(self.replaying) else otherwise
+
+    def stop(self) -> None:
+        st.session_state[self.replaying] = False
+
+    def show(self, line: tl.Timeline, classes, noun: str, now: tl.Snapshot | None = None) -> int:
+        """The scrubber, the replay's controls, and the cloud and map at the chosen step, on the axes of the
+        timeline's widest frame; `now`: the picture at the step a paused run is at (after the last snapshot).
+        A replay moves on one snapshot per run; at its end, the whole page reruns (the fragment's pace changes).
+        Returns the step shown."""
+        state = st.session_state
+        steps = line.steps + ([now.step] if now is not None and now.step > line.steps[-1] else [])
+        if state.get(self.replaying):
+            later = [s for s in steps if s > state.get(self.at, steps[-1])]
+            if later:
+                state[self.at] = later[0]
+            else:
+                self.stop()
+                st.rerun()
+        at = self.scrubber(steps)
+        self.controls(steps)
+        last = steps[-1]
+        picture = now if now is not None and at == now.step else line.at(at)
+        when = f"at step {at:,}" + (" (now)" if now is not None and at == now.step else f" of {last:,}")
+        picture_views(picture, line.labels, classes, noun, max(line.frame, now.frame if now else 0), when,
+                      key=self.chart)
+        return at
+
+    def scrubber(self, steps: list[int]) -> int:
+        """The select slider over `steps`: at the latest step, it follows a run that moves on (a Step); elsewhere it
+        stays where the student put it."""
+        state = st.session_state
+        at, last = state.get(self.at), state.get(self.last)
+        if not isinstance(at, int) or (at == last and not state.get(self.replaying)):
+            at = steps[-1]
+        elif at not in steps:
+            at = max([s for s in steps if s <= at], default=steps[0])
+        state[self.at], state[self.last] = at, steps[-1]
+        st.select_slider(f"Timeline: {len(steps)} snapshots from step 0 to {steps[-1]:,}", steps, key=self.at,
+                         format_func=lambda s: f"step {s:,}", on_change=self.stop,
+                         help="Drag to any snapshot, or use the arrow keys; early steps, where the most changes, are "
+                              "densest. The axes stay those of the widest snapshot, so only the picture moves.")
+        return state[self.at]
+
+    def controls(self, steps: list[int]) -> None:
+        """Replay from step 0 (or on from the scrubber's step) at a chosen pace."""
+        state = st.session_state
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.segmented_control("Replay speed", list(SPEEDS), default="1×", key=self.speed,
+                              help="½×: one snapshot a second; 1×: two; 2×: four")
+        if state.get(self.replaying):
+            if row.button("Pause the replay", icon=":material/pause:", key=f"{self.replay}_pause"):
+                self.stop()
+                st.rerun()
+        elif row.button("Replay", icon=":material/replay:", key=self.replay,
+                        help="the run's snapshots one after another, from step 0 (or from the scrubber's step)"):
+            if state.get(self.at) == steps[-1]:
+                state[self.at] = steps[0]
+            state[self.replaying] = True
+            st.rerun()
+
+
+TRAIN = Player("train_at", "live_replaying", "live_replay_speed", "live_timeline_last", "live_replay", "live_map")

@@ -2,10 +2,12 @@
 
 Each snapshot holds the step, the latent means of the probe digits on two dimensions, and the decoder's
 map — decode(z) on an n×n grid of the plane z_a × z_b (the other dimensions at the prior's mean 0) over
-the square [−frame, frame]² where the codes are then (`frame_for`), as a PNG. Snapshots are due at steps 0, 1, 2, … growing by GROWTH each
-time (`next_due`), so early steps, where the picture changes fastest, are dense; past MAX_SNAPSHOTS the
-snapshot whose neighbours are nearest on a log scale goes (`thinned`). The steps kept depend on the
-step count alone, never on timing: a run recomputed from its recipe and seed has the same ones.
+the square [−frame, frame]² where the codes are then (`frame_for`), as a PNG.
+
+Snapshots are due at steps 0, 1, 2, … growing by GROWTH each time (`next_due`), so early steps, where the
+picture changes fastest, are dense; past MAX_SNAPSHOTS the snapshot whose neighbours are nearest on a log
+scale goes (`thinned`). The steps kept depend on the step count alone, never on timing: a run recomputed
+from its recipe and seed has the same ones.
 
 A replay is drawn on the axes of the timeline's widest frame (`Timeline.frame`), each map at its own
 frame inside them: the cloud and the map move, and nothing re-scales.

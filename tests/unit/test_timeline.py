@@ -96,7 +96,8 @@ def test_a_checkpoint_keeps_the_timeline_within_its_size_bound(tmp_path):
     back = tl.Timeline.from_extras(checkpoint.load(path).extras)
     assert back.steps == line.steps and np.array_equal(back.labels, line.labels)
     for a, b in zip(back.snapshots, line.snapshots):
-        assert (a.epoch, a.dims, a.frame, a.map_png, a.elbo, a.kl) == (b.epoch, b.dims, b.frame, b.map_png, b.elbo, b.kl)
+        fields = ("epoch", "dims", "frame", "map_png", "elbo", "kl")
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
         assert np.array_equal(a.coords, b.coords)
     # a bound smaller than its maps thins it, keeping its first and last steps
     small = tl.Timeline.from_extras(checkpoint.from_bytes(checkpoint.to_bytes(

@@ -13,8 +13,9 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-COMMANDS = ("hello", "play", "pause", "step", "step_once", "update", "snapshot", "mark", "decoder_now", "timeline_since", "save", "stop")
-RECORD_SECONDS = 0.5  # one history point per half second of training; a Step trains this long
+COMMANDS = ("hello", "play", "pause", "step", "step_once", "update", "snapshot", "mark", "decoder_now",
+            "timeline_since", "save", "stop")
+RECORD_SECONDS = 0.5  # one history point per half second of training; LiveTrainer.step's default length
 DATA_ENV = ("VAE_DATA_DIR", "VAE_OFFLINE")  # where a run's data comes from: sent with each new run
 
 
