@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, images, links, plots, store
+from ui import charts, images, links, live_views, plots, store
 from ui.latent_pad import latent_pad
 from ui.latent_view import clicked, clip_to, scatter_view
 from ui.sidebar import chosen_model, data_notice
@@ -154,3 +154,18 @@ with st.expander("Server-side decoding (sliders)", expanded=d == 1):
         shown_z = "z = (" + ", ".join(f"{v:.2f}" for v in z[:4]) + (", …)" if d > 4 else ")")
         images.show(images.enlarge(images.to_uint8(decoder.decode(z[None])[0]), 6),
                     f"The {noun} decoded from {shown_z}", caption=shown_z)
+
+if "timeline_steps" in info.extras:  # a model saved from Train live keeps the timeline of its training
+    SAVED_TIMELINE = live_views.Player.named("explore_timeline")
+
+    def saved_timeline():
+        line = store.timeline(info)
+        if line is None:
+            st.caption("This model's timeline cannot be read.")
+            return
+        st.caption(f"{len(line.steps)} snapshots of {info.name}'s training, from step 0 to {line.steps[-1]:,}: the "
+                   f"latent means of {len(line.labels):,} test {noun}s and the decoder's map as they were then.")
+        SAVED_TIMELINE.show(line, classes, noun)
+
+    with st.expander(f"How {info.name} learned: its training timeline"):
+        st.fragment(run_every=SAVED_TIMELINE.every(None))(saved_timeline)()

@@ -134,6 +134,23 @@ def stored_latents(info: catalog.CheckpointInfo) -> dict:
     return extras
 
 
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=BY_FILE)
+def timeline(info: catalog.CheckpointInfo):
+    """The training timeline saved with a model (vae.timeline.Timeline), None if it has none or an unreadable one.
+    Read-only."""
+    from vae.timeline import Timeline
+
+    if "timeline_steps" not in info.extras:
+        return None
+    try:
+        line = Timeline.from_extras(catalog.read_extras(info.path))
+    except (ValueError, KeyError, IndexError):
+        return None
+    for snapshot in line.snapshots:
+        snapshot.coords.setflags(write=False)
+    return line
+
+
 @st.cache_resource(show_spinner="Loading data…", max_entries=4)
 def dataset(name: str, split: str):
     """(Dataset, float tensor [N, D]) for a split, found by vae.data's fallback chain. Read-only."""

@@ -199,18 +199,26 @@ class Timeline:
 
     @classmethod
     def from_extras(cls, extras: dict) -> "Timeline | None":
-        """The timeline kept in a checkpoint's extras, or None (a checkpoint saved before timelines existed)."""
+        """The timeline kept in a checkpoint's extras (torch tensors or numpy arrays), or None: a checkpoint saved
+        before timelines existed, or one whose timeline does not hold together (an upload: ValueError)."""
         if "timeline_steps" not in extras:
             return None
-        maps = extras["timeline_maps"].numpy().tobytes()
-        offsets = extras["timeline_map_offsets"].tolist()
+        get = {name: np.asarray(extras[f"timeline_{name}"]) for name in
+               ("labels", "steps", "epochs", "coords", "dims", "frames", "elbo_kl", "maps", "map_offsets")}
+        k = len(get["steps"])
+        offsets = get["map_offsets"].tolist()
+        if not (get["coords"].shape[:1] == get["dims"].shape[:1] == get["frames"].shape == get["epochs"].shape == (k,)
+                and get["elbo_kl"].shape == (k, 2) and len(offsets) == k + 1 and offsets[0] == 0
+                and offsets == sorted(offsets) and offsets[-1] == get["maps"].size
+                and get["coords"].shape[1:] == (len(get["labels"]), 2)):
+            raise ValueError("the checkpoint's timeline does not hold together")
+        maps = get["maps"].tobytes()
         nan_free = lambda v: None if math.isnan(v) else float(v)  # noqa: E731
-        snapshots = [Snapshot(int(step), float(epoch), coords.numpy(), [int(d) for d in dims], float(frame),
+        snapshots = [Snapshot(int(step), float(epoch), coords, [int(d) for d in dims], float(frame),
                               maps[offsets[i]: offsets[i + 1]], nan_free(ek[0]), nan_free(ek[1]))
                      for i, (step, epoch, coords, dims, frame, ek) in enumerate(zip(
-                         extras["timeline_steps"].tolist(), extras["timeline_epochs"].tolist(),
-                         extras["timeline_coords"], extras["timeline_dims"].tolist(),
-                         extras["timeline_frames"].tolist(), extras["timeline_elbo_kl"].tolist()))]
-        timeline = cls(extras["timeline_labels"].numpy(), snapshots)
+                         get["steps"].tolist(), get["epochs"].tolist(), get["coords"], get["dims"].tolist(),
+                         get["frames"].tolist(), get["elbo_kl"].tolist()))]
+        timeline = cls(get["labels"], snapshots)
         timeline.due = next_due(snapshots[-1].step) if snapshots else 0
         return timeline

@@ -156,3 +156,34 @@ def test_the_latent_pad_follows_the_live_decoder_step_by_step(sessions):
     second = sent()
     assert second["model"].endswith("-11") and second["payload"] is not None
     assert second["family"] == first["family"]
+
+
+def test_a_saved_model_keeps_its_timeline_and_explore_replays_it(sessions, tmp_path):
+    """Save on Train live writes the run's timeline into the checkpoint; Explore shows it, scrubbed to any snapshot;
+    a checkpoint without one (every shipped model) shows no timeline."""
+    from classroom import db, models as saved
+    from vae import checkpoint
+
+    at = created(sessions)
+    run = at.session_state["live_run"]
+    run.trainer.step(steps=30)
+    at.run()
+    at.text_input(key="live_save_name").set_value("with-timeline")
+    at.form_submit_button[-1].click().run()
+    ok(at)
+    assert any("Saved as with-timeline" in s.value for s in at.success)
+    kept = saved.find(db.engine(), "with-timeline")
+    line = run.trainer.timeline()
+    back = tl.Timeline.from_extras(checkpoint.from_bytes(saved.data(db.engine(), kept.id)).extras)
+    assert back.steps == line.steps and back.snapshots[-1].map_png == line.snapshots[-1].map_png
+    explore = open_page(PAGES[0], model="with-timeline")
+    ok(explore)
+    assert any("training timeline" in e.label for e in explore.expander)
+    scrubber = explore.select_slider(key="explore_timeline_at")
+    assert scrubber.value == line.steps[-1]
+    scrubber.set_value(line.steps[3]).run()
+    ok(explore)
+    assert any(f"at step {line.steps[3]:,} of {line.steps[-1]:,}" in c.value for c in explore.caption)
+    shipped = open_page(PAGES[0])
+    ok(shipped)
+    assert not any("training timeline" in e.label for e in shipped.expander)
