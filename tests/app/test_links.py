@@ -190,3 +190,19 @@ def test_a_page_that_stops_early_still_offers_its_link():
     for path, query in (("pages/draw.py", {}), ("pages/elbo.py", {"elbo_mode": "a model trained at each σ_dec"})):
         at = opened(path, {"model": "mnist-2d-sigma0.3", **query})
         assert shared(at)["model"] == "mnist-2d-sigma0.3", path
+
+
+def test_a_lesson_step_opens_train_live_on_a_run_recomputed_to_its_step():
+    """A teacher's "watch what happens between step 10 and 60": the step's link carries the recipe, train_steps and
+    train_at; the student's page recomputes the run from its recipe and seed and pauses it, its timeline at 10."""
+    lesson = a_lesson("/train?train_size=2%2C000&train_seed=3&train_steps=60&train_at=10&view=lesson", "/elbo")
+    at = opened("pages/train.py", dict(parse_qsl(urlsplit(links.step_url(lesson, 1)).query)), STUDENT)
+    try:
+        ok(at)
+        run = at.session_state["live_run"]
+        assert run.trainer.snapshot(probe=False)["step"] == 60 and run.trainer.config.seed == 3
+        assert at.session_state["train_at"] == 10 and 10 in run.trainer.timeline().steps
+        assert any("at step 10 of 60" in c.value for c in at.caption)
+    finally:
+        if "live_run" in at.session_state:
+            at.session_state["live_run"].trainer.stop()
