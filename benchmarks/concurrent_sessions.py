@@ -236,7 +236,7 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
     play_response, broken = [], {}  # click → the page shows it playing (Step disabled: the server ran with it playing)
     for i, (page, t0) in enumerate(zip(pages, started)):
         try:
-            expect(page.get_by_role("button", name="Step", exact=False)).to_be_disabled(timeout=180_000)
+            expect(page.get_by_role("button", name="Step", exact=True)).to_be_disabled(timeout=180_000)
             play_response.append(time.perf_counter() - t0)
         except Exception:
             broken[i] = report(page, i, "180 s after Play, the page still shows it paused")
@@ -254,7 +254,7 @@ def run_wave(browser, url, pid, args, sampler) -> dict:
         page.get_by_role("radio", name="Pause", exact=True).click()
         clicked = time.perf_counter()
         try:
-            expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=180_000)
+            expect(page.get_by_role("button", name="Step", exact=True)).to_be_enabled(timeout=180_000)
             pause_response.append(time.perf_counter() - clicked)
             rates.append(int(fresh_metric(page, "Step").replace(",", "")) / (clicked - t0))
         except Exception:

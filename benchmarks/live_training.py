@@ -67,13 +67,13 @@ def fresh_step_count(page) -> tuple[int, float]:
 
 def browser_window(page, seconds: float, warmup: float) -> float:
     page.get_by_role("radio", name="Play", exact=True).click()
-    expect(page.get_by_role("button", name="Step", exact=False)).to_be_disabled(timeout=60_000)  # playing
+    expect(page.get_by_role("button", name="Step", exact=True)).to_be_disabled(timeout=60_000)  # playing
     time.sleep(warmup)
     s0, t0 = fresh_step_count(page)
     time.sleep(seconds)
     s1, t1 = fresh_step_count(page)
     page.get_by_role("radio", name="Pause", exact=True).click()
-    expect(page.get_by_role("button", name="Step", exact=False)).to_be_enabled(timeout=60_000)  # paused
+    expect(page.get_by_role("button", name="Step", exact=True)).to_be_enabled(timeout=60_000)  # paused
     time.sleep(1.5)  # the last slice lands before (a) starts
     return (s1 - s0) / (t1 - t0)
 
