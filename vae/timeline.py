@@ -74,12 +74,12 @@ def tiled(images: np.ndarray, n: int) -> np.ndarray:
 
 
 def png(picture: np.ndarray) -> bytes:
-    """A [H, W] picture with values in [0, 1] as a grey PNG."""
+    """A [H, W] picture with values in [0, 1] as a grey PNG (zlib's default level: `optimize` made the 420×420 map
+    2 % smaller in 46 ms instead of 6)."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8), mode="L").save(buffer, format="PNG",
-                                                                                            optimize=True)
+    Image.fromarray(np.round(np.clip(picture, 0, 1) * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
 
 

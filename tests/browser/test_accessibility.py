@@ -208,3 +208,33 @@ def test_creating_a_model_moves_the_focus_to_its_play_pause_control(browser, ser
         before = runs(page)
         stop.click()
         wait_idle(page, since=before, timeout=60)
+
+
+def test_train_live_paused_in_slow_motion_with_its_timeline_and_pad_passes_axe_and_the_keyboard(browser, server):
+    """What Train live shows only with a run: the slow-motion step, the timeline's scrubber and replay, the cloud and
+    the decoder's map, the pad on the live decoder. axe and Tab at 1500 px, axe and the figure lint at 390 px."""
+    import re
+
+    found, unread = [], []
+    link = f"{server}/train?train_latent=2&train_size=2%2C000&train_steps=40&train_at=10"
+    with new_session(browser, link, timeout=120) as page:
+        page.get_by_text("Timeline:").wait_for(timeout=120_000)
+        before = runs(page)
+        page.get_by_role("button", name=re.compile(r"\bStep$")).click()
+        page.get_by_text("Slow motion: step").wait_for(timeout=60_000)
+        wait_idle(page, since=before, timeout=60)
+        page.get_by_text("Drag z through the decoder as it trains").click()
+        page.locator("canvas.pad").wait_for(timeout=60_000)
+        settle(page)
+        found += [f"@{WIDE}px: {v}" for v in violations(page)]
+        unreached = unreached_by_tab(page)
+        resize(page, PHONE)
+        settle(page)
+        found += [f"@{PHONE}px: {v}" for v in violations(page)]
+        unread += [f"@{PHONE}px: {p}" for p in lint(page)]
+        before = runs(page)
+        page.get_by_role("button", name="Stop").click()  # end the run: no training left behind
+        wait_idle(page, since=before, timeout=60)
+    assert not found, f"{len(found)} violations:\n" + "\n".join(found)
+    assert not unread, "at a phone's width:\n" + "\n".join(unread)
+    assert not unreached, "not reached by Tab:\n" + "\n".join(unreached)
