@@ -144,6 +144,8 @@ def save_form(run):
 
 
 run = state.get("live_run")
+if run is not None and linked.get("train_at") is not None:  # a reload: the timeline where its address had it
+    state[PLAYER.at] = linked["train_at"]
 if run is not None and not run.stopped and not run.trainer.alive:
     st.warning("This run's training process has ended (the page was idle for a long time). Start a new model.")
     run.stopped = True

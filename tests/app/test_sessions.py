@@ -242,9 +242,13 @@ def test_a_reloaded_tab_reattaches_to_its_run_and_no_other_token_does():
             assert live_runs.attach(guess) is None
         reloaded = session()  # a new Streamlit session, as after a reload
         reloaded.session_state["live_token"] = {"token": run.token}  # what the tab's sessionStorage reports
+        reloaded.query_params["train_at"] = "1"  # the address the page had: the timeline scrubbed to step 1
         visit(reloaded, "pages/train.py")
         assert reloaded.session_state["live_run"] is run
         assert any(m.label == "Step" and m.value == "3" for m in reloaded.metric)
+        # the run's timeline came back with it, where the address had it
+        assert reloaded.select_slider(key="train_at").value == 1 and run.trainer.timeline().steps == [0, 1, 2, 3]
+        assert any("at step 1 of 3" in c.value for c in reloaded.caption)
         stranger = session()
         stranger.session_state["live_token"] = {"token": "x" * 32}
         visit(stranger, "pages/train.py")
