@@ -19,7 +19,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
+
+# torch is imported where it is used: Explore reads a saved timeline (Timeline.from_extras) without torch
 
 MAX_SNAPSHOTS = 100
 GROWTH = 1.1  # each due step at least 10 % after the last
@@ -90,10 +91,11 @@ def unpng(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 
 
-@torch.no_grad()
 def decoder_map(model, dims, frame: float, n: int = GRID) -> np.ndarray:
     """decode(z) on the map's grid (grid_latents) as one [n·h, n·w] picture in [0, 1]; the highest z_b at the top."""
-    from .latent import decode
+    import torch
+
+    from .latent import decode  # (under torch.no_grad)
 
     images = decode(model, torch.from_numpy(grid_latents(dims, model.config.latent_dim, frame, n))).numpy()
     return tiled(images.reshape(n * n, *images.shape[-2:]), n)
@@ -120,7 +122,7 @@ class Snapshot:
     kl: float | None = None
 
 
-def take(model, probe_images: torch.Tensor, step: int, epoch: float, kl_per_dim, last: dict | None = None) -> Snapshot:
+def take(model, probe_images, step: int, epoch: float, kl_per_dim, last: dict | None = None) -> Snapshot:
     """The model's picture now: the probe digits' latent means and, for d ≥ 2, the decoder's map."""
     from .latent import encode_dataset
 
@@ -171,8 +173,10 @@ class Timeline:
         return sum(len(s.map_png) + s.coords.nbytes for s in self.snapshots)
 
     # -- in a checkpoint ---------------------------------------------------------------------------------------
-    def to_extras(self, max_bytes: int = SAVED_BYTES) -> dict[str, torch.Tensor]:
+    def to_extras(self, max_bytes: int = SAVED_BYTES) -> dict:
         """The timeline as checkpoint tensors (vae.checkpoint extras), thinned until its maps fit `max_bytes`."""
+        import torch
+
         snapshots = self.snapshots
         keep = len(snapshots)
         while keep > 2 and sum(len(s.map_png) for s in snapshots) > max_bytes:

@@ -67,7 +67,7 @@ class DivergenceError(RuntimeError):
     """A slice of steps whose loss or weights went non-finite; the trainer is back at the slice's start."""
 
     def __init__(self, good_step: int, failed_step: int, lr: float):
-        self.good_step, self.failed_step = good_step, failed_step
+        self.good_step, self.failed_step, self.lr = good_step, failed_step, lr
         super().__init__(f"training diverged between steps {good_step} and {failed_step} (the loss or the weights "
                          f"became NaN or infinite at lr = {lr:g}); the weights of step {good_step} are kept. "
                          "Lower the learning rate (or raise σ_dec) and continue.")

@@ -79,6 +79,24 @@ class ChildSession:
             self.pending.append(metrics)
         return metrics
 
+    def run_steps(self, steps: int) -> None:
+        """Exactly `steps` steps, stopping at each due step for its snapshot, as one slice: if they diverge, the run
+        is back where it began (weights, optimiser, data order, its history and timeline), as Trainer.run undoes a
+        slice (weights kept a few steps into a divergence stay poisoned), and DivergenceError says so."""
+        trainer, start = self.trainer, self.trainer.step
+        saved = trainer._checkpoint_state()
+        line = (list(self.timeline.snapshots), self.timeline.due)
+        history = len(self.history)
+        try:
+            while trainer.step < start + steps:
+                self.run_to_snapshot(start + steps - trainer.step)
+        except DivergenceError as exc:
+            trainer._restore_state(saved)
+            self.timeline.snapshots, self.timeline.due = line
+            del self.history[history:]
+            self.pending = []
+            raise DivergenceError(start, exc.failed_step, exc.lr) from None
+
     def train_chunk(self, seconds: float = CHUNK_SECONDS) -> None:
         self.share_cores()
         steps = max(1, int(self.rate * seconds)) if self.rate > 0 else 2
@@ -118,9 +136,7 @@ class ChildSession:
     def step(self, seconds: float, steps: int | None = None):
         self.message = None
         if steps is not None:  # exactly `steps` (a run recomputed from its recipe): snapshots at their due steps
-            target = self.trainer.step + steps
-            while self.trainer.step < target:
-                self.run_to_snapshot(target - self.trainer.step)  # a DivergenceError is the command's answer
+            self.run_steps(steps)
         else:
             end = time.perf_counter() + seconds
             while time.perf_counter() < end and self.message is None:
