@@ -20,7 +20,7 @@ SIZE_OPTIONS = {"all 60,000": None, "10,000": 10_000, "2,000": 2_000}
 FOCUS_CONTROLS = "train_focus_controls"  # set by Create model: the next run moves the keyboard focus to Play / Pause
 PLAYER = live_views.TRAIN  # the paused run's timeline: its scrubber and replay
 STEP_DETAIL = "live_step_detail"  # the last slow-motion step's before and after
-TIMELINE = "live_timeline"  # (run token, step, vae.timeline.Timeline): the paused run's timeline, fetched once a step
+TIMELINE = "live_timeline"  # (run token, step, probe snapshot, vae.timeline.Timeline) of the paused run, once a step
 MAX_LINKED_STEPS = 20_000  # a link's run is recomputed up to this many steps
 RECOMPUTE_CHUNKS = 40  # progress updates while a linked run is recomputed
 linked = links.read_link("train", {"train_steps": links.integer(1, MAX_LINKED_STEPS),
@@ -290,15 +290,16 @@ def live_numbers(trainer) -> None:
                                   "the number of active ones is the figure above (Active dims).")
 
 
-def timeline_of(run, step: int):
-    """The run's timeline (vae.timeline.Timeline), fetched from the training process once per step it is paused at."""
+def paused_view(run, step: int):
+    """(its probe snapshot, its timeline) of a run paused at `step`: asked of the training process once per step it
+    is paused at (a replay redraws them several times a second), or None."""
     held = state.get(TIMELINE)
     if held is None or held[:2] != (run.token, step):
-        line = command(run.trainer.timeline)
-        if line is None:
+        snap, line = command(run.trainer.snapshot, probe=True), command(run.trainer.timeline)
+        if snap is None or line is None or snap["step"] != step:
             return None
-        held = state[TIMELINE] = (run.token, step, line)
-    return held[2]
+        held = state[TIMELINE] = (run.token, step, snap, line)
+    return held[2:]
 
 
 def live_latents(run) -> None:
@@ -307,19 +308,22 @@ def live_latents(run) -> None:
     trainer = run.trainer
     config = trainer.config
     data = DATASETS[config.dataset]
-    snap = command(trainer.snapshot, probe=True)
-    if snap is None:
-        return
-    now, step = snap["picture"], snap["step"]
     if state.get("live_playing", False):
+        snap = command(trainer.snapshot, probe=True)
+        if snap is None:
+            return
+        now, step = snap["picture"], snap["step"]
         links.publish({"train_steps": None, "train_at": None})  # a link of a playing run opens its recipe
         live_views.picture_views(now, snap["labels"], data.classes, data.noun, now.frame, f"at step {step:,}")
         st.caption("Pause to scrub through the run's timeline or replay it.")
         live_views.reconstructions(snap, data.noun)
         return
-    line = timeline_of(run, step)
-    if line is None:
+    step = (command(trainer.snapshot, probe=False) or {}).get("step")
+    held = paused_view(run, step) if step is not None else None
+    if held is None:
         return
+    snap, line = held
+    now = snap["picture"]
     at = PLAYER.show(line, data.classes, data.noun, now=now)
     links.publish({"train_steps": step, "train_at": at if at != step else None})  # a link: this run, this step
     if at == step:
