@@ -304,7 +304,7 @@ def paused_view(run, step: int):
 
 def live_latents(run) -> None:
     """The cloud of latent means and the decoder's map: live while the run plays; while it is paused, at any step of
-    its timeline, scrubbed or replayed (on the axes of its widest frame, fixed over the replay)."""
+    its timeline, scrubbed or replayed (on the settled run's axes, fixed over the replay)."""
     trainer = run.trainer
     config = trainer.config
     data = DATASETS[config.dataset]

@@ -44,6 +44,8 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
                            alt=f"Scatter plot of the latent means of {n:,} test {noun}s on {titles[0]} (across) and "
                                f"{titles[1]} (up) from {ranges[0][0]:.1f} to {ranges[0][1]:.1f}, each class its own "
                                f"colour and shape; {inside:,} of them inside the axes.")
+        if inside < n:
+            st.caption(f"{n - inside:,} of the {n:,} lie outside these axes at this step.")
     with decoder_map:
         if not picture.map_png:
             st.caption("The decoder's map needs at least two latent dimensions.")
@@ -143,7 +145,7 @@ class Player:
 
     def show(self, line: tl.Timeline, classes, noun: str, now: tl.Snapshot | None = None) -> int:
         """The scrubber, the replay's controls, and the cloud and map at the chosen step, on the axes of the
-        timeline's widest frame; `now`: the picture at the step a paused run is at (after the last snapshot).
+        settled run (Timeline.frame); `now`: the picture at the step a paused run is at (after the last snapshot).
         A replay moves on one snapshot per run; at its end, the whole page reruns (the fragment's pace changes).
         Returns the step shown."""
         state = st.session_state
@@ -177,7 +179,7 @@ class Player:
         st.select_slider(f"Timeline: {len(steps)} snapshots from step 0 to {steps[-1]:,}", steps, key=self.at,
                          format_func=lambda s: f"step {s:,}", on_change=self.stop,
                          help="Drag to any snapshot, or use the arrow keys; early steps, where the most changes, are "
-                              "densest. The axes stay those of the widest snapshot, so only the picture moves.")
+                              "densest. The axes stay those of the settled run, so only the picture moves.")
         return state[self.at]
 
     def controls(self, steps: list[int]) -> None:

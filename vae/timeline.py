@@ -9,8 +9,8 @@ picture changes fastest, are dense; past MAX_SNAPSHOTS the snapshot whose neighb
 scale goes (`thinned`). The steps kept depend on the step count alone, never on timing: a run recomputed
 from its recipe and seed has the same ones.
 
-A replay is drawn on the axes of the timeline's widest frame (`Timeline.frame`), each map at its own
-frame inside them: the cloud and the map move, and nothing re-scales.
+A replay is drawn on fixed axes, those of the settled run's widest frame (`Timeline.frame`), each map at
+its own frame on them: the cloud and the map move, and nothing re-scales.
 """
 from __future__ import annotations
 
@@ -147,8 +147,12 @@ class Timeline:
 
     @property
     def frame(self) -> float:
-        """The replay's fixed half-width: the widest snapshot's frame."""
-        return max((s.frame for s in self.snapshots), default=MIN_FRAME)
+        """The replay's fixed half-width: the widest frame of the settled run, the snapshots from a tenth of its last
+        step on. (Early on the codes can fly far out for a few dozen steps, to ±12 where they settle within ±4: on
+        axes wide enough for them, every later map was a small square in the middle. Those few snapshots show their
+        cloud leaving the axes, and say how many points are outside.)"""
+        last = self.snapshots[-1].step if self.snapshots else 0
+        return max((s.frame for s in self.snapshots if s.step >= last / 10), default=MIN_FRAME)
 
     def add(self, snapshot: Snapshot, due: bool = True) -> None:
         """Keep `snapshot` (one at the same step replaces it), thin to MAX_SNAPSHOTS, and set the next due step (not

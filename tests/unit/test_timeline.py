@@ -52,15 +52,17 @@ def test_at_gives_the_last_snapshot_at_or_before_a_step():
         tl.Timeline(np.zeros(1, np.uint8)).at(3)
 
 
-def test_the_frame_holds_99_percent_of_the_points_and_the_replay_the_widest():
+def test_the_frame_holds_99_percent_of_the_points_and_the_replay_the_settled_runs_widest():
     rng = np.random.default_rng(0)
     wide = rng.normal(0, 2.0, (1000, 2))
     frame = tl.frame_for(wide)
     assert frame == math.ceil(np.quantile(np.abs(wide), 0.99)) and np.mean(np.abs(wide) <= frame) >= 0.99
     assert tl.frame_for(wide * 0.01) == tl.MIN_FRAME  # at least the prior's bulk
-    line = fed([0, 1, 2])
-    line.snapshots[1].frame = 7.0
+    line = fed([0, 1, 2, 20, 40, 100])
+    line.snapshots[4].frame = 7.0
     assert line.frame == 7.0
+    line.snapshots[4].frame, line.snapshots[2].frame = 3.0, 12.0  # an early flight of the codes, before step 10
+    assert line.frame == 3.0
 
 
 @pytest.mark.parametrize("dims,latent_dim", [((0, 1), 2), ((1, 3), 4)])
