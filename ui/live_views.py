@@ -18,13 +18,21 @@ from ui import charts, images, plots
 from vae import timeline as tl
 
 SPEEDS = {"½×": 1.0, "1×": 2.0, "2×": 4.0}  # a replay's snapshots per second
-HEIGHT = 340
+STARTING = "starting"  # a replay's state before its first frame
+HEIGHT = 260  # the cloud's plot area and the map's, square: in a phone's column with their axes beside them
+MAP_ROOM = 150  # px of the map's figure outside its plot: its title above, its axis below
 
 
 def axes(frame: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """The plot ranges of a frame: [−frame, frame] and the map's outer half tile on each side."""
     edge = frame + frame / (tl.GRID - 1)
     return (-edge, edge), (-edge, edge)
+
+
+def ticks(edge: float) -> list[int]:
+    """Whole numbers marked on both plots' axes, 1, 2 or 5 apart: the same on the cloud and the map."""
+    step = 1 if edge <= 5 else 2 if edge <= 10 else 5
+    return list(range(-int(edge // step) * step, int(edge) + 1, step))
 
 
 def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float, when: str,
@@ -40,7 +48,8 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
         st.caption(f"Latent means of {n:,} test {noun}s {when} ({titles[0]}, {titles[1]}: the most active "
                    "dimensions)")
         inside = int(np.all(np.abs(coords) <= ranges[0][1], axis=1).sum())
-        st.vega_lite_chart(spec=plots.class_scatter(coords, labels, classes, titles, height=HEIGHT, ranges=ranges),
+        st.vega_lite_chart(spec=plots.class_scatter(coords, labels, classes, titles, height=HEIGHT, ranges=ranges,
+                                                    ticks=ticks(ranges[0][1]), square=True), width="content",
                            alt=f"Scatter plot of the latent means of {n:,} test {noun}s on {titles[0]} (across) and "
                                f"{titles[1]} (up) from {ranges[0][0]:.1f} to {ranges[0][1]:.1f}, each class its own "
                                f"colour and shape; {inside:,} of them inside the axes.")
@@ -52,8 +61,8 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
             return
         xs = tl.grid_points(picture.frame)
         source = "data:image/png;base64," + base64.b64encode(picture.map_png).decode()
-        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT + 80,
-                                        axis_titles=titles, square=True)
+        figure = plots.manifold_picture(source, tl.GRID, tl.GRID, xs, xs, ranges, height=HEIGHT + MAP_ROOM,
+                                        axis_titles=titles, square=True, ticks=ticks(ranges[0][1]))
         charts.show(figure, f"decode(z) on a {tl.GRID}×{tl.GRID} grid {when}", key=key,
                     alt=f"The decoder's map {when}: a {tl.GRID}×{tl.GRID} grid of {noun}s decoded at evenly spaced "
                         f"points of {titles[0]} (across) and {titles[1]} (up) from {-picture.frame:.0f} to "
@@ -150,7 +159,9 @@ class Player:
         Returns the step shown."""
         state = st.session_state
         steps = line.steps + ([now.step] if now is not None and now.step > line.steps[-1] else [])
-        if state.get(self.replaying):
+        if state.get(self.replaying) == STARTING:
+            state[self.replaying] = True  # its first run shows the step it starts from (step 0 was skipped)
+        elif state.get(self.replaying):
             later = [s for s in steps if s > state.get(self.at, steps[-1])]
             if later:
                 state[self.at] = later[0]
@@ -193,12 +204,16 @@ class Player:
             if row.button("Pause the replay", icon=":material/pause:", key=f"{self.replay}_pause"):
                 self.stop()
                 st.rerun()
-        elif row.button("Replay", icon=":material/replay:", key=self.replay,
+        elif row.button("Replay", icon=":material/replay:", key=self.replay, on_click=self.rewind, args=(steps,),
                         help="the run's snapshots one after another, from step 0 (or from the scrubber's step)"):
-            if state.get(self.at) == steps[-1]:
-                state[self.at] = steps[0]
-            state[self.replaying] = True
-            st.rerun()
+            state[self.replaying] = STARTING
+            st.rerun()  # the whole page: the fragment takes the replay's pace
+
+    def rewind(self, steps: list[int]) -> None:
+        """The Replay button's callback, run before the scrubber is drawn (its value can change then): a replay from
+        the end starts at step 0."""
+        if st.session_state.get(self.at) == steps[-1]:
+            st.session_state[self.at] = steps[0]
 
 
 TRAIN = Player("train_at", "live_replaying", "live_replay_speed", "live_timeline_last", "live_replay", "live_map")

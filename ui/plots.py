@@ -198,7 +198,7 @@ def manifold(images: np.ndarray, xs: np.ndarray, ys: np.ndarray, ranges=None, he
 
 
 def manifold_picture(source: str, rows: int, cols: int, xs: np.ndarray, ys: np.ndarray, ranges=None,
-                     height: int = 520, axis_titles=("z₁", "z₂"), square: bool = False) -> go.Figure:
+                     height: int = 520, axis_titles=("z₁", "z₂"), square: bool = False, ticks=None) -> go.Figure:
     """A ready picture of rows × cols tiles (highest y in its top row; an image URI) drawn in latent coordinates,
     tile (i, j) centred on (xs[j], ys[i]).
 
@@ -221,6 +221,9 @@ def manifold_picture(source: str, rows: int, cols: int, xs: np.ndarray, ys: np.n
     if square:
         fig.update_layout(yaxis=dict(scaleanchor="x", scaleratio=1, constrain="domain"),
                           xaxis=dict(constrain="domain"))
+    if ticks is not None:
+        fig.update_xaxes(tickvals=list(ticks))
+        fig.update_yaxes(tickvals=list(ticks))
     return fig
 
 
@@ -348,24 +351,32 @@ def kl_bars(kl_per_dim, height: int = 220) -> dict:
     return with_data(spec, "kl", frame)
 
 
-def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300, ranges=None) -> dict:
+def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300, ranges=None,
+                  ticks=None, square: bool = False) -> dict:
     """A Vega-Lite spec (with its data, see with_data): 2-D latent points coloured by class with the one palette
     (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes are `ranges`, or
     hold 99.8 % of the points (extent), widened to a steady range (steady_range: the live page redraws this as the
-    cloud moves)."""
+    cloud moves). `ticks`: the values marked on both axes; `square`: as wide as high, the legend under the plot."""
     import pandas as pd
 
     classes = [str(c) for c in classes]
     frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "class": np.asarray(classes)[labels]})
     (x0, x1), (y0, y1) = ranges if ranges is not None else (steady_range(*span) for span in extent(coords))
+    axis = {"values": list(ticks)} if ticks is not None else {}
     spec = {"mark": {"type": "point", "filled": True, "size": 18, "opacity": 0.7, "clip": True}, "height": height,
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]}},
-                         "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]}},
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": names[0], "scale": {"domain": [x0, x1]},
+                               "axis": axis},
+                         "y": {"field": "y", "type": "quantitative", "title": names[1], "scale": {"domain": [y0, y1]},
+                               "axis": axis},
                          "color": {"field": "class", "type": "nominal", "title": None,
                                    "scale": {"domain": classes, "range": [PALETTE[i % 10] for i in range(len(classes))]}},
                          "shape": {"field": "class", "type": "nominal", "title": None,  # the second cue (CLASS_SHAPES)
                                    "scale": {"domain": classes,
                                              "range": [CLASS_SHAPES[i % 10] for i in range(len(classes))]}}}}
+    if square:  # `height` is the plot's own: the axes and the legend outside it ("pad", not "fit")
+        spec["width"], spec["autosize"] = height, {"type": "pad"}
+        for channel in ("color", "shape"):  # one legend for both (the same field, the same legend)
+            spec["encoding"][channel]["legend"] = {"orient": "bottom", "columns": 5, "symbolLimit": 0}
     return with_data(spec, "latents", frame)
 
 

@@ -99,6 +99,14 @@ def test_the_timeline_scrubs_to_any_snapshot_on_fixed_axes_and_replays(sessions)
         ok(at.run())
     assert len(set(seen)) >= 3 and seen == sorted(seen) and not at.session_state["live_replaying"]
     assert at.session_state["train_at"] == 60 and "at step 60 (now)" in shown_at(at)
+    # from the end, Replay starts again from step 0, and shows it (the button once set the scrubber's key after the
+    # scrubber was drawn: StreamlitWidgetAlreadyInstantiatedError; then step 0 was skipped)
+    at.button(key="live_replay").click().run()
+    ok(at)
+    assert at.session_state["train_at"] == 0 and "at step 0 of 60" in shown_at(at)
+    at.button(key="live_replay_pause").click().run()
+    ok(at)
+    assert not at.session_state["live_replaying"]
 
 
 def test_a_link_opens_a_run_recomputed_to_its_step_paused_at_its_timeline_step(sessions):
