@@ -66,6 +66,7 @@ def recompute_linked_run(run, steps: int, at: int | None) -> None:
         st.error(f"The linked run could not be recomputed: {exc}")
         st.stop()
     state[PLAYER.at] = at
+    links.publish({"train_steps": None})  # done: a reload reattaches to this run (see live_latents)
 
 
 PLAY, PAUSE = "Play", "Pause"
@@ -313,7 +314,8 @@ def live_latents(run) -> None:
         if snap is None:
             return
         now, step = snap["picture"], snap["step"]
-        links.publish({"train_steps": None, "train_at": None})  # a link of a playing run opens its recipe
+        links.publish({"train_at": None})  # a link of a playing run opens its recipe
+        state.pop("train_steps", None)
         live_views.picture_views(now, snap["labels"], data.classes, data.noun, now.frame, f"at step {step:,}")
         st.caption("Pause to scrub through the run's timeline or replay it.")
         live_views.reconstructions(snap, data.noun)
@@ -325,7 +327,11 @@ def live_latents(run) -> None:
     snap, line = held
     now = snap["picture"]
     at = PLAYER.show(line, data.classes, data.noun, now=now)
-    links.publish({"train_steps": step, "train_at": at if at != step else None})  # a link: this run, this step
+    # "Share this view" gives this run at this step (train_steps, from the session: links.current_values), the address
+    # bar only its timeline's step: a reload reattaches to the run, and must not retrain it first (the page's first
+    # run, before the tab's token is back, has no run: with train_steps in the address it recomputed one)
+    state["train_steps"] = step
+    links.publish({"train_steps": None, "train_at": at if at != step else None})
     if at == step:
         live_views.reconstructions(snap, data.noun)
 

@@ -417,7 +417,7 @@ def share_button(path: str):
     returns writes the link again after the page, with every setting the page drew."""
     page = path or "learn"
     labels = {key: f"{key} — {what}" for key, what in PARAMETERS.get(page, {}).items()
-              if key not in ("index", "z", "drawing", "lesson", "lesson_step")}
+              if key not in ("index", "z", "drawing", "lesson", "lesson_step", "train_steps")}
     with st.sidebar.popover("Share this view", icon=":material/share:", width="stretch"):
         st.caption("A link to this page as it is now: every setting, the model, and the drawing if there is one.")
         lesson = st.checkbox("Lesson mode: no navigation, no sidebar", key="share_lesson")
