@@ -134,16 +134,17 @@ def step_detail(detail: dict, noun: str) -> None:
 class Player:
     """A timeline's scrubber and replay (Train live's paused run, a saved model's timeline): its state's keys.
     The fragment that shows it runs at `every()`: the replay's pace while it replays."""
-    at: str  # the step shown
+    at: str  # the scrubber's step (its widget key)
     replaying: str
     speed: str
     last: str  # the timeline's latest step when it was last drawn: a scrubber there follows the run
     replay: str  # the Replay button's key
     chart: str  # the map's chart key
+    playhead: str  # the replay's step
 
     @classmethod
     def named(cls, prefix: str) -> "Player":
-        return cls(*(f"{prefix}_{part}" for part in ("at", "replaying", "speed", "last", "replay", "map")))
+        return cls(*(f"{prefix}_{part}" for part in ("at", "replaying", "speed", "last", "replay", "map", "playhead")))
 
     def every(self, otherwise: float | None) -> float | None:
         state = st.session_state
@@ -153,67 +154,80 @@ class Player:
         st.session_state[self.replaying] = False
 
     def show(self, line: tl.Timeline, classes, noun: str, now: tl.Snapshot | None = None) -> int:
-        """The scrubber, the replay's controls, and the cloud and map at the chosen step, on the axes of the
-        settled run (Timeline.frame); `now`: the picture at the step a paused run is at (after the last snapshot).
-        A replay moves on one snapshot per run; at its end, the whole page reruns (the fragment's pace changes).
-        Returns the step shown."""
+        """The scrubber (a progress bar while it replays), the replay's controls, and the cloud and map at the
+        chosen step, on the axes of the settled run (Timeline.frame); `now`: the picture at the step a paused run is
+        at (after the last snapshot). A replay moves on one snapshot per run of its fragment; its start, its end and
+        a new speed rerun the whole page (the fragment's pace changes). Returns the step shown.
+
+        While it replays the scrubber is not drawn: a slider whose value the server moves four times a second sent
+        its stale value back with the fragment's next timed run, which Streamlit read as the student's (the replay
+        stopped, at the step before)."""
         state = st.session_state
         steps = line.steps + ([now.step] if now is not None and now.step > line.steps[-1] else [])
-        if state.get(self.replaying) == STARTING:
-            state[self.replaying] = True  # its first run shows the step it starts from (step 0 was skipped)
-        elif state.get(self.replaying):
-            later = [s for s in steps if s > state.get(self.at, steps[-1])]
-            if later:
-                state[self.at] = later[0]
-            else:
-                self.stop()
-                st.rerun()
-        at = self.scrubber(steps)
-        self.controls(steps)
         last = steps[-1]
+        replaying = state.get(self.replaying)
+        if replaying:
+            at = state.get(self.playhead, steps[0])
+            if replaying == STARTING:
+                state[self.replaying] = True  # its first run shows the step it starts from
+            else:
+                later = [s for s in steps if s > at]
+                if not later:
+                    self.finish(at)
+                at = state[self.playhead] = later[0]
+            done = sum(s <= at for s in steps) / len(steps)
+            st.progress(done, text=f"Replaying the timeline: step {at:,} of {last:,}")
+        else:
+            at = self.scrubber(steps)
+        self.controls(steps, at)
         picture = now if now is not None and at == now.step else line.at(at)
         when = f"at step {at:,}" + (" (now)" if now is not None and at == now.step else f" of {last:,}")
         picture_views(picture, line.labels, classes, noun, max(line.frame, now.frame if now else 0), when,
                       key=self.chart)
         return at
 
+    def finish(self, at: int) -> None:
+        """The replay ends (or is paused) at step `at`: the scrubber comes back there, and the whole page reruns."""
+        self.stop()
+        st.session_state[self.at] = at
+        st.rerun()
+
     def scrubber(self, steps: list[int]) -> int:
         """The select slider over `steps`: at the latest step, it follows a run that moves on (a Step); elsewhere it
         stays where the student put it."""
         state = st.session_state
         at, last = state.get(self.at), state.get(self.last)
-        if not isinstance(at, int) or (at == last and not state.get(self.replaying)):
+        if not isinstance(at, int) or at == last:
             at = steps[-1]
         elif at not in steps:
             at = max([s for s in steps if s <= at], default=steps[0])
         state[self.at], state[self.last] = at, steps[-1]
         st.select_slider(f"Timeline: {len(steps)} snapshots from step 0 to {steps[-1]:,}", steps, key=self.at,
-                         format_func=lambda s: f"step {s:,}", on_change=self.stop,
+                         format_func=lambda s: f"step {s:,}",
                          help="Drag to any snapshot, or use the arrow keys; early steps, where the most changes, are "
                               "densest. The axes stay those of the settled run, so only the picture moves.")
         return state[self.at]
 
-    def controls(self, steps: list[int]) -> None:
-        """Replay from step 0 (or on from the scrubber's step) at a chosen pace."""
+    def controls(self, steps: list[int], at: int) -> None:
+        """Replay from step 0 (or on from the scrubber's step) at a chosen pace; pause it."""
         state = st.session_state
         row = st.container(horizontal=True, vertical_alignment="center")
         # A radio, not a segmented control: the chosen segment's text had 4.47:1 against its tint (WCAG 1.4.3: 4.5)
-        row.radio("Replay speed", list(SPEEDS), index=1, key=self.speed, horizontal=True,
-                  help="½×: one snapshot a second; 1×: two; 2×: four")
+        speed = row.radio("Replay speed", list(SPEEDS), index=1, key=self.speed, horizontal=True,
+                          help="½×: one snapshot a second; 1×: two; 2×: four")
         if state.get(self.replaying):
             if row.button("Pause the replay", icon=":material/pause:", key=f"{self.replay}_pause"):
-                self.stop()
+                self.finish(at)
+            if state.get(f"{self.speed}_paced") != speed:  # a new pace: the fragment takes it with the whole page
+                state[f"{self.speed}_paced"] = speed
                 st.rerun()
-        elif row.button("Replay", icon=":material/replay:", key=self.replay, on_click=self.rewind, args=(steps,),
+        elif row.button("Replay", icon=":material/replay:", key=self.replay,
                         help="the run's snapshots one after another, from step 0 (or from the scrubber's step)"):
+            state[self.playhead] = steps[0] if at == steps[-1] else at
             state[self.replaying] = STARTING
+            state[f"{self.speed}_paced"] = speed
             st.rerun()  # the whole page: the fragment takes the replay's pace
 
-    def rewind(self, steps: list[int]) -> None:
-        """The Replay button's callback, run before the scrubber is drawn (its value can change then): a replay from
-        the end starts at step 0."""
-        if st.session_state.get(self.at) == steps[-1]:
-            st.session_state[self.at] = steps[0]
 
-
-TRAIN = Player("train_at", "live_replaying", "live_replay_speed", "live_timeline_last", "live_replay", "live_map")
+TRAIN = Player("train_at", "live_replaying", "live_replay_speed", "live_timeline_last", "live_replay", "live_map",
+               "live_playhead")

@@ -91,14 +91,16 @@ def test_the_timeline_scrubs_to_any_snapshot_on_fixed_axes_and_replays(sessions)
     assert at.query_params["train_at"] == "5" and "train_steps" not in at.query_params
     shared = [c.value for c in at.get("code") if "/train?" in c.value]
     assert shared and "train_steps=60" in shared[0] and "train_at=5" in shared[0], shared
-    # the replay starts from the scrubber's step and moves on by itself, one snapshot a run of its fragment
+    # the replay starts from the scrubber's step and moves on by itself, one snapshot a run of its fragment, a
+    # progress bar in the scrubber's place (a slider moved by the server sent its stale value back)
     at.button(key="live_replay").click().run()
     ok(at)
-    assert at.session_state["live_replaying"]
+    assert at.session_state["live_replaying"] and at.session_state["live_playhead"] == 5
+    assert not [s for s in at.select_slider if s.key == "train_at"]
     seen = []
     end = time.monotonic() + 60
     while at.session_state["live_replaying"] and time.monotonic() < end:
-        seen.append(at.session_state["train_at"])
+        seen.append(at.session_state["live_playhead"])
         time.sleep(0.6)
         ok(at.run())
     assert len(set(seen)) >= 3 and seen == sorted(seen) and not at.session_state["live_replaying"]
@@ -107,10 +109,11 @@ def test_the_timeline_scrubs_to_any_snapshot_on_fixed_axes_and_replays(sessions)
     # scrubber was drawn: StreamlitWidgetAlreadyInstantiatedError; then step 0 was skipped)
     at.button(key="live_replay").click().run()
     ok(at)
-    assert at.session_state["train_at"] == 0 and "at step 0 of 60" in shown_at(at)
+    assert at.session_state["live_playhead"] == 0 and "at step 0 of 60" in shown_at(at)
     at.button(key="live_replay_pause").click().run()
     ok(at)
     assert not at.session_state["live_replaying"]
+    assert at.select_slider(key="train_at").value == at.session_state["live_playhead"] <= 1  # paused where it was
 
 
 def test_a_link_opens_a_run_recomputed_to_its_step_paused_at_its_timeline_step(sessions):
