@@ -19,7 +19,9 @@ from vae import timeline as tl
 
 SPEEDS = {"½×": 1.0, "1×": 2.0, "2×": 4.0}  # a replay's snapshots per second
 STARTING = "starting"  # a replay's state before its first frame
-HEIGHT = 260  # the cloud's plot area and the map's, square: in a phone's column with their axes beside them
+# The cloud's height, and the map's plot area (square: its tiles stay square). The cloud is as wide as its column: a
+# square cloud of fixed width ran 106 px past its column at 900 px (Vega has no aspect ratio for a fluid width).
+HEIGHT = 260
 MAP_ROOM = 150  # px of the map's figure outside its plot: its title above, its axis below
 
 
@@ -49,7 +51,7 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
                    "dimensions)")
         inside = int(np.all(np.abs(coords) <= ranges[0][1], axis=1).sum())
         st.vega_lite_chart(spec=plots.class_scatter(coords, labels, classes, titles, height=HEIGHT, ranges=ranges,
-                                                    ticks=ticks(ranges[0][1]), square=True), width="content",
+                                                    ticks=ticks(ranges[0][1])),
                            alt=f"Scatter plot of the latent means of {n:,} test {noun}s on {titles[0]} (across) and "
                                f"{titles[1]} (up) from {ranges[0][0]:.1f} to {ranges[0][1]:.1f}, each class its own "
                                f"colour and shape; {inside:,} of them inside the axes.")
@@ -184,6 +186,9 @@ class Player:
         when = f"at step {at:,}" + (" (now)" if now is not None and at == now.step else f" of {last:,}")
         picture_views(picture, line.labels, classes, noun, max(line.frame, now.frame if now else 0), when,
                       key=self.chart)
+        if picture.elbo is not None and picture is not now:
+            st.caption(f"The training means at step {picture.step:,}: ELBO {picture.elbo:.1f} nats, KL "
+                       f"{picture.kl:.2f} nats (the curves above show the whole run).")
         return at
 
     def finish(self, at: int) -> None:

@@ -352,11 +352,11 @@ def kl_bars(kl_per_dim, height: int = 220) -> dict:
 
 
 def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height: int = 300, ranges=None,
-                  ticks=None, square: bool = False) -> dict:
+                  ticks=None) -> dict:
     """A Vega-Lite spec (with its data, see with_data): 2-D latent points coloured by class with the one palette
     (PALETTE) that the Plotly scatters use, classes in their own order in the legend; the axes are `ranges`, or
     hold 99.8 % of the points (extent), widened to a steady range (steady_range: the live page redraws this as the
-    cloud moves). `ticks`: the values marked on both axes; `square`: as wide as high, the legend under the plot."""
+    cloud moves). `ticks`: the values marked on both axes."""
     import pandas as pd
 
     classes = [str(c) for c in classes]
@@ -373,10 +373,6 @@ def class_scatter(coords: np.ndarray, labels: np.ndarray, classes, names, height
                          "shape": {"field": "class", "type": "nominal", "title": None,  # the second cue (CLASS_SHAPES)
                                    "scale": {"domain": classes,
                                              "range": [CLASS_SHAPES[i % 10] for i in range(len(classes))]}}}}
-    if square:  # `height` is the plot's own: the axes and the legend outside it ("pad", not "fit")
-        spec["width"], spec["autosize"] = height, {"type": "pad"}
-        for channel in ("color", "shape"):  # one legend for both (the same field, the same legend)
-            spec["encoding"][channel]["legend"] = {"orient": "bottom", "columns": 5, "symbolLimit": 0}
     return with_data(spec, "latents", frame)
 
 

@@ -86,6 +86,10 @@ def test_the_timeline_scrubs_to_any_snapshot_on_fixed_axes_and_replays(sessions)
     scrubber.set_value(5).run()
     ok(at)
     assert "at step 5 of 60" in shown_at(at)
+    # the snapshot quotes the training means recorded at its step (the run's history, asked of the process)
+    record = next(h for h in trainer.snapshot(probe=False)["history"] if h["step"] == 5)
+    assert any(c.value.startswith(f"The training means at step 5: ELBO {record['elbo']:.1f} nats, KL "
+                                  f"{record['kl']:.2f} nats") for c in at.caption), [c.value for c in at.caption]
     # the address holds the timeline's step; the run's length goes into "Share this view" only (a reload must
     # reattach to the run, not recompute it: the page's first run, before the tab's token is back, has none)
     assert at.query_params["train_at"] == "5" and "train_steps" not in at.query_params
@@ -202,3 +206,4 @@ def test_a_saved_model_keeps_its_timeline_and_explore_replays_it(sessions, tmp_p
     shipped = open_page(PAGES[0])
     ok(shipped)
     assert not any("training timeline" in e.label for e in shipped.expander)
+
