@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from playwright.sync_api import expect
 
+from benchmarks.concurrent_sessions import cpu_seconds  # noqa: E402  (CPU time by pid, from /proc)
 from tests.support.server import chromium, streamlit_server
 from tests.support.walk import step_count, wait_idle, watch
 from vae.live import training_processes
@@ -47,24 +48,9 @@ SIZES = {"2,000": 2_000, "10,000": 10_000, "all 60,000": None}  # the Train page
 # plotly's JSON writes each / as \u002f (6 bytes), in the base64 too
 URI = re.compile(rb"data:image(?:/|\\u002f)[a-z+]+;base64,(?:[A-Za-z0-9+=/]|\\u002f)*")
 MAP_SOURCE = re.compile(rb'"source":\s*"$')  # a plotly layout image: the decoder's map (ui/plots.manifold_picture)
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------------------------------------ /proc
-def cpu_seconds() -> dict[int, float]:
-    """CPU time (user + system) of every process on the machine, by pid."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICK
-    return out
-
-
 def parent(pid: int) -> int:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

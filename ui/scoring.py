@@ -34,12 +34,13 @@ def start() -> None:
 
 
 @atexit.register
-def stop_all() -> None:
-    """The process exits (the server stops): every pool stops, its jobs in flight put back in the queue."""
+def stop_all(timeout: float = 5.0) -> None:
+    """The process exits (the server stops): every pool stops, its jobs in flight put back in the queue (each
+    thread waited for up to `timeout` seconds)."""
     with _lock:
         pools = list(_pools.values())
     for pool in pools:
-        pool.stop()
+        pool.stop(timeout)
 
 
 def measurement(engine, model, config=None) -> None:

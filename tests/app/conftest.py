@@ -38,3 +38,14 @@ def quick_scoring(monkeypatch) -> int:
 
     monkeypatch.setenv(evaluation.K_VARIABLE, "5")
     return 5
+
+
+@pytest.fixture
+def sessions():
+    """AppTest sessions of the Train page; their training processes are stopped afterwards."""
+    made = []
+    yield made
+    for at in made:
+        run = at.session_state["live_run"] if "live_run" in at.session_state else None
+        if run is not None:
+            run.trainer.stop()

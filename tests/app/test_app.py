@@ -90,17 +90,6 @@ def test_interpolate_takes_indices_and_draws_both_paths():
     assert not any("swings wide" in c.value for c in at.caption)
 
 
-@pytest.fixture
-def sessions():
-    """AppTest sessions of the Train page; their training processes are stopped afterwards."""
-    made = []
-    yield made
-    for at in made:
-        run = at.session_state["live_run"] if "live_run" in at.session_state else None
-        if run is not None:
-            run.trainer.stop()
-
-
 def step_of(at: AppTest) -> int:
     return int(metric(at, "Step").replace(",", ""))
 

@@ -17,17 +17,7 @@ def data(mnist_dir):
     return mnist_dir
 
 
-@pytest.fixture
-def sessions():
-    made = []
-    yield made
-    for at in made:
-        run = at.session_state["live_run"] if "live_run" in at.session_state else None
-        if run is not None:
-            run.trainer.stop()
-
-
-def ok(at):
+def ok(at):  # (`sessions`, the Train page's AppTests whose runs are stopped afterwards: tests/app/conftest.py)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
