@@ -71,13 +71,6 @@ def picture_views(picture: tl.Snapshot, labels, classes, noun: str, frame: float
                         f"{picture.frame:.0f}, every other dimension 0, on the scatter's axes.")
 
 
-class LiveDecoder:
-    """A live run's decoder layers as the latent pad takes them (ui.latent_pad.payload: .layers, .image_shape)."""
-
-    def __init__(self, layers, image_shape):
-        self.layers, self.image_shape = layers, tuple(image_shape)
-
-
 def pad_weight_bytes(layers) -> int:
     """What one copy of the decoder's weights costs on the wire: float32 as base64 (4 bytes → 5⅓ characters)."""
     return sum(4 * (w.size + b.size) for w, b in layers) * 4 // 3
@@ -87,6 +80,7 @@ def live_pad(token: str, got: dict, image_shape, every: float) -> None:
     """The latent pad on a live run's decoder: the weights of each step it is drawn at travel to the browser, which
     decodes while the student drags (ui/latent_pad); the student's z stays while the decoder changes under it."""
     from ui.latent_pad import latent_pad
+    from vae.numpy_decoder import NumpyDecoder  # the decoder as the pad's payload takes it: its layers and shape
 
     means, dims = got["means"], got["dims"]
     if means.shape[1] < 2:
@@ -99,8 +93,9 @@ def live_pad(token: str, got: dict, image_shape, every: float) -> None:
     st.caption(f"The decoder at step {got['step']:,}: drag over the plane of z{dims[0] + 1} and z{dims[1] + 1} (or "
                f"focus it and use the arrow keys); while the run trains, its new weights arrive every {every:.0f} s "
                f"({pad_weight_bytes(got['layers']) / 1e6:.1f} MB each) and the digit under your z changes with them.")
-    latent_pad(f"live-{token}-{got['step']}", LiveDecoder(got["layers"], image_shape), means, got["labels"], dims,
-               axes(frame), z, key="live_pad", family=f"live-{token}")
+    decoder = NumpyDecoder(got["layers"], tuple(image_shape))
+    latent_pad(f"live-{token}-{got['step']}", decoder, means, got["labels"], dims, axes(frame), z, key="live_pad",
+               family=f"live-{token}")
 
 
 def reconstructions(snap: dict, noun: str) -> None:

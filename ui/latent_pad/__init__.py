@@ -37,7 +37,8 @@ def payload(decoder, means: np.ndarray, labels: np.ndarray) -> dict:
             "means": b64(means, "<f4"), "labels": b64(labels, np.uint8)}
 
 
-def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str, on_release=None, family: str | None = None):
+def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str, on_release=None,
+               family: str | None = None):
     """Mount the pad; `on_release()` runs once per release (st.session_state[key]["z"] holds the z then).
     Returns the z of the last release (a list) or None.
 
@@ -50,7 +51,8 @@ def latent_pad(model_id: str, decoder, means, labels, dims, ranges, z, key: str,
 
     # Weights go out only when the browser asks (need_weights): the page's first run carries no megabyte of
     # them, so the scatter above draws first; the pad follows one short rerun later.
-    send = st.session_state.get(sent_key) == REQUESTED or (family is not None and st.session_state.get(sent_key) != model_id)
+    sent = st.session_state.get(sent_key)
+    send = sent == REQUESTED or (family is not None and sent != model_id)
     data = {"model": model_id, "family": family or model_id, "latent_dim": int(len(z)), "dims": [int(d) for d in dims],
             "ranges": [[float(a), float(b)] for a, b in ranges], "z": [float(v) for v in z],
             "image_shape": list(decoder.image_shape[-2:]),

@@ -71,12 +71,10 @@ class ChildSession:
     def run_to_snapshot(self, steps: int) -> TrainMetrics:
         """At most `steps` steps, stopping at the timeline's next due step to take its snapshot there."""
         metrics = self.trainer.run(max(1, min(steps, self.timeline.due - self.trainer.step)))
+        self.pending.append(metrics)
         if self.trainer.step >= self.timeline.due:
-            self.pending.append(metrics)
             self.flush()  # the snapshot's ELBO and KL are the latest training means
             self.take_snapshot()
-        else:
-            self.pending.append(metrics)
         return metrics
 
     def run_steps(self, steps: int) -> None:
