@@ -81,7 +81,7 @@ if config.latent_dim > 2:
     test, _ = store.dataset(config.dataset, "test")
     data_notice(test)
     from vae.generate import image_kl_per_dim, traversal, traversal_rows  # noqa: E402
-    from vae.sweep import ACTIVE_THRESHOLD  # noqa: E402
+    from vae.collapse import ACTIVE_THRESHOLD  # noqa: E402
 
     index = int(st.number_input(f"Hold the other dimensions at this test {noun}'s μ", 0, len(test) - 1, 0,
                                 key="generate_index", bind="query-params", persist_state="session"))

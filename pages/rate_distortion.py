@@ -4,7 +4,8 @@ import streamlit as st
 
 from ui import charts, plots, sidebar, store
 from vae.data import DATASETS
-from vae.sweep import ACTIVE_THRESHOLD, collapse_value, load_results
+from vae.collapse import ACTIVE_THRESHOLD
+from vae.sweep import collapse_value, load_results
 
 sidebar.chosen_model(required=False)
 st.header("Rate–distortion")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from .collapse import active_units
 from .objective import elbo, iwae_log_px
-from .sweep import ACTIVE_THRESHOLD
 from .units import bits_per_dim
 
 
@@ -53,7 +53,7 @@ def evaluate(model, data: torch.Tensor, iw_samples: int = 100, seed: int = 0, si
         result[figure[0]] = figure[1]
     result["gap"] = result["log_px_iwae"] - result["elbo"]
     result["kl_per_dim"] = (kl_dims / n).tolist()
-    result["active_dims"] = sum(k > ACTIVE_THRESHOLD for k in result["kl_per_dim"])
+    result["active_dims"] = active_units(result["kl_per_dim"])
     result.update(n=n, iw_samples=iw_samples, likelihood=config.likelihood,
                   sigma_dec=config.sigma_dec if sigma_dec is None else sigma_dec, binarized=config.binarize)
     return result

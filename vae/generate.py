@@ -182,7 +182,7 @@ class TraversalRows:
 
 
 def traversal_rows(kl_per_dim, keep_inactive: int = 3) -> TraversalRows:
-    from .sweep import ACTIVE_THRESHOLD
+    from .collapse import ACTIVE_THRESHOLD
 
     order = dimensions_by_kl(kl_per_dim)
     inactive = [d for d in order if kl_per_dim[d] <= ACTIVE_THRESHOLD]

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import VAEConfig
+from .collapse import active_units
 
 PARAMETERS = ("sigma_dec", "beta")
 RESULTS_FILE = "sweep.json"
-ACTIVE_THRESHOLD = 0.01  # nats: a latent dimension with less KL than this carries no information
 
 
 def model_name(prefix: str, parameter: str, value: float) -> str:
@@ -71,7 +71,7 @@ def run_sweep(base: VAEConfig, parameter: str, values: list[float], out_dir: Pat
         checkpoint.save(out_dir / f"{name}.safetensors", trainer.model, {"train": m.to_dict(), "test": test}, meta,
                         extras)
         point = SweepPoint(name, value, test["kl"], test["distortion"], test["elbo"], test["log_px_iwae"],
-                           sum(k > ACTIVE_THRESHOLD for k in test["kl_per_dim"]), test["kl_per_dim"])
+                           active_units(test["kl_per_dim"]), test["kl_per_dim"])
         points.append(point)
         results["points"] = [vars(p) for p in points]
         checkpoint.write_atomic(out_dir / RESULTS_FILE, json.dumps(results, indent=1).encode())

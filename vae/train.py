@@ -17,8 +17,8 @@ import torch
 from .config import ConfigError, VAEConfig
 from .distributed import World
 from .model import VAE, resolve_device
+from .collapse import ACTIVE_THRESHOLD, active_units
 from .objective import elbo
-from .sweep import ACTIVE_THRESHOLD
 
 
 @dataclass
@@ -42,7 +42,7 @@ class TrainMetrics:
 
     def active_dims(self, threshold: float = ACTIVE_THRESHOLD) -> int:
         """Latent dimensions whose KL to the prior exceeds `threshold` nats (the rest have collapsed)."""
-        return sum(k > threshold for k in self.kl_per_dim)
+        return active_units(self.kl_per_dim, threshold)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "steps_per_s": self.steps_per_s, "active_dims": self.active_dims()}

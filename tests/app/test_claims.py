@@ -13,7 +13,7 @@ from torch.distributions import Normal
 from tests.support import ROOT, shipped
 from tests.support.app import open_page
 from vae.posterior import true_posterior
-from vae.sweep import ACTIVE_THRESHOLD
+from vae.collapse import ACTIVE_THRESHOLD
 
 
 def test_the_gaussian_decoder_is_a_density_on_the_whole_space_not_on_the_unit_cube(mnist_test):

@@ -121,7 +121,7 @@ def test_dimensions_are_ordered_by_kl_active_first():
 def test_traversal_rows_lead_with_the_largest_kl_and_show_three_inactive_dimensions():
     from vae.generate import traversal_rows
 
-    kl = [0.5, 0.001, 3.0, 0.0, 0.009, 0.002, 0.01, 0.02]  # ≤ 0.01 nats: inactive (vae.sweep.ACTIVE_THRESHOLD)
+    kl = [0.5, 0.001, 3.0, 0.0, 0.009, 0.002, 0.01, 0.02]  # ≤ 0.01 nats: inactive (vae.collapse.ACTIVE_THRESHOLD)
     rows = traversal_rows(kl)
     assert rows.inactive == [6, 4, 5, 1, 3]  # by KL, largest first, 0.01 itself inactive
     assert rows.shown == [2, 0, 7, 6, 4, 5] and rows.hidden == [1, 3]

@@ -1,5 +1,6 @@
 """`python -m vae sweep` on a small subset, its sweep.json read back, and the rate and distortion checked."""
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,3 +92,22 @@ def test_the_shipped_sweep_is_reproducible_and_collapses(mnist_dir):
     assert results["points"][0]["active_dims"] == 16 and collapse_value(results) is not None
     for point in results["points"]:
         assert (folder / f"{point['name']}.safetensors").stat().st_size < 1_300_000  # with test latents and t-SNE
+
+
+def test_train_evaluate_and_sweep_import_no_circle_and_count_active_units_in_one_place():
+    """vae.train and vae.evaluate once took ACTIVE_THRESHOLD from vae.sweep, which imports them back: each now
+    imports neither of the others, and the one count lives in vae.collapse (imported by pages without torch)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib; m = importlib.import_module(sys.argv[1]); "
+            "print(' '.join(k for k in ('vae.train', 'vae.evaluate', 'vae.sweep', 'torch') if k in sys.modules))")
+    loaded = {name: subprocess.run([sys.executable, "-c", code, name], capture_output=True, text=True, check=True,
+                                   cwd=Path(__file__).parents[2]).stdout.split()
+              for name in ("vae.train", "vae.evaluate", "vae.collapse")}
+    assert "vae.sweep" not in loaded["vae.train"] and "vae.sweep" not in loaded["vae.evaluate"], loaded
+    assert "vae.train" not in loaded["vae.evaluate"] and "vae.evaluate" not in loaded["vae.train"], loaded
+    assert loaded["vae.collapse"] == [], loaded  # no torch
+    from vae.collapse import active_units
+
+    assert active_units([0.5, 0.01, 0.0100001, 0.0]) == 2  # more than 0.01 nats: active

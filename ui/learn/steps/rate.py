@@ -46,7 +46,7 @@ OPTIONS = ("All of them", "More than half", "Some, but half or fewer", "Not one"
 
 def answer(_):
     from ui.sweep_view import sigma_sweep
-    from vae.sweep import ACTIVE_THRESHOLD
+    from vae.collapse import ACTIVE_THRESHOLD
 
     results = sigma_sweep()[1]
     units = next(p["active_dims"] for p in results["points"] if p["value"] == COLLAPSED_AT)
