@@ -94,6 +94,21 @@ def log_likelihood(x: torch.Tensor, logits: torch.Tensor, likelihood: str, sigma
     return bernoulli_log_likelihood(x, logits)
 
 
+def gaussian_elbo(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor,
+                  weights: torch.Tensor | None = None, sigma_dec: float | None = None) -> torch.Tensor:
+    """The ELBO of any diagonal Gaussian q = N(μ, diag σ²), not only the encoder's:
+
+        ELBO(x; μ, σ) = E_q[log p_θ(x|z)] − KL(q ‖ p(z)) ≈ Σₗ wₗ log p_θ(x | μ + σ ⊙ εₗ) − ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²),
+
+    with the nodes ε [L, d] shared by every image and weights w [L] summing to one (1/L when None: Monte Carlo; a
+    quadrature rule's otherwise). x [N, D], μ and log σ² [N, d] → [N]. Differentiable in μ and log σ²."""
+    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
+    z = mu + torch.exp(0.5 * logvar) * eps[:, None, :]  # [L, N, d]
+    scores = log_likelihood(x.flatten(1), model.decode_logits(z), model.config.likelihood, sigma)  # [L, N]
+    expected = scores.mean(0) if weights is None else (weights[:, None] * scores).sum(0)
+    return expected - kl_to_standard_normal(mu, logvar)
+
+
 @dataclass
 class ELBOParts:
     """The ELBO and its parts, each [batch], in nats.
@@ -260,8 +275,11 @@ def log_weights(model, x: torch.Tensor, z: torch.Tensor, mu: torch.Tensor, logva
 
 
 def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | None = None,
-                generator: torch.Generator | None = None, chunk_size: int = 256, rows: int = 2048) -> torch.Tensor:
-    """Importance-sampled log p(x) ≈ log (1/K) Σ_k p_θ(x|z_k) p(z_k) / q_φ(z_k|x), z_k ~ q_φ(z|x).
+                generator: torch.Generator | None = None, chunk_size: int = 256, rows: int = 2048,
+                proposal: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """Importance-sampled log p(x) ≈ log (1/K) Σ_k p_θ(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x).
+
+    q is the encoder's q_φ(z|x), or the diagonal Gaussians `proposal` = (μ, log σ²) [batch, d] (a refined q).
 
     K = `samples` (Burda et al., 2016). A lower bound on log p(x) whose gap shrinks as K grows; K = 1
     is a one-sample ELBO. log p(x) is the evidence, the marginal likelihood of the data, not the prior.
@@ -271,7 +289,7 @@ def iwae_log_px(model, x: torch.Tensor, samples: int = 100, sigma_dec: float | N
     """
     sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
     x = x.flatten(1)
-    mu, logvar = model.encode(x)
+    mu, logvar = model.encode(x) if proposal is None else proposal
     chunks = []
     for start in range(0, samples, chunk_size):
         k = min(chunk_size, samples - start)
