@@ -305,8 +305,8 @@ FIELDS = ("log_px", "log_px_error", "elbo_amortised", "elbo_optimal", "elbo_erro
 VECTORS = ("mu", "sigma", "optimal_mu", "optimal_sigma")
 
 
-def results_path(checkpoint_path) -> "Path":
-    """Where the test-set gaps of the checkpoint at `checkpoint_path` are kept: beside it, gaps/<name>.json."""
+def results_path(checkpoint_path):
+    """Where the test-set gaps of the checkpoint at `checkpoint_path` are kept: beside it, gaps/<name>.json (a Path)."""
     from pathlib import Path
 
     checkpoint_path = Path(checkpoint_path)

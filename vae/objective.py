@@ -98,7 +98,8 @@ def gaussian_elbo(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
                   weights: torch.Tensor | None = None, sigma_dec: float | None = None) -> torch.Tensor:
     """The ELBO of any diagonal Gaussian q = N(μ, diag σ²), not only the encoder's:
 
-        ELBO(x; μ, σ) = E_q[log p_θ(x|z)] − KL(q ‖ p(z)) ≈ Σₗ wₗ log p_θ(x | μ + σ ⊙ εₗ) − ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²),
+        ELBO(x; μ, σ) = E_q[log p_θ(x|z)] − KL(q ‖ p(z))
+                      ≈ Σₗ wₗ log p_θ(x | μ + σ ⊙ εₗ) − ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²),
 
     with the nodes ε [L, d] shared by every image and weights w [L] summing to one (1/L when None: Monte Carlo; a
     quadrature rule's otherwise). x [N, D], μ and log σ² [N, d] → [N]. Differentiable in μ and log σ²."""
