@@ -18,6 +18,7 @@ PAGES = {
         st.Page("pages/reparameterisation.py", title="The reparameterisation", icon=":material/casino:",
                 url_path="reparameterisation"),
         st.Page("pages/posterior.py", title="True posterior vs q", icon=":material/blur_on:", url_path="posterior"),
+        st.Page("pages/gaps.py", title="Why q misses: two gaps", icon=":material/join_inner:", url_path="gaps"),
         st.Page("pages/rate_distortion.py", title="Rate–distortion", icon=":material/show_chart:",
                 url_path="rate_distortion"),
         st.Page("pages/draw.py", title="Draw your own", icon=":material/draw:", url_path="draw"),

@@ -45,6 +45,7 @@ PARAMETERS: dict[str, dict[str, str]] = {
     "reparameterisation": {"sampling_projection": "PCA or t-SNE (d > 2)", "sampling_index": "the test image",
                            "sampling_l": "L, samples of ε", "sampling_seed": "the seed of ε", "drawing": "your drawing"},
     "posterior": {"posterior_sigma": "σ_dec", "posterior_index": "the test image"},
+    "gaps": {"gaps_sigma": "σ_dec", "gaps_index": "the test image (section 1's)"},
     "rate_distortion": {"sweep_sweep": "the sweep", "sweep_member": "the chosen member"},
     "draw": {"draw_projection": "PCA or t-SNE (d > 2)", "drawing": "the drawing"},
     "train": {"train_latent": "latent dimensions", "train_hidden": "hidden widths", "train_likelihood": "decoder",
@@ -59,7 +60,7 @@ PARAMETERS: dict[str, dict[str, str]] = {
 KNOWN = {key for keys in PARAMETERS.values() for key in keys} | set(SIDEBAR)
 # Sliders whose options are floats: Streamlit takes only the option as Python writes it (1.0, 0.001), so a link's
 # other spellings of the same number (1, 1.00, 1e-3) are rewritten to it before the widget reads the address.
-FLOAT_CHOICES = {"train_sigma", "train_lr", "elbo_sigma", "posterior_sigma", "learn_sigma"}
+FLOAT_CHOICES = {"train_sigma", "train_lr", "elbo_sigma", "posterior_sigma", "gaps_sigma", "learn_sigma"}
 # A recipe's setting hidden by a link hides the slider that changes it while the model trains, too.
 ALSO_HIDDEN = {"train_sigma": ("live_sigma",), "train_lr": ("live_lr",), "train_beta": ("live_beta",)}
 

@@ -382,11 +382,14 @@ def _ellipse(mu, sigma, k: float, n: int = 90) -> tuple[np.ndarray, np.ndarray]:
 
 
 def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray, mu: np.ndarray,
-                       sigma: np.ndarray, posterior_mean: np.ndarray, zoom=None, height: int = 480) -> go.Figure:
+                       sigma: np.ndarray, posterior_mean: np.ndarray, zoom=None, height: int = 480,
+                       optimal=None) -> go.Figure:
     """p(z|x) as filled contours (its density, on the grid) with q(z|x)'s 1σ and 2σ ellipses on top.
 
     `zoom` = (xs, ys, log p(z|x)) on q's own grid: drawn as a second panel zoomed onto q, for when q is too
     small to see in the first (a large σ_dec spreads the posterior far wider than q).
+    `optimal` = (μ*, σ*): the best diagonal Gaussian q* for this image alone, drawn too (green, dotted and dash-dotted
+    ellipses, a diamond at μ*), and q's entries are named q_φ's, the encoder's.
     """
     panels = [(xs, ys, log_posterior, "x", "y")] + ([(*zoom, "x2", "y2")] if zoom is not None else [])
     fig = go.Figure()
@@ -397,14 +400,25 @@ def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray
         fig.add_trace(go.Contour(x=px, y=py, z=density, colorscale="Blues", showscale=False, xaxis=xref, yaxis=yref,
                                  contours=dict(start=0.02, end=1.0, size=0.08), line=dict(width=0.5), name="p(z|x)",
                                  hovertemplate="z = (%{x:.3f}, %{y:.3f})<br>p(z|x) / max = %{z:.2f}<extra></extra>"))
+        q_name = "q(z|x)" if optimal is None else "q_φ(z|x), the encoder's"
         for k, dash in ((1, "solid"), (2, "dash")):
             ex, ey = _ellipse(mu, sigma, k)
-            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"q(z|x), {k}σ", xaxis=xref, yaxis=yref,
+            fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"{q_name}, {k}σ", xaxis=xref, yaxis=yref,
                                      showlegend=first, legendgroup=f"q{k}",
                                      line=dict(color="crimson", width=2, dash=dash)))
-        fig.add_trace(go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ of q", xaxis=xref, yaxis=yref,
-                                 showlegend=first, legendgroup="mu",
+        fig.add_trace(go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ of q" if optimal is None else "μ_φ",
+                                 xaxis=xref, yaxis=yref, showlegend=first, legendgroup="mu",
                                  marker=dict(color="crimson", size=9 if first else 7, symbol="x")))
+        if optimal is not None:
+            best_mu, best_sigma = optimal
+            for k, dash in ((1, "dot"), (2, "dashdot")):
+                ex, ey = _ellipse(best_mu, best_sigma, k)
+                fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name=f"q*, the best for this image, {k}σ",
+                                         xaxis=xref, yaxis=yref, showlegend=first, legendgroup=f"best{k}",
+                                         line=dict(color=OPTIMAL_COLOUR, width=2.5, dash=dash)))
+            fig.add_trace(go.Scatter(x=[best_mu[0]], y=[best_mu[1]], mode="markers", name="μ*", xaxis=xref,
+                                     yaxis=yref, showlegend=first, legendgroup="best_mu",
+                                     marker=dict(color=OPTIMAL_COLOUR, size=9 if first else 7, symbol="diamond")))
         fig.add_trace(go.Scatter(x=[posterior_mean[0]], y=[posterior_mean[1]], mode="markers", name="E[z|x] (true)",
                                  xaxis=xref, yaxis=yref, showlegend=first, legendgroup="mean",
                                  marker=dict(color="navy", size=10, symbol="circle-open", line=dict(width=2))))
@@ -419,6 +433,9 @@ def posterior_contours(xs: np.ndarray, ys: np.ndarray, log_posterior: np.ndarray
                                       anchor="y2"),
                           yaxis2=dict(range=[zy[0], zy[-1]], anchor="x2", scaleanchor="x2", scaleratio=1))
     return fig
+
+
+OPTIMAL_COLOUR = "#1a7f37"  # q*'s ellipses: a green apart from q_φ's crimson and the posterior's blues
 
 
 def q_is_small(xs: np.ndarray, ys: np.ndarray, sigma: np.ndarray, share: float = 0.15) -> bool:
@@ -615,4 +632,74 @@ def prediction_bars(options, rounds: dict[str, dict[str, int]], question: str, h
                       yaxis=dict(type="category", autorange="reversed"),  # "0" and "1" are answers, not numbers
                       xaxis=dict(title="students", dtick=1, rangemode="tozero"), barmode="group",
                       showlegend=len(rounds) > 1, legend=dict(orientation="h", y=-0.3, traceorder="normal"))
+    return fig
+
+
+GAP_NAMES = {"approximation": "approximation gap", "amortisation": "amortisation gap"}
+GAP_COLOURS = {"approximation": PALETTE[0], "amortisation": PALETTE[3]}  # the two gaps' lines (not classes)
+
+
+def gaps_by_class(values: dict[str, list[float]], labels, classes, height: int = 360) -> go.Figure:
+    """Each gap's distribution by class, one panel per gap ({"approximation": [...], "amortisation": [...]} per image,
+    `labels` their classes): boxes in the classes' palette (PALETTE, as on every page), their points' shapes the
+    classes' markers (CLASS_SYMBOL_NAMES)."""
+    from plotly.subplots import make_subplots
+
+    names = list(values)
+    labels = np.asarray(labels)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[GAP_NAMES.get(n, n) for n in names],
+                        horizontal_spacing=0.08)
+    for col, name in enumerate(names, start=1):
+        column = np.asarray(values[name], dtype=float)
+        for c, label in enumerate(classes):
+            chosen = column[labels == c]
+            if not len(chosen):
+                continue
+            fig.add_trace(go.Box(y=chosen, name=str(label), marker=dict(color=PALETTE[c % 10],
+                                                                         symbol=CLASS_SYMBOL_NAMES[c % 10], size=4),
+                                 boxpoints="outliers", showlegend=False, legendgroup=str(label),
+                                 hovertemplate=f"{label}<br>%{{y:.3f}} nats<extra></extra>"), row=1, col=col)
+        fig.update_yaxes(title_text="nats" if col == 1 else None, row=1, col=col)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def gaps_against_sigma(points: list[dict], current: float | None = None, height: int = 340) -> go.Figure:
+    """The two gaps against σ_dec (log axis) over a sweep's members: each member's mean (points = [{"sigma_dec",
+    "approximation": {"mean", "q25", "q75"}, "amortisation": {…}}]) with its interquartile range as error bars; the
+    chosen model's σ_dec marked when it is one of them."""
+    sigmas = [p["sigma_dec"] for p in points]
+    fig = go.Figure()
+    for name, colour in GAP_COLOURS.items():
+        mean = np.array([p[name]["mean"] for p in points])
+        low = np.array([p[name]["q25"] for p in points])
+        high = np.array([p[name]["q75"] for p in points])
+        fig.add_trace(go.Scatter(x=sigmas, y=mean, mode="lines+markers", name=f"{GAP_NAMES[name]}, mean",
+                                 line=dict(color=colour, dash="solid" if name == "approximation" else "dash"),
+                                 marker=dict(symbol="circle" if name == "approximation" else "square", size=8),
+                                 error_y=dict(type="data", symmetric=False, array=np.maximum(high - mean, 0),
+                                              arrayminus=np.maximum(mean - low, 0), thickness=1),
+                                 hovertemplate="σ_dec = %{x:g}<br>mean %{y:.2f} nats<extra></extra>"))
+    if current is not None and any(math.isclose(current, s, rel_tol=1e-6) for s in sigmas):
+        fig.add_vline(x=current, line=dict(color="black", width=1))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=log_axis(sigmas, "σ_dec (log axis)"), yaxis=dict(title="gap, nats"))
+    return fig
+
+
+def refinement_curve(steps: list[int], series: dict[str, list[float]], height: int = 320) -> go.Figure:
+    """The ELBO gained by K steps of the ascent from q_φ, against K (a category axis: K = 0 has no place on a log
+    one), one line per series ({"this image": gains, "test-set mean": gains})."""
+    labels = [str(k) for k in steps]
+    fig = go.Figure()
+    for n, (name, gains) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=labels, y=gains, mode="lines+markers", name=name,
+                                 line=dict(color=PALETTE[n], dash=("solid", "dash")[n % 2]),
+                                 marker=dict(symbol=("circle", "square")[n % 2], size=8),
+                                 hovertemplate="K = %{x}<br>gained %{y:.3f} nats<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      xaxis=dict(title="K, steps of the ascent from q_φ", type="category"),
+                      yaxis=dict(title="ELBO gained, nats"))
     return fig

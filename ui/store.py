@@ -267,3 +267,79 @@ def sweep_member_terms(folder: Path, index: int) -> list[dict]:
     members = [catalog.read_info(folder / f"{p['name']}{catalog.SUFFIX}") for p in results["points"]]
     return [dict(member_terms(load_model(info).model, image), value=p["value"])
             for info, p in zip(members, results["points"])]
+
+
+# ---- Why q misses: the approximation gap and the amortisation gap (vae.gaps) ------------------------------------
+
+GAP_TEST_IMAGES = 500  # the first N test images of a model's test-set gaps (as `python -m vae gaps` computes them)
+GAP_SWEEP = SWEEPS_DIR / "mnist-16d-sigma"  # the sweep whose members' gaps are drawn against σ_dec
+
+
+def gap_images(info: catalog.CheckpointInfo, count: int | None = None, first: int = 0):
+    """Test images [first, first + count) as the model takes them (binarised as they were scored for a model trained
+    on binarised images, as `python -m vae gaps` does) [N, D], and their labels [N]."""
+    import torch
+
+    data, images = dataset(info.config.dataset, "test")
+    stop = len(data) if count is None else first + count
+    x = torch.from_numpy(binarised_test(info.config.dataset)[first:stop]) if info.config.binarize else \
+        images[first:stop]
+    return x, data.labels[first:stop]
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=BY_FILE)
+def gap_split_for(info: catalog.CheckpointInfo, index: int, sigma: float):
+    """vae.gaps.split of test image `index` at σ_dec, with a progress bar while it is computed (made and emptied in
+    here, so that a cache hit replays nothing to see). Read-only."""
+    import time
+
+    from vae.gaps import split
+
+    passes = 3 if info.config.latent_dim == 2 else 2  # d = 2: quadrature, two ascents; d > 2: an ascent, IWAE
+    bar = st.progress(0.0, text="Splitting the gap…")
+    seen: list[str] = []
+    began = time.perf_counter()
+
+    def report(done, total, what):
+        if what not in seen:
+            seen.append(what)
+        step = min(len(seen), passes)
+        bar.progress(min(1.0, (step - 1 + done / max(total, 1)) / passes),
+                     text=f"{what} (pass {step} of {passes}, {time.perf_counter() - began:.1f} s)")
+
+    x, _ = gap_images(info, 1, index)
+    found = split(load_model(info).model, x[0], sigma, on_progress=report)
+    bar.empty()
+    return found
+
+
+def _stamped(path: Path):
+    return (str(path), _stamp(path)) if path.exists() else (str(path), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Path: _stamped})
+def gap_results(path: Path) -> dict | None:
+    """The test-set gaps kept at `path` (vae.gaps.load_results), None when there are none or they do not read.
+    Read-only."""
+    from vae.gaps import load_results
+
+    if not path.exists():
+        return None
+    try:
+        return load_results(path)
+    except ValueError:
+        return None
+
+
+def shipped_gap_results(info: catalog.CheckpointInfo) -> dict | None:
+    """A model's test-set gaps, kept beside its checkpoint (vae.gaps.results_path), or None."""
+    from vae.gaps import results_path
+
+    return gap_results(results_path(info.path))
+
+
+def sweep_gap_results(folder: Path | None = None) -> list[dict]:
+    """The test-set gaps of each member of a shipped sweep (GAP_SWEEP's) that has them, in order of σ_dec."""
+    folder = GAP_SWEEP if folder is None else folder
+    found = [gap_results(path) for path in sorted((folder / "gaps").glob("*.json"))]
+    return sorted((r for r in found if r is not None), key=lambda r: r["sigma_dec"])

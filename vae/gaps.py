@@ -206,6 +206,10 @@ class GapSplit:
     def approximation_error(self) -> float:
         return math.hypot(self.log_px_error, self.elbo_error)
 
+    @property
+    def total_error(self) -> float:
+        return math.hypot(self.log_px_error, self.elbo_error)
+
 
 def split(model, x: torch.Tensor, sigma_dec: float | None = None, seed: int = 0, on_progress=None) -> GapSplit:
     """One image's approximation and amortisation gaps at σ_dec (the model's when None). x: [D] or [1, D]."""
@@ -371,3 +375,32 @@ def save_results(path, results: dict) -> None:
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(Path(path), json.dumps(results, separators=(",", ":")).encode())
+
+
+def summary(splits: list[GapSplit]) -> dict:
+    """The headline figures of a set of splits: the mean and median of each gap (nats), and the share of images whose
+    amortisation gap is the larger of the two."""
+    out = {"images": len(splits)}
+    for name in ("total", "approximation", "amortisation"):
+        values = np.array([getattr(s, name) for s in splits], dtype=float)
+        out[name] = {"mean": float(values.mean()), "median": float(np.median(values))}
+    out["amortisation_larger"] = float(np.mean([s.amortisation > s.approximation for s in splits]))
+    return out
+
+
+def spread(splits: list[GapSplit], name: str) -> dict:
+    """One gap over a set of splits: its mean, and its quartiles (the spread drawn around the mean)."""
+    values = np.array([getattr(s, name) for s in splits], dtype=float)
+    low, median, high = np.percentile(values, [25, 50, 75])
+    return {"mean": float(values.mean()), "q25": float(low), "median": float(median), "q75": float(high)}
+
+
+def refinement_gains(splits: list[GapSplit]) -> dict[int, dict]:
+    """The remedy, K → {"gain": mean ELBO after K steps − ELBO(q_φ), "share": that gain over the mean amortisation gap
+    (None when the gap is 0)} over `splits` (one split: that image's)."""
+    amortisation = float(np.mean([s.amortisation for s in splits]))
+    out = {}
+    for k in sorted(splits[0].refined):
+        gain = float(np.mean([s.refined[k] - s.elbo_amortised for s in splits]))
+        out[k] = {"gain": gain, "share": gain / amortisation if amortisation > 0 else None}
+    return out
