@@ -2,7 +2,7 @@
 soon the old step leaves the screen.
 
 One server and one browser, as a student has them. Each round opens the path at step 1 on a model and a test image
-(a different image each round: the figures of step 3 are computed per image), then presses Next nine times; for each
+(a different image each round: the figures of steps 3 and 4 are computed per image), then presses Next ten times; for each
 step it times, from the click until the script run has ended and the page has been still for 0.15 s
 (tests/support/walk.wait_idle), and until the previous step's title has left the screen (looked for on every frame).
 Then it locks in a prediction and reveals the answer, timed the same way. Prints the median and the worst per step.
@@ -50,7 +50,7 @@ def round_of(browser, url: str, model: str, index: int) -> dict:
     page.goto(f"{url}/?model={model}&learn_step=1&learn_index={index}")
     wait_idle(page, since=0, start_timeout=10, timeout=120)
     found = {}
-    for step in range(1, 11):
+    for step in range(1, 12):
         if step > 1:
             old = page.locator(TITLE).inner_text()
             before = runs(page)

@@ -28,7 +28,7 @@ SIDEBAR = {"dataset": "the data set: MNIST or Fashion-MNIST", "model": "the mode
 # link lists them, with what each sets. The README's table of parameters is this dictionary; its keys are the
 # pages' url paths ("learn" is served at /).
 PARAMETERS: dict[str, dict[str, str]] = {
-    "learn": {"learn_step": "the step of the path, 1–10", "learn_index": "the test image",
+    "learn": {"learn_step": "the step of the path, 1–11", "learn_index": "the test image",
               "learn_sigma": "σ_dec of the decoder step", "learn_l": "L, samples of z (step 2)", "learn_tau": "temperature τ"},
     "explore": {"explore_projection": "PCA or t-SNE (d > 2)", "explore_grid_n": "the manifold grid's size",
                 "explore_pad_x": "the pad's horizontal dimension (d > 2)",

@@ -148,7 +148,7 @@ def element_texts(at):
 
 
 def test_the_generation_steps_words_on_code_lengths():
-    """Step 9: √(E‖z‖²) = √d·τ is the root-mean-square length, not where 2-D codes lie: E‖z‖ = 1.25τ there, and
+    """Step 10: √(E‖z‖²) = √d·τ is the root-mean-square length, not where 2-D codes lie: E‖z‖ = 1.25τ there, and
     the lengths spread past 2τ (e^−2 = 13.5 % of them); at d = 16 and 50 over 80 % lie within τ of √d·τ."""
     from ui.learn.steps import generation
     from vae.generate import mean_prior_norm, prior_radius
@@ -167,7 +167,7 @@ def test_the_generation_steps_words_on_code_lengths():
 
 
 def test_the_kl_steps_example_where_the_printed_formula_agrees():
-    """Step 7: the printed KL exceeds the right one by ½(∏σᵢ² − Σσᵢ² + d), zero at σ² = (3, 0.5), whatever μ."""
+    """Step 8: the printed KL exceeds the right one by ½(∏σᵢ² − Σσᵢ² + d), zero at σ² = (3, 0.5), whatever μ."""
     from vae.objective import kl_to_standard_normal, printed_kl
 
     logvar = torch.log(torch.tensor([[3.0, 0.5]], dtype=torch.float64))
@@ -179,7 +179,7 @@ def test_the_kl_steps_example_where_the_printed_formula_agrees():
 
 def test_the_path_quotes_its_estimators_settings():
     """The numbers the path's sentences quote about its own computations are the code's: the evidence grid's
-    tolerance and q's cells (step 3), Adam's β₁ and β₂ (step 8), the probes' spacing and images (step 8)."""
+    tolerance and q's cells (step 3), Adam's β₁ and β₂ (step 9), the probes' spacing and images (step 9)."""
     from ui.learn.steps import evidence, training
     from vae.config import VAEConfig
     from vae.posterior import EVIDENCE_TOLERANCE
@@ -195,10 +195,10 @@ def test_the_path_quotes_its_estimators_settings():
 
 
 def test_the_decoder_step_uses_the_decomposition_steps_draws(mnist_test):
-    """Step 5 says its reconstruction term comes from the same draws as step 4's: at the model's own σ_dec the
+    """Step 6 says its reconstruction term comes from the same draws as step 5's: at the model's own σ_dec the
     two pages show the same number."""
-    at4 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "4"})
-    at5 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "5"})
+    at4 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "5"})  # reconstruction minus KL
+    at5 = open_page("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": "6"})  # the decoder and σ_dec
     value = next(m.value for m in at4.metric if m.label == "Reconstruction term").split(" ±")[0]
     assert f"&= {value} \\pm" in " ".join(e.value for e in at5.latex)
     assert "the same draws as the previous step" in " ".join(c.value for c in at5.caption)

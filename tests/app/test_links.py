@@ -140,7 +140,7 @@ def test_lesson_steps_are_listed_by_their_pages_titles():
         "ELBO decomposition", "The VAE, step by step", "The VAE, step by step", "Train live"]
 
 
-ROUND_TRIPS = [("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": str(k)}) for k in (1, 2, 5, 9)] + [
+ROUND_TRIPS = [("pages/learn.py", "mnist-2d-sigma0.3", {"learn_step": str(k)}) for k in (1, 2, 6, 10)] + [
     (f"pages/{name}.py", model, {}) for name, model in (
         ("explore", "mnist-16d-sigma0.3"), ("interpolate", "mnist-16d-sigma0.3"), ("generate", "mnist-16d-sigma0.3"),
         ("elbo", "mnist-2d-sigma1.0"), ("reparameterisation", "mnist-16d-sigma0.3"),

@@ -13,7 +13,7 @@ TEACHER, SAM, BO = "T" * 43, "s" * 43, "b" * 43
 def learn(key: str):
     at = session(key)
     at.session_state["model"] = "mnist-2d-sigma0.3"
-    at.query_params.update({"learn_step": "7"})
+    at.query_params.update({"learn_step": "8"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

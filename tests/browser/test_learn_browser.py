@@ -28,21 +28,21 @@ def tab_to(page, locator, most: int = 80) -> None:
 
 
 def test_the_keyboard_alone_walks_the_path(browser, server):
-    """Next by the keyboard, nine times: each time the old step leaves the screen and the focus lands on the new
-    step's title, so reading (and Tab) go on from there; on step 7 a prediction is made, locked in and revealed with
+    """Next by the keyboard, ten times: each time the old step leaves the screen and the focus lands on the new
+    step's title, so reading (and Tab) go on from there; on step 8 a prediction is made, locked in and revealed with
     the keyboard alone, the focus going to what the lock showed and the reveal the next Tab stop."""
     with new_session(browser, f"{server}/?model=mnist-2d-sigma0.3", timeout=120) as page:
         title = page.locator(".st-key-learn_body h3")
-        for step in range(2, 11):
+        for step in range(2, 12):
             tab_to(page, page.get_by_role("button", name=re.compile("Next")))
             before = runs(page)
             page.keyboard.press("Enter")
             wait_idle(page, since=before, timeout=120)
-            page.get_by_text(f"Step {step} of 10").wait_for()
+            page.get_by_text(f"Step {step} of 11").wait_for()
             page.wait_for_function("(n) => { const a = document.activeElement; return a && a.tagName === 'H3' "
                                    "&& a.innerText.startsWith(n + '.'); }", arg=step, timeout=10_000)
             assert title.count() == 1  # the old step's content is gone, not greyed under the new one
-            if step == 7:
+            if step == 8:
                 radio = page.get_by_role("radiogroup", name="Your prediction")
                 tab_to(page, radio)
                 page.keyboard.press("ArrowDown")  # the first option, as a keyboard picks in a radio group
@@ -113,7 +113,7 @@ def test_a_teacher_builds_a_lesson_and_sees_the_class_predictions(people, class_
     teacher.go("Lessons")
     teacher.fill("Title", "The misprint, then σ_dec")
     teacher.page.get_by_role("textbox", name="Steps").fill(
-        f"{url}/?learn_step=7&view=lesson | Predict first, then reveal.\n"
+        f"{url}/?learn_step=8&view=lesson | Predict first, then reveal.\n"
         f"{url}/elbo?elbo_sigma=0.1&model=mnist-2d-sigma0.3 | Where is σ*?\n"
         f"{url}/elbo?elbo_sigma=1&model=mnist-2d-sigma0.3 | And now?")
     teacher.page.get_by_role("combobox", name="Pin it on a class").click()

@@ -12,7 +12,7 @@ needs_chromium()
 def test_learn_by_its_name_opens_the_learn_page(browser, server):
     """/learn was "Page not found" (the Learn page is served at /)."""
     with new_session(browser, f"{server}/learn?learn_step=3&model=mnist-2d-sigma0.3", timeout=120) as page:
-        page.get_by_text("Step 3 of 10").wait_for(timeout=90_000)
+        page.get_by_text("Step 3 of 11").wait_for(timeout=90_000)
         expect(page.get_by_text("Page not found")).to_have_count(0)
 
 

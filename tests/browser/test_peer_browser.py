@@ -46,7 +46,7 @@ def test_a_teacher_and_three_students_vote_twice_and_no_student_sees_a_result_be
     for name in ("Ada", "Bo", "Cy"):
         student = people(url)
         student.join_class(code, name)
-        student.open("?learn_step=7")
+        student.open("?learn_step=8")
         student.page.get_by_text("Lock in my prediction").wait_for()
         students.append(student)
     ada, bo, cy = students

@@ -1,4 +1,4 @@
-"""Step 5, the Gaussian decoder and σ_dec: log p(x|z) = −‖x − x̂‖²/(2σ_dec²) − (D/2) log(2πσ_dec²)."""
+"""Step 6, the Gaussian decoder and σ_dec: log p(x|z) = −‖x − x̂‖²/(2σ_dec²) − (D/2) log(2πσ_dec²)."""
 from __future__ import annotations
 
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Step 4, reconstruction minus KL: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), the form training computes."""
+"""Step 5, reconstruction minus KL: ELBO = E_q[log p(x|z)] − KL(q(z|x) ‖ p(z)), the form training computes."""
 from __future__ import annotations
 
 import streamlit as st
@@ -7,7 +7,7 @@ from ui import metrics
 from ui.learn import EPS_SEED, Step, equation, number, plus_minus
 from ui.learn.questions import Question, ask
 
-SAMPLES = 64  # draws of z behind the reconstruction term (steps 4 and 5: the same estimate)
+SAMPLES = 64  # draws of z behind the reconstruction term (steps 5 and 6: the same estimate)
 PRIOR_SAMPLES = 1000  # draws from p(z) behind the answer
 SAME = 1.0  # nats: ELBOs closer than this are "about the same"
 

@@ -1,4 +1,4 @@
-"""Step 9, generating: codes from the prior, scaled by a temperature τ, decoded."""
+"""Step 10, generating: codes from the prior, scaled by a temperature τ, decoded."""
 from __future__ import annotations
 
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Step 7, the Gaussian KL: the general diagonal form, its simplification against N(0, I), and the tutorial's
+"""Step 8, the Gaussian KL: the general diagonal form, its simplification against N(0, I), and the tutorial's
 misprint beside them on this image's q."""
 from __future__ import annotations
 

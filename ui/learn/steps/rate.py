@@ -1,4 +1,4 @@
-"""Step 10, rate, distortion and collapse: each σ_dec picks a trade-off, and past some σ_dec the code is empty."""
+"""Step 11, rate, distortion and collapse: each σ_dec picks a trade-off, and past some σ_dec the code is empty."""
 from __future__ import annotations
 
 import streamlit as st

@@ -1,4 +1,4 @@
-"""Step 6, L samples and the reparameterisation z = μ + σ ⊙ ε: the Monte-Carlo estimate and its spread."""
+"""Step 7, L samples and the reparameterisation z = μ + σ ⊙ ε: the Monte-Carlo estimate and its spread."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Step 8, training: Adam's steps up the batch's ELBO, a short run from scratch probed at every few steps."""
+"""Step 9, training: Adam's steps up the batch's ELBO, a short run from scratch probed at every few steps."""
 from __future__ import annotations
 
 import streamlit as st
