@@ -16,12 +16,12 @@ name = plain(info.name)
 st.header("Why q misses the posterior: the approximation gap and the amortisation gap")
 st.markdown(
     "The ELBO falls short of the evidence log p(x) by KL(q_φ ‖ p(z|x)). Cremer, Li & Duvenaud (ICML 2018) split that "
-    "shortfall in two, with q* the best diagonal Gaussian for this image alone:")
+    "shortfall in two, with q\\* the best diagonal Gaussian for this image alone:")
 st.latex(r"\underbrace{\log p(x) - \mathrm{ELBO}(q_\phi)}_{\text{total gap}} = "
          r"\underbrace{\log p(x) - \mathrm{ELBO}(q^*)}_{\text{approximation gap}} + "
          r"\underbrace{\mathrm{ELBO}(q^*) - \mathrm{ELBO}(q_\phi)}_{\text{amortisation gap}}")
 st.markdown(
-    "- The **approximation gap** is KL(q* ‖ p(z|x)): what no Gaussian with a diagonal covariance can reach, however "
+    "- The **approximation gap** is KL(q\\* ‖ p(z|x)): what no Gaussian with a diagonal covariance can reach, however "
     "well it is chosen. Only a richer family for q (full covariance, a flow) closes it.\n"
     "- The **amortisation gap** is what q_φ gives away by being one encoder for every image: the encoder's guess "
     "q_φ(z|x) is not the best Gaussian for this image. Optimising q for this image alone closes it (section 3).")
@@ -54,7 +54,7 @@ if gaussian:
     sigma = top[0].select_slider(
         "σ_dec — the decoder's noise", options=list(store.SIGMA_CHOICES), value=nearest, key="gaps_sigma",
         bind="query-params", persist_state="session",
-        help="The encoder q_φ stays as trained; the true posterior, q* and every figure here move with σ_dec.")
+        help="The encoder q_φ stays as trained; the true posterior, q\\* and every figure here move with σ_dec.")
     sigma = float(sigma)
 else:
     top[0].caption("Bernoulli decoder on binarised images: no σ_dec to move.")
@@ -68,18 +68,18 @@ if grid:
     evidence_how = "grid integral over the latent plane, refined until a halving of the cells moves it < 0.01"
     elbo_how = f"Gauss–Hermite quadrature, {gaps.SCORE_NODES}×{gaps.SCORE_NODES} nodes (error: the change from half)"
 else:
-    evidence_how = (f"IWAE with q* as proposal, K = {gaps.IWAE_SAMPLES:,}, mean of {gaps.IWAE_REPEATS} repeats: "
+    evidence_how = (f"IWAE with q\\* as proposal, K = {gaps.IWAE_SAMPLES:,}, mean of {gaps.IWAE_REPEATS} repeats: "
                     "a lower bound")
-    elbo_how = f"Monte Carlo, {gaps.SCORE_SAMPLES:,} draws shared by q_φ and q* (error: standard error)"
+    elbo_how = f"Monte Carlo, {gaps.SCORE_SAMPLES:,} draws shared by q_φ and q\\* (error: standard error)"
 rows = [
     ("log p(x)", evidence_how, found.log_px, found.log_px_error),
     ("ELBO(q_φ), the encoder's q", elbo_how, found.elbo_amortised, found.elbo_error),
-    ("ELBO(q*), the best Gaussian for this image", elbo_how + "; q* by ascent from q_φ"
+    ("ELBO(q\\*), the best Gaussian for this image", elbo_how + "; q\\* by ascent from q_φ"
      + (" and from the posterior's moments" if grid else ""), found.elbo_optimal, found.elbo_error),
     ("**total gap** log p(x) − ELBO(q_φ)", "the difference of the first two", found.total, found.total_error),
-    ("**approximation gap** log p(x) − ELBO(q*)", "the difference" + ("" if grid else ": estimated from below"),
+    ("**approximation gap** log p(x) − ELBO(q\\*)", "the difference" + ("" if grid else ": estimated from below"),
      found.approximation, found.approximation_error),
-    ("**amortisation gap** ELBO(q*) − ELBO(q_φ)", "the difference, on paired draws", found.amortisation,
+    ("**amortisation gap** ELBO(q\\*) − ELBO(q_φ)", "the difference, on paired draws", found.amortisation,
      found.amortisation_error),
 ]
 left, right = st.columns([3, 1])
@@ -101,9 +101,10 @@ left.markdown(
     + (f" (the amortisation gap is {100 * share:.0f} % of the total)." if found.total > 0 else "."))
 if not grid:
     st.info(f"This model has a {config.latent_dim}-D latent space, where log p(x) cannot be integrated on a grid: "
-            f"it is estimated by IWAE with q* as its proposal, which is a lower bound (IWAE ≤ log p(x)). So the "
-            "approximation gap is estimated from below, and the total gap with it. q* is the optimum an ascent of the "
-            "ELBO from q_φ reaches: a local optimum, so the amortisation gap is estimated from below too.")
+            f"it is estimated by IWAE with q\\* as its proposal, which is a lower bound (IWAE ≤ log p(x)). So the "
+            "approximation gap is estimated from below, and the total gap with it. And q\\* is the optimum an ascent "
+            "of the ELBO from q_φ reaches, a local one: a better optimum elsewhere would move part of what is counted "
+            "here as the approximation gap into the amortisation gap.")
 
 if grid:
     post = store.true_posterior_for(info, index, sigma)
@@ -121,8 +122,8 @@ if grid:
                     + ("; a second panel zooms onto q." if zoom is not None else "."))
     words.markdown(
         "**Reading it.** The blue contours are the true posterior p(z|x), on a grid. The crimson ellipses are the "
-        "encoder's q_φ, the green dotted ones q*, the best diagonal Gaussian for this image alone. **The distance "
-        "from green to blue is the approximation gap**: q* is as close as an axis-aligned Gaussian gets, and where "
+        "encoder's q_φ, the green dotted ones q\\*, the best diagonal Gaussian for this image alone. **The distance "
+        "from green to blue is the approximation gap**: q\\* is as close as an axis-aligned Gaussian gets, and where "
         "the posterior is tilted, curved or has two modes, it stays apart. **The distance from crimson to green is "
         f"the amortisation gap**: here {found.amortisation:.3f} nats, what the encoder's guess loses against the "
         "best Gaussian it could have given.")
@@ -213,9 +214,9 @@ if results is not None:
     st.markdown("**Beside Cremer, Li & Duvenaud (2018).** We could not fetch the paper's table on this machine (it has "
                 "no internet), so its numbers are not quoted here. Their setup differs from ours: they use binarised "
                 "MNIST with a Bernoulli decoder, encoder and decoder 784-200-200-z with z = 50, trained for 3,280 "
-                "epochs; their q* is found by Adam from the prior with 50–100 samples per step, and their log p(x) "
+                "epochs; their q\\* is found by Adam from the prior with 50–100 samples per step, and their log p(x) "
                 "by annealed importance sampling. Ours: Gaussian decoders on grey levels, 2-D and 16-D latents, one "
-                "hidden layer, trained for 50 epochs or fewer; q* by ascent from q_φ, log p(x) by grid quadrature "
+                "hidden layer, trained for 50 epochs or fewer; q\\* by ascent from q_φ, log p(x) by grid quadrature "
                 "(2-D) or IWAE (d > 2). Our mnist-bernoulli-50d (Bernoulli on binarised MNIST, z = 50, "
                 "784-512-512-50, 500 epochs) is the closest to theirs"
                 + (": this is it." if info.name == "mnist-bernoulli-50d" else ": choose it in the sidebar to compare."))
@@ -251,7 +252,7 @@ for k in steps:
         row += f" {mean_gains[k]['gain']:.3f} | {percent(mean_gains[k]['share'])} |"
     table.append(row)
 st.markdown("\n".join(table))
-st.caption("The share is the ELBO gained over the amortisation gap ELBO(q*) − ELBO(q_φ); q* comes from the same "
+st.caption("The share is the ELBO gained over the amortisation gap ELBO(q\\*) − ELBO(q_φ); q\\* comes from the same "
            "ascent run longer, so the share nears 100 % as K grows. "
            + (f"The test-set mean is at the model's σ_dec = {results['sigma_dec']:g}."
               if results is not None and gaussian else ""))
