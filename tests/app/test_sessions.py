@@ -11,7 +11,7 @@ from tests.support.app import session as new_session
 
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py", "pages/elbo.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/train.py", "pages/models.py",
-         "pages/class.py", "pages/learn.py", "pages/lesson.py"]
+         "pages/class.py", "pages/learn.py", "pages/lesson.py", "pages/gaps.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from axe_playwright_python.base import AXE_SCRIPT  # noqa: E402  (after the skip
 
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE, TABLET, WIDE = 390, 1024, 1500
-PATHS = ["explore", "interpolate", "generate", "elbo", "reparameterisation", "posterior", "rate_distortion",
+PATHS = ["explore", "interpolate", "generate", "elbo", "reparameterisation", "posterior", "gaps", "rate_distortion",
          "draw", "train", "models", "class", "lesson"]  # app.py's st.navigation, in its order; the guided path (/) below
 LEARN_STEPS = range(1, 12)
 

@@ -9,7 +9,7 @@ BROWSER_KEY = "A" * 43  # the browser key of AppTest's sessions (no browser runs
 PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/elbo.py", "pages/train.py", "pages/models.py",
          "pages/generate.py", "pages/reparameterisation.py",
          "pages/posterior.py", "pages/rate_distortion.py", "pages/draw.py", "pages/class.py", "pages/learn.py",
-         "pages/lesson.py"]
+         "pages/lesson.py", "pages/gaps.py"]
 NLL_MODEL = "mnist-bernoulli-50d"
 SHIPPED = sorted(p.name.removesuffix(".safetensors") for p in (ROOT / "checkpoints").glob("*.safetensors"))
 

@@ -340,6 +340,7 @@ PAGES = {
     "ELBO decomposition": Expect(instead=("Bernoulli decoder",)),
     "The reparameterisation": Expect(),
     "True posterior vs q": Expect(instead=("needs a 2-D model",)),
+    "Why q misses: two gaps": Expect(instead=("has no meaning",)),  # a Bernoulli model trained on grey levels
     "Rate–distortion": Expect(model_dependent=False),
     "Draw your own": Expect(instead=("Draw on the black square.",), model_dependent=False),  # until one draws
     "Train live": Expect(figure=False, model_dependent=False),
