@@ -12,7 +12,8 @@ from tests.support import shipped
 from tests.support.app import BROWSER_KEY, session
 from vae.data import load_dataset
 
-STEP_TITLES = ["The model", "The ELBO, by its definition", "The evidence and the gap", "Reconstruction minus KL",
+STEP_TITLES = ["The model", "The ELBO, by its definition", "The evidence and the gap", "The two gaps",
+               "Reconstruction minus KL",
                "The Gaussian decoder and σ_dec", "L samples and z = μ + σ ⊙ ε",
                "The Gaussian KL, and the tutorial's misprint", "Training", "Generating new images",
                "Rate, distortion and collapse"]
@@ -103,20 +104,20 @@ def test_the_numbers_in_the_equations_are_vae_s():
     assert est.definition == pytest.approx(est.reconstruction - est.kl_sampled, abs=1e-9)  # the same sum, regrouped
     captions = " ".join(c.value for c in at.caption)
     assert "L = 16 draws" in captions and "seed 0" in captions and "above log p(x)" in captions
-    at.number_input(key="learn_step").set_value(4).run()
+    at.number_input(key="learn_step").set_value(5).run()
     mc = monte_carlo_elbo(model, x, 64, seed=0)
     assert f"{mc.elbo:.2f} \\pm {mc.log_px_given_z.std(ddof=1) / 8:.2f}" in latex(at) and f"{mc.kl:.3f}" in latex(at)
-    at.number_input(key="learn_step").set_value(5).run()
+    at.number_input(key="learn_step").set_value(6).run()
     at.select_slider(key="learn_sigma").set_value(1.0).run()
     distortion = float(((x.double() - torch.from_numpy(mc.images)) ** 2).sum(1).mean())
     text = latex(at)
     assert f"{distortion:.2f}" in text  # E‖x − x̂‖², the squared error itself
     assert f"{-distortion / 2:.2f}".replace("-", "{-}") in text  # −E‖x − x̂‖²/2σ² at σ = 1
     assert f"{-392 * np.log(2 * np.pi):.2f}".replace("-", "{-}") in text  # −(D/2) log 2πσ²
-    at.number_input(key="learn_step").set_value(6).run()
+    at.number_input(key="learn_step").set_value(7).run()
     mc = monte_carlo_elbo(model, x, 8, seed=0)
     assert f"{mc.elbo:.2f}" in latex(at) and f"{mc.z[0, 0]:.2f}".replace("-", "{-}") in latex(at)
-    at.number_input(key="learn_step").set_value(7).run()
+    at.number_input(key="learn_step").set_value(8).run()
     zero = torch.zeros_like(mu)
     right = float(kl_to_standard_normal(mu, logvar)[0])
     assert float(kl_gaussians(mu, logvar, zero, zero)[0]) == pytest.approx(right, abs=1e-5)
@@ -127,7 +128,7 @@ def test_the_numbers_in_the_equations_are_vae_s():
     excess = 0.5 * float(variances.prod() - variances.sum() + 2)  # ½(∏σᵢ² − Σσᵢ² + d)
     assert excess == pytest.approx(printed - right, abs=1e-4)
     assert f"here {excess:.4f} nats" in " ".join(c.value for c in at.caption)
-    at.number_input(key="learn_step").set_value(9).run()
+    at.number_input(key="learn_step").set_value(10).run()
     codes = torch.randn(200_000, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     assert float(codes.norm(dim=1).pow(2).mean().sqrt()) == pytest.approx(prior_radius(2, 1.0), abs=0.01)
     assert float(codes.norm(dim=1).mean()) == pytest.approx(mean_prior_norm(2, 1.0), abs=0.01)  # 1.25, not √2
@@ -164,6 +165,70 @@ def test_the_evidence_steps_identity_adds_up_to_the_grid_on_2d_and_iwae_on_16d()
     assert "IWAE with K = 1,000" in caption and "in expectation" in caption
 
 
+def printed_split(at) -> list[float]:
+    """The two gaps step's printed split: log p(x), ELBO(q_φ), log p(x), ELBO(q*), ELBO(q*), ELBO(q_φ) on its first
+    row, then the total, the approximation gap and the amortisation gap."""
+    return numbers(next(e.value for e in at.latex if r"\big[" in e.value and "mathrm" not in e.value))
+
+
+def holds_the_split(figures: list[float], split, digits: int) -> None:
+    log_px, optimal, amortised = (round(v, digits) for v in (split.log_px, split.elbo_optimal, split.elbo_amortised))
+    assert figures[:6] == [log_px, amortised, log_px, optimal, optimal, amortised]
+    total, approximation, amortisation = figures[6:]
+    assert total == pytest.approx(approximation + amortisation, abs=1e-9)  # it adds up as printed
+    assert approximation == pytest.approx(split.approximation, abs=1.5 * 10 ** -digits)
+    assert amortisation == pytest.approx(split.amortisation, abs=1.5 * 10 ** -digits)
+
+
+@pytest.mark.slow
+def test_the_two_gaps_step_shows_the_shipped_results_else_vae_gaps_split():
+    """Step 4 on a test image among the shipped results reads them (after the prediction); on a drawing, and on a
+    16-D model's test image beyond them, it shows what vae.gaps.split computes here."""
+    from tests.support import ROOT
+    from vae.gaps import load_results, results_path, split, splits_of
+
+    at = learn(step=4)
+    assert not numbers(latex(at))  # nothing to read before the prediction
+    lock(at, "gaps-larger", "The amortisation gap")
+    path = results_path(ROOT / "checkpoints" / "mnist-2d-sigma0.3.safetensors")
+    shipped_split = splits_of(load_results(path))[0]
+    holds_the_split(printed_split(at), shipped_split, 3)
+    caption = " ".join(c.value for c in at.caption)
+    assert "checkpoints/gaps/mnist-2d-sigma0.3.json: its first 500 test images" in caption
+    assert load_results(path)["images"] == 500
+    assert f"Approximation gap ± {shipped_split.approximation_error:.4f}" in caption
+    assert f"amortisation gap ± {shipped_split.amortisation_error:.4f} nats" in caption
+
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 12:16] = 1.0
+    at.session_state["draw_framed"] = drawing
+    at.run()
+    at.radio(key="learn_source").set_value("your drawing").run()
+    assert not at.exception, [e.value for e in at.exception]
+    holds_the_split(printed_split(at), split(shipped("mnist-2d-sigma0.3"), torch.from_numpy(drawing), 0.3), 3)
+    assert "Computed now for this image" in " ".join(c.value for c in at.caption)
+
+    at = learn("mnist-16d-sigma0.3", step=4, query={"learn_index": "600"})  # no question: the numbers at once
+    holds_the_split(printed_split(at), split(shipped("mnist-16d-sigma0.3"), image(600), 0.3), 2)
+    assert "only for a 2-D model" in " ".join(c.value for c in at.caption)
+
+
+def test_the_two_gaps_question_counts_both_answers_only_within_their_errors():
+    from ui.learn.steps import gaps
+    from vae.gaps import GapSplit
+
+    def split(approximation, amortisation, error=0.001):
+        return GapSplit(10.0, 0.0, "grid", 10 - approximation - amortisation, 10 - approximation, error, error,
+                        *[np.zeros(2)] * 4, 0.3)
+
+    assert gaps.larger(split(0.1, 2.0)) == (gaps.AMORTISATION,)
+    assert gaps.larger(split(2.0, 0.1)) == (gaps.APPROXIMATION,)
+    margin = gaps.TIE_NATS + gaps.TIE_ERRORS * (0.001 + 0.001)  # each gap's error 0.001 (log p(x)'s is 0 here)
+    assert gaps.larger(split(0.3, 0.3 + 0.99 * margin)) == (gaps.AMORTISATION, gaps.APPROXIMATION)
+    assert gaps.larger(split(0.3 + 0.99 * margin, 0.3)) == (gaps.APPROXIMATION, gaps.AMORTISATION)
+    assert gaps.larger(split(0.3, 0.3 + 1.01 * margin)) == (gaps.AMORTISATION,)
+
+
 def predict_and_reveal(at, key: str, pick: str):
     lock(at, key, pick)
     at.toggle(key=f"learn_reveal_{key}").set_value(True).run()
@@ -179,7 +244,7 @@ def test_each_questions_revealed_answer_is_graded_in_the_page():
 
     def predicted(step: int, pick: str) -> str:
         at = learn(step=step)
-        if step == 8:
+        if step == 9:
             at.button(key="learn_train").click().run()
         return predict_and_reveal(at, STEPS[step - 1].question.key, pick)
 
@@ -210,7 +275,7 @@ def test_the_path_works_on_a_drawing():
     drawing[6:22, 12:16] = 1.0  # a "1"
     at = session()
     at.session_state["draw_framed"] = drawing
-    at.query_params.update({"learn_step": "7"})
+    at.query_params.update({"learn_step": "8"})
     at.run()
     at.radio(key="learn_source").set_value("your drawing").run()
     assert not at.exception
@@ -308,7 +373,7 @@ def test_the_class_predicts_before_the_teacher_reveals_to_all():
     teacher_key, student_key = "T" * 43, "s" * 43
     klass, _ = classes.create(engine, identity.of_browser(teacher_key), "Peer instruction")
     classes.join(engine, klass, identity.of_browser(student_key), "Sam")
-    at = learn(step=7, key=student_key)
+    at = learn(step=8, key=student_key)
     at.radio(key="learn_pick_kl-printed").set_value("0").run()
     at.radio(key="learn_sure_kl-printed").set_value(3).run()
     at.button(key="learn_lock_kl-printed").click().run()
