@@ -642,7 +642,7 @@ GAP_COLOURS = {"approximation": PALETTE[0], "amortisation": PALETTE[3]}  # the t
 def gaps_by_class(values: dict[str, list[float]], labels, classes, height: int = 360) -> go.Figure:
     """Each gap's distribution by class, one panel per gap ({"approximation": [...], "amortisation": [...]} per image,
     `labels` their classes): boxes in the classes' palette (PALETTE, as on every page), their points' shapes the
-    classes' markers (CLASS_SYMBOL_NAMES)."""
+    classes' markers (CLASS_SYMBOL_NAMES); a panel whose values are all positive on a log axis."""
     from plotly.subplots import make_subplots
 
     names = list(values)
@@ -659,7 +659,10 @@ def gaps_by_class(values: dict[str, list[float]], labels, classes, height: int =
                                                                          symbol=CLASS_SYMBOL_NAMES[c % 10], size=4),
                                  boxpoints="outliers", showlegend=False, legendgroup=str(label),
                                  hovertemplate=f"{label}<br>%{{y:.3f}} nats<extra></extra>"), row=1, col=col)
-        fig.update_yaxes(title_text="nats" if col == 1 else None, row=1, col=col)
+        positive = bool(np.all(column > 0))  # a gap spread over orders of magnitude reads on a log axis; one at or
+        # below 0 (a Monte-Carlo or IWAE estimate near 0) keeps a linear one
+        fig.update_yaxes(title_text="nats" + (" (log axis)" if positive else ""), type="log" if positive else "linear",
+                         row=1, col=col)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 

@@ -124,11 +124,12 @@ def test_a_bernoulli_model_on_grey_levels_is_refused():
 
 
 def small_model(name: str, seed: int = 0, sigma: float = 0.3):
-    """A small 2-D Gaussian model kept as the AppTest browser's own, and its checkpoint's file on this server."""
+    """A small 16-D Gaussian model kept as the AppTest browser's own, and its checkpoint's file on this server (16-D:
+    no grid integrals, which on an untrained model's wide posterior take the longest)."""
     from ui import store
 
     torch.manual_seed(seed)
-    model = VAE(VAEConfig(latent_dim=2, hidden=(16,), sigma_dec=sigma)).eval()
+    model = VAE(VAEConfig(latent_dim=16, hidden=(16,), sigma_dec=sigma)).eval()
     saved = keep_model(name, checkpoint.to_bytes(model))
     return model, store.saved_file(saved)
 
@@ -202,7 +203,7 @@ def test_the_sweeps_gaps_are_drawn_against_sigma_dec(monkeypatch, tmp_path):
     means = {}
     for sigma in (0.5, 0.2):
         torch.manual_seed(0)
-        model = VAE(VAEConfig(latent_dim=2, hidden=(16,), sigma_dec=sigma)).eval()
+        model = VAE(VAEConfig(latent_dim=16, hidden=(16,), sigma_dec=sigma)).eval()
         results = gaps.test_set(model, test.to_float()[:3], test.labels[:3].tolist(), range(3))
         gaps.save_results(tmp_path / "gaps" / f"member-{sigma}.json", results)
         splits = gaps.splits_of(results)
