@@ -71,7 +71,8 @@ def test_explore_keeps_its_z_and_selection_across_a_page_switch():
     assert "z = (1.25" in at.image[-1].captions[0]
 
 
-@pytest.mark.parametrize("page,key", [("pages/elbo.py", "elbo_sigma"), ("pages/posterior.py", "posterior_sigma")])
+@pytest.mark.parametrize("page,key", [("pages/elbo.py", "elbo_sigma"), ("pages/posterior.py", "posterior_sigma"),
+                                      ("pages/gaps.py", "gaps_sigma")])
 def test_sigma_dec_survives_leaving_the_page_and_coming_back(page, key):
     """σ_dec went back to 0.01 after leaving ELBO or True posterior; once it showed 0.01 while the table used 0.3."""
     at = session()
@@ -83,6 +84,8 @@ def test_sigma_dec_survives_leaving_the_page_and_coming_back(page, key):
         assert at.select_slider(key=key).value == 0.7
     if page == "pages/elbo.py":
         assert next(m.value for m in at.metric if m.label == "equivalent β = 2σ²") == "0.98"  # computed at σ = 0.7
+    if page == "pages/gaps.py":
+        assert any(m.value.startswith("For this digit at σ_dec = 0.7 ") for m in at.markdown)  # the split at 0.7
 
 
 @pytest.mark.slow
