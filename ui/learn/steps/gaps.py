@@ -121,13 +121,13 @@ def draw(ctx) -> None:
         return
     st.markdown("The last step's gap, KL(q_φ(z|x) ‖ p(z|x)), has two causes (Cremer, Li & Duvenaud, 2018). Let q* "
                 "be the best diagonal Gaussian for this image alone, the one with the highest ELBO; then")
-    equation(r"\log p_\theta(x) - \mathrm{ELBO}(q_\phi) &= \big[\log p_\theta(x) - \mathrm{ELBO}(q^*)\big]",
-             r"&\quad + \big[\mathrm{ELBO}(q^*) - \mathrm{ELBO}(q_\phi)\big]")
+    equation(r"&\log p_\theta(x) - \mathrm{ELBO}(q_\phi)", r"&\quad = \big[\log p_\theta(x) - \mathrm{ELBO}(q^*)\big]",
+             r"&\quad\quad + \big[\mathrm{ELBO}(q^*) - \mathrm{ELBO}(q_\phi)\big]")
     st.markdown("- **The approximation gap**, log p(x) − ELBO(q*) = KL(q* ‖ p(z|x)): what no diagonal Gaussian can "
                 "reach. Where p(z|x) is skewed, curved or has two modes, even the best Gaussian misses it.\n"
                 "- **The amortisation gap**, ELBO(q*) − ELBO(q_φ): what one encoder for every image gives away. "
                 "The encoder guesses each image's q in one pass; its guess is not the best Gaussian for this image.")
-    st.page_link("pages/gaps.py", label="Both gaps over the test set, and the remedy, on the Why q misses page",
+    st.page_link("pages/gaps.py", label="Both gaps across the test set: Why q misses",
                  icon=":material/join_inner:")
     st.caption("Try: other test images, and the 2-D models with σ_dec = 0.1 and 1.0. The two parts change from "
                "image to image, and so does which one is larger.")
@@ -144,11 +144,11 @@ def numbers(ctx) -> None:
     s, k = found.split, digits(found)
     log_px, optimal, amortised = printed(found)
     total, approximation, amortisation = parts(found)
-    equation(rf"{number(log_px, k)} - {term(amortised, k)} &= \big[{number(log_px, k)} - {term(optimal, k)}\big]"
-             rf" + \big[{number(optimal, k)} - {term(amortised, k)}\big]",
+    equation(rf"{number(log_px, k)} - {term(amortised, k)} &= \big[{number(log_px, k)} - {term(optimal, k)}\big]",
+             rf"&\quad + \big[{number(optimal, k)} - {term(amortised, k)}\big]",
              rf"{number(total, k)} &= {number(approximation, k)} + {number(amortisation, k)}")
-    equation(rf"q_\phi:\ \mu &= {vector(s.mu)},\ \sigma = {vector(s.sigma, digits=3)}",
-             rf"q^*:\ \mu &= {vector(s.optimal_mu)},\ \sigma = {vector(s.optimal_sigma, digits=3)}")
+    equation(rf"q_\phi:\ \mu &= {vector(s.mu)},", rf"\sigma &= {vector(s.sigma, digits=3)}",
+             rf"q^*:\ \mu &= {vector(s.optimal_mu)},", rf"\sigma &= {vector(s.optimal_sigma, digits=3)}")
     source = (f"Read from this model's shipped results ({found.shipped}: its first {found.images:,} test images, "
               "by `python -m vae gaps`)" if found.shipped else "Computed now for this image by vae.gaps.split")
     if s.log_px_how == "grid":
