@@ -662,6 +662,7 @@ def gaps_by_class(values: dict[str, list[float]], labels, classes, height: int =
         positive = bool(np.all(column > 0))  # a gap spread over orders of magnitude reads on a log axis; one at or
         # below 0 (a Monte-Carlo or IWAE estimate near 0) keeps a linear one
         fig.update_yaxes(title_text="nats" + (" (log axis)" if positive else ""), type="log" if positive else "linear",
+                         dtick=1 if positive else None,
                          row=1, col=col)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10))
     return fig
@@ -701,8 +702,8 @@ def refinement_curve(steps: list[int], series: dict[str, list[float]], height: i
                                  line=dict(color=PALETTE[n], dash=("solid", "dash")[n % 2]),
                                  marker=dict(symbol=("circle", "square")[n % 2], size=8),
                                  hovertemplate="K = %{x}<br>gained %{y:.3f} nats<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=True,  # one line too: the
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),  # title is the legend's (charts)
                       xaxis=dict(title="K, steps of the ascent from q_φ", type="category"),
                       yaxis=dict(title="ELBO gained, nats"))
     return fig
