@@ -86,12 +86,16 @@ def test_the_split_on_screen_is_vae_gaps_split_and_moves_with_sigma_dec():
     words = next(m.value for m in at.markdown if m.value.startswith("For this digit at σ_dec = 0.3"))
     assert f"by {split.total:.3f} nats: {split.approximation:.3f} because q is a diagonal Gaussian, " \
            f"{split.amortisation:.3f} because the encoder amortises" in words
+    assert f"(the amortisation gap is {100 * split.amortisation / split.total:.0f} % of the total)" in words
     remedy = refinement(at)
     assert sorted(remedy) == sorted(gaps.REFINE_STEPS)
     for k, cells in remedy.items():
         gain = split.refined[k] - split.elbo_amortised
         assert float(cells[0]) == pytest.approx(gain, abs=2e-3), k
         assert cells[1] == f"{100 * gain / split.amortisation:.0f} %", k
+    last = max(gaps.REFINE_STEPS)
+    closed = 100 * (split.refined[last] - split.elbo_amortised) / split.amortisation
+    assert any(f"here they close {closed:.0f} % of this image's gap" in c.value for c in at.caption)
     assert any("q*, the best diagonal Gaussian for this image, as green dotted ellipses around "
                f"({split.optimal_mu[0]:.2f}, {split.optimal_mu[1]:.2f})" in c.proto.alt for c in at.get("plotly_chart"))
 
