@@ -181,8 +181,8 @@ def answer(ctx):
     figures = (f"Approximation gap {approximation:.{k}f} ± {s.approximation_error:.{k + 1}f} nats, amortisation "
                f"gap {amortisation:.{k}f} ± {s.amortisation_error:.{k + 1}f} nats for {ctx.image_name}")
     if len(right) > 1:
-        return right, (f"{figures}: the two are within their errors of each other (or {TIE_NATS} nats), so either "
-                       "answer counts.")
+        return right, (f"{figures}: they differ by less than {TIE_ERRORS} times their errors plus {TIE_NATS} nats, "
+                       "too close to call, so either answer counts.")
     if right[0] == AMORTISATION:
         return right, (f"{figures}: the encoder's guess loses more than the Gaussian's shape does. Ascending the ELBO "
                        "for this image alone would recover most of the gap.")
