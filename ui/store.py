@@ -317,10 +317,10 @@ def _stamped(path: Path):
     return (str(path), _stamp(path)) if path.exists() else (str(path), None)
 
 
-@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Path: _stamped})
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs={Path: _stamped})
 def gap_results(path: Path) -> dict | None:
     """The test-set gaps kept at `path` (vae.gaps.load_results), None when there are none or they do not read.
-    Read-only."""
+    Read-only (shared, not copied: a sweep's ten files are 4 MB)."""
     from vae.gaps import load_results
 
     if not path.exists():
@@ -329,6 +329,15 @@ def gap_results(path: Path) -> dict | None:
         return load_results(path)
     except ValueError:
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs={Path: _stamped})
+def gap_splits(path: Path) -> dict | None:
+    """{test index: vae.gaps.GapSplit} of the test-set gaps kept at `path`, None where `gap_results` is. Read-only."""
+    from vae.gaps import splits_of
+
+    results = gap_results(path)
+    return None if results is None else dict(zip((int(i) for i in results["index"]), splits_of(results)))
 
 
 def shipped_gap_results(info: catalog.CheckpointInfo) -> dict | None:

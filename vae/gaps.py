@@ -336,7 +336,7 @@ def test_set(model, x: torch.Tensor, labels, indices, sigma_dec: float | None = 
     for name in FIELDS:
         out[name] = [round(getattr(s, name), 5) for s in splits]
     for name in VECTORS:
-        out[name] = [[round(float(v), 6) for v in getattr(s, name)] for s in splits]
+        out[name] = [[round(float(v), 4) for v in getattr(s, name)] for s in splits]  # 16 or 50 of them an image
     out["refined"] = {str(k): [round(s.refined[k], 5) for s in splits] for k in REFINE_STEPS}
     out["seconds"] = round(time.perf_counter() - began, 1)
     return out

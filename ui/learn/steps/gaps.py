@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from ui import store
 from ui.learn import Step, equation, number, vector
 from ui.learn.questions import Question, ask
 from ui.learn.steps.evidence import normalised
@@ -25,18 +26,6 @@ class Found:
     images: int = 0  # how many test images that file holds
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def shipped_splits(path: str, modified: float):
-    """(results, {test index: its GapSplit}) of a shipped results file, None if it cannot be read. Read-only."""
-    from vae.gaps import load_results, splits_of
-
-    try:
-        results = load_results(path)
-    except ValueError:
-        return None
-    return results, dict(zip((int(i) for i in results["index"]), splits_of(results)))
-
-
 def from_results(ctx):
     """This test image's split from the model's shipped results (vae.gaps.results_path), where they hold it: the same
     model (its name, σ_dec, likelihood, q_φ's μ for this image) and the same image (binarised as the path does)."""
@@ -47,10 +36,9 @@ def from_results(ctx):
     path = results_path(ctx.info.path)
     if ctx.index is None or not path.is_file():
         return None
-    loaded = shipped_splits(str(path), path.stat().st_mtime)
-    if loaded is None:
+    results, splits = store.gap_results(path), store.gap_splits(path)
+    if results is None or splits is None:
         return None
-    results, splits = loaded
     config = ctx.config
     if (results.get("name") != ctx.info.name or results["sigma_dec"] != config.sigma_dec
             or results.get("latent_dim") != config.latent_dim or results.get("likelihood") != config.likelihood
