@@ -2,8 +2,8 @@
 soon the old step leaves the screen.
 
 One server and one browser, as a student has them. Each round opens the path at step 1 on a model and a test image
-(a different image each round: the figures of steps 3 and 4 are computed per image), then presses Next ten times; for each
-step it times, from the click until the script run has ended and the page has been still for 0.15 s
+(a different image each round: the figures of steps 3 and 4 are computed per image), then presses Next ten times; for
+each step it times, from the click until the script run has ended and the page has been still for 0.15 s
 (tests/support/walk.wait_idle), and until the previous step's title has left the screen (looked for on every frame).
 Then it locks in a prediction and reveals the answer, timed the same way. Prints the median and the worst per step.
 

@@ -346,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        commands = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "gaps": cmd_gaps, "info": cmd_info}
+        commands = {"train": cmd_train, "sweep": cmd_sweep, "evaluate": cmd_evaluate, "gaps": cmd_gaps,
+                    "info": cmd_info}
         return commands[args.command](args)
     except (ConfigError, DataError, CheckpointError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
