@@ -3,6 +3,7 @@ Duvenaud, ICML 2018), for one image and across the test set, and the remedy: K s
 import streamlit as st
 
 from ui import charts, images, plots, store
+from ui.learn import equation
 from ui.sidebar import chosen_model, data_notice
 from ui.text import plain
 from vae import gaps
@@ -17,14 +18,14 @@ st.header("Why q misses the posterior: the approximation gap and the amortisatio
 st.markdown(
     "The ELBO falls short of the evidence log p(x) by KL(q_φ ‖ p(z|x)). Cremer, Li & Duvenaud (ICML 2018) split that "
     "shortfall in two, with q\\* the best diagonal Gaussian for this image alone:")
-st.latex(r"\underbrace{\log p(x) - \mathrm{ELBO}(q_\phi)}_{\text{total gap}} = "
-         r"\underbrace{\log p(x) - \mathrm{ELBO}(q^*)}_{\text{approximation gap}} + "
-         r"\underbrace{\mathrm{ELBO}(q^*) - \mathrm{ELBO}(q_\phi)}_{\text{amortisation gap}}")
+equation(r"&\log p_\theta(x) - \mathrm{ELBO}(q_\phi)", r"&\quad = \big[\log p_\theta(x) - \mathrm{ELBO}(q^*)\big]",
+         r"&\quad\quad + \big[\mathrm{ELBO}(q^*) - \mathrm{ELBO}(q_\phi)\big]")  # the path's step 4: a phone holds it
 st.markdown(
-    "- The **approximation gap** is KL(q\\* ‖ p(z|x)): what no Gaussian with a diagonal covariance can reach, however "
-    "well it is chosen. Only a richer family for q (full covariance, a flow) closes it.\n"
-    "- The **amortisation gap** is what q_φ gives away by being one encoder for every image: the encoder's guess "
-    "q_φ(z|x) is not the best Gaussian for this image. Optimising q for this image alone closes it (section 3).")
+    "- The **approximation gap**, the first bracket, is KL(q\\* ‖ p(z|x)): what no Gaussian with a diagonal "
+    "covariance can reach, however well it is chosen. Only a richer family for q (full covariance, a flow) closes it.\n"
+    "- The **amortisation gap**, the second, is what q_φ gives away by being one encoder for every image: the "
+    "encoder's guess q_φ(z|x) is not the best Gaussian for this image. Optimising q for this image alone closes it "
+    "(section 3).")
 
 if config.likelihood == "bernoulli" and not config.binarize:
     st.info("This model's Bernoulli decoder was trained on grey levels, where its log p(x|z) is not a normalised "

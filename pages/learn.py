@@ -27,9 +27,6 @@ state["learn_drawn"] = step
 # A new step replaces the old one at once (st.empty sends an empty element in its place), instead of leaving the
 # old step's equations greyed under the new title while the new one computes; within a step, nothing flickers.
 body = st.empty().container(key="learn_body") if moved else st.container(key="learn_body")
-# KaTeX's aligned rows end in a -2px margin (.vlist-t2), so a centred equation is sized 2 px narrower than it draws and
-# scrolls by 2 px: a scrolling region that the keyboard cannot reach (axe: scrollable-region-focusable).
-st.html("<style>.st-key-learn_body .katex-display > .katex { padding-right: 2px; }</style>")
 with body:
     st.subheader(f"{step}. {STEPS[step - 1].title}", anchor=False)
     STEPS[step - 1].draw(ctx)

@@ -85,6 +85,7 @@ ELBO falls short of the evidence by exactly how far q is from the true posterior
 both ways. IWAE tightens the bound as K grows, but with a poor proposal q it can stay well below the grid's answer.
 """
 )
+st.page_link("pages/gaps.py", label="Why is the gap not zero? Its two parts", icon=":material/join_inner:")
 if gaussian:
     st.subheader(f"The gap across σ_dec, for this {noun}")
     sigmas = sorted(set(GAP_SIGMAS) | {float(config.sigma_dec)})

@@ -119,7 +119,10 @@ def plus_minus(value: float, error: float, digits: int = 2) -> str:
 
 def equation(*rows: str) -> None:
     """Rows of one equation, aligned at their '&' and each on a line of its own, so that a phone's column holds
-    them: a long equation on one line scrolled sideways and hid its numbers."""
+    them: a long equation on one line scrolled sideways and hid its numbers. KaTeX's aligned rows end in a −2 px
+    margin (.vlist-t2), so a centred equation is sized 2 px narrower than it draws and scrolls by 2 px: a scrolling
+    region the keyboard cannot reach (axe: scrollable-region-focusable); the style pads it back."""
+    st.html("<style>.katex-display > .katex { padding-right: 2px; }</style>")
     st.latex(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}")
 
 
