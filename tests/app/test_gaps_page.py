@@ -12,6 +12,7 @@ import torch
 from tests.support.app import keep_model, open_page
 from vae import VAE, VAEConfig, catalog, checkpoint, gaps
 
+pytestmark = pytest.mark.slow  # each page run splits a gap (ascents, a grid integral): seconds each
 PAGE = "pages/gaps.py"
 
 

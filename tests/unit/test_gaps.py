@@ -14,6 +14,7 @@ from vae import gaps
 from vae.objective import gaussian_elbo, log_normal_diag
 from vae.posterior import evidence_grid, grid_kl, latent_grid, log_joint, posterior_gap, q_grid
 
+pytestmark = pytest.mark.slow  # ascents, grid integrals and a grid search: minutes on two cores
 TOLERANCE = 0.01  # nats: the bound for the optimum and for the sum
 
 
