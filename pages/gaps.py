@@ -207,7 +207,8 @@ if results is not None:
                                     f"{p['amortisation']['mean']:.2f} nats" for p in points) + ".")
         st.caption("These are the shipped sweep's 16-D models (one hidden layer), each trained at its own "
                    "σ_dec and scored there. Their log p(x) is IWAE's, a lower bound: the approximation gap is "
-                   "estimated from below.")
+                   f"estimated from below. Both axes are logarithmic; a mean below {plots.GAP_FLOOR:g} nats (a "
+                   "collapsed posterior's) is drawn at it.")
     else:
         st.caption("The shipped sweep's gaps are not there yet (python -m vae gaps on "
                    "checkpoints/sweeps/mnist-16d-sigma/*.safetensors writes them).")

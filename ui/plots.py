@@ -668,16 +668,20 @@ def gaps_by_class(values: dict[str, list[float]], labels, classes, height: int =
     return fig
 
 
+GAP_FLOOR = 1e-3  # nats: on the log axis of the gaps against σ_dec, a smaller value (a collapsed model's) sits here
+
+
 def gaps_against_sigma(points: list[dict], current: float | None = None, height: int = 340) -> go.Figure:
-    """The two gaps against σ_dec (log axis) over a sweep's members: each member's mean (points = [{"sigma_dec",
-    "approximation": {"mean", "q25", "q75"}, "amortisation": {…}}]) with its interquartile range as error bars; the
+    """The two gaps against σ_dec, both axes logarithmic (the gaps run from hundreds of nats to nothing), over a
+    sweep's members: each member's mean (points = [{"sigma_dec", "approximation": {"mean", "q25", "q75"},
+    "amortisation": {…}}]) with its interquartile range as error bars, values below GAP_FLOOR drawn at it; the
     chosen model's σ_dec marked when it is one of them."""
     sigmas = [p["sigma_dec"] for p in points]
     fig = go.Figure()
     for name, colour in GAP_COLOURS.items():
-        mean = np.array([p[name]["mean"] for p in points])
-        low = np.array([p[name]["q25"] for p in points])
-        high = np.array([p[name]["q75"] for p in points])
+        mean = np.maximum(np.array([p[name]["mean"] for p in points]), GAP_FLOOR)
+        low = np.maximum(np.array([p[name]["q25"] for p in points]), GAP_FLOOR)
+        high = np.maximum(np.array([p[name]["q75"] for p in points]), GAP_FLOOR)
         fig.add_trace(go.Scatter(x=sigmas, y=mean, mode="lines+markers", name=f"{GAP_NAMES[name]}, mean",
                                  line=dict(color=colour, dash="solid" if name == "approximation" else "dash"),
                                  marker=dict(symbol="circle" if name == "approximation" else "square", size=8),
@@ -688,7 +692,8 @@ def gaps_against_sigma(points: list[dict], current: float | None = None, height:
         fig.add_vline(x=current, line=dict(color="black", width=1))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-                      xaxis=log_axis(sigmas, "σ_dec (log axis)"), yaxis=dict(title="gap, nats"))
+                      xaxis=log_axis(sigmas, "σ_dec (log axis)"),
+                      yaxis=dict(title="gap, nats (log axis)", type="log", dtick=1))
     return fig
 
 
