@@ -140,17 +140,7 @@ if results is None:
     st.markdown(f"No test-set gaps are kept for {name}. They take a few minutes for the first "
                 f"{store.GAP_TEST_IMAGES:,} test {noun}s; they are kept for this session.")
     if st.button(f"Compute the gaps of the first {store.GAP_TEST_IMAGES:,} test {noun}s", key="gaps_compute"):
-        bar = st.progress(0.0, text="Splitting the gaps…")
-        passes = 3 if config.latent_dim == 2 else 2
-        seen = []
-
-        def report(done, total, what):
-            if what not in seen:
-                seen.append(what)
-            step = min(len(seen), passes)
-            bar.progress(min(1.0, (step - 1 + done / max(total, 1)) / passes),
-                         text=f"{what}: {done:,} of {total:,} (pass {step} of {passes})")
-
+        bar, report = store.gap_progress(config.latent_dim, "Splitting the gaps…")
         xs, ls = store.gap_images(info, store.GAP_TEST_IMAGES)
         session_results[key] = gaps.test_set(store.load_model(info).model, xs, ls.tolist(), range(len(ls)),
                                              on_progress=report, name=info.name)

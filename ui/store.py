@@ -291,12 +291,22 @@ def gap_images(info: catalog.CheckpointInfo, count: int | None = None, first: in
 def gap_split_for(info: catalog.CheckpointInfo, index: int, sigma: float):
     """vae.gaps.split of test image `index` at σ_dec, with a progress bar while it is computed (made and emptied in
     here, so that a cache hit replays nothing to see). Read-only."""
-    import time
-
     from vae.gaps import split
 
-    passes = 3 if info.config.latent_dim == 2 else 2  # d = 2: quadrature, two ascents; d > 2: an ascent, IWAE
-    bar = st.progress(0.0, text="Splitting the gap…")
+    bar, report = gap_progress(info.config.latent_dim, "Splitting the gap…")
+    x, _ = gap_images(info, 1, index)
+    found = split(load_model(info).model, x[0], sigma, on_progress=report)
+    bar.empty()
+    return found
+
+
+def gap_progress(latent_dim: int, text: str):
+    """A progress bar over vae.gaps.split_many's passes (d = 2: the grid integral and two ascents; d > 2: an ascent and
+    IWAE), and its on_progress(done, total, what), which names the pass and the seconds so far: (bar, on_progress)."""
+    import time
+
+    passes = 3 if latent_dim == 2 else 2
+    bar = st.progress(0.0, text=text)
     seen: list[str] = []
     began = time.perf_counter()
 
@@ -305,12 +315,10 @@ def gap_split_for(info: catalog.CheckpointInfo, index: int, sigma: float):
             seen.append(what)
         step = min(len(seen), passes)
         bar.progress(min(1.0, (step - 1 + done / max(total, 1)) / passes),
-                     text=f"{what} (pass {step} of {passes}, {time.perf_counter() - began:.1f} s)")
+                     text=f"{what}: {done:,} of {total:,} (pass {step} of {passes}, "
+                          f"{time.perf_counter() - began:.0f} s)")
 
-    x, _ = gap_images(info, 1, index)
-    found = split(load_model(info).model, x[0], sigma, on_progress=report)
-    bar.empty()
-    return found
+    return bar, report
 
 
 def _stamped(path: Path):

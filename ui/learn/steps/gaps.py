@@ -64,14 +64,8 @@ def gaps(ctx) -> Found:
     if found is None:
         from vae.gaps import split
 
-        passes = 3 if ctx.config.latent_dim == 2 else 2  # vae.gaps.split_many's: log p(x) and q*'s ascents
-        bar = st.progress(0.0, text="Finding the best Gaussian for this image, q*, and log p(x)…")
-        done = []
-
-        def report(_done, _total, what):
-            done.append(what)
-            bar.progress(min(len(done) / passes, 1.0), text=f"Done: {what} ({len(done)} of {passes})…")
-
+        bar, report = store.gap_progress(ctx.config.latent_dim, "Finding the best Gaussian for this image, q*, and "
+                                         "log p(x)…")
         found = Found(split(ctx.model, ctx.tensor, ctx.config.sigma_dec, on_progress=report))
         bar.empty()
     cache.clear()  # one image's figures at a time
