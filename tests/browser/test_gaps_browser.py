@@ -60,8 +60,8 @@ def test_why_q_misses_shows_both_ellipses_the_test_set_and_opens_an_image_from_i
     results = gaps.load_results(gaps.results_path(ROOT / "checkpoints" / f"{MODEL}.safetensors"))
     splits = gaps.splits_of(results)
     ARTIFACTS.mkdir(exist_ok=True)
-    with new_session(browser, f"{server}/_stcore/health", timeout=180) as page:
-        page.goto(f"{server}/gaps?model={MODEL}&gaps_index={INDEX}")  # the split takes seconds: wait for its table
+    with new_session(browser, timeout=180) as page:  # opened here: the split takes seconds, so wait for its table
+        page.goto(f"{server}/gaps?model={MODEL}&gaps_index={INDEX}")
         page.locator("[data-testid=stMain] table tr", has_text="total gap").first.wait_for(timeout=180_000)
         page.locator(".st-key-gaps_contours .js-plotly-plot").first.wait_for(timeout=180_000)
         settle(page, timeout=180)
