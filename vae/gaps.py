@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .objective import gaussian_elbo, iwae_log_px
+from .objective import gaussian_elbo, gaussian_elbo_terms, iwae_log_px
 
 FIT_NODES = 6  # d ≤ 2: Gauss–Hermite nodes per dimension while ascending (36 in 2-D)
 SCORE_NODES = 32  # d ≤ 2: per dimension for the reported ELBOs; half as many gives their error
@@ -75,9 +75,7 @@ def refine(model, x: torch.Tensor, steps=REFINE_STEPS, polish: int = POLISH_STEP
     to the last K of `steps`, then falls to 0 over `polish` steps; each image keeps the best point it reached (its
     ELBO never falls below q_φ's). x [N, D]; `on_progress(done, total)` after each batch of images. `start` =
     (μ, log σ²) [N, d] starts the ascent elsewhere than at q_φ."""
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
+    model.eval()  # its weights are left as they are: the gradients are taken for (a, b) alone (a shared model)
     config = model.config
     eps, weights = draws(config.latent_dim, True, seed)
     eps = eps.to(model.device)
@@ -87,44 +85,39 @@ def refine(model, x: torch.Tensor, steps=REFINE_STEPS, polish: int = POLISH_STEP
     out_mu, out_logvar, out_elbo = [], [], []
     paths = {k: ([], []) for k in steps}
     x = x.flatten(1).to(model.device, torch.float32)
-    try:
-        for first in range(0, x.shape[0], BATCH):
-            xb = x[first: first + BATCH]
+    for first in range(0, x.shape[0], BATCH):
+        xb = x[first: first + BATCH]
+        with torch.no_grad():
+            mu0, logvar0 = model.encode(xb) if start is None else (start[0][first: first + BATCH].to(xb),
+                                                                   start[1][first: first + BATCH].to(xb))
+        sigma0 = torch.exp(0.5 * logvar0)
+        a = torch.zeros_like(mu0, requires_grad=True)
+        b = torch.zeros_like(mu0, requires_grad=True)
+        optimiser = torch.optim.Adam([a, b], lr=lr)
+        best = torch.full((xb.shape[0],), -math.inf, device=model.device)
+        best_mu, best_logvar = mu0.clone(), logvar0.clone()
+        for step in range(total + 1):
+            mu, logvar = mu0 + sigma0 * a, logvar0 + 2 * b
+            value = gaussian_elbo(model, xb, mu, logvar, eps, weights, sigma_dec)
             with torch.no_grad():
-                mu0, logvar0 = model.encode(xb) if start is None else (start[0][first: first + BATCH].to(xb),
-                                                                       start[1][first: first + BATCH].to(xb))
-            sigma0 = torch.exp(0.5 * logvar0)
-            a = torch.zeros_like(mu0, requires_grad=True)
-            b = torch.zeros_like(mu0, requires_grad=True)
-            optimiser = torch.optim.Adam([a, b], lr=lr)
-            best = torch.full((xb.shape[0],), -math.inf, device=model.device)
-            best_mu, best_logvar = mu0.clone(), logvar0.clone()
-            for step in range(total + 1):
-                mu, logvar = mu0 + sigma0 * a, logvar0 + 2 * b
-                value = gaussian_elbo(model, xb, mu, logvar, eps, weights, sigma_dec)
-                with torch.no_grad():
-                    better = value > best
-                    best = torch.where(better, value, best)
-                    best_mu[better], best_logvar[better] = mu[better], logvar[better]
-                if step in paths:
-                    paths[step][0].append(best_mu.clone())
-                    paths[step][1].append(best_logvar.clone())
-                if step == total:
-                    break
-                if step >= last:
-                    for group in optimiser.param_groups:
-                        group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (step - last) / polish))
-                optimiser.zero_grad()
-                (-value.sum()).backward()
-                optimiser.step()
-            out_mu.append(best_mu)
-            out_logvar.append(best_logvar)
-            out_elbo.append(best)
-            if on_progress is not None:
-                on_progress(min(first + BATCH, x.shape[0]), x.shape[0])
-    finally:
-        for p in model.parameters():
-            p.requires_grad_(True)
+                better = value > best
+                best = torch.where(better, value, best)
+                best_mu[better], best_logvar[better] = mu[better], logvar[better]
+            if step in paths:
+                paths[step][0].append(best_mu.clone())
+                paths[step][1].append(best_logvar.clone())
+            if step == total:
+                break
+            if step >= last:
+                for group in optimiser.param_groups:
+                    group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (step - last) / polish))
+            a.grad, b.grad = torch.autograd.grad(-value.sum(), [a, b])
+            optimiser.step()
+        out_mu.append(best_mu)
+        out_logvar.append(best_logvar)
+        out_elbo.append(best)
+        if on_progress is not None:
+            on_progress(min(first + BATCH, x.shape[0]), x.shape[0])
     return Refinement(tuple(steps), [torch.cat(paths[k][0]) for k in steps], [torch.cat(paths[k][1]) for k in steps],
                       torch.cat(out_mu), torch.cat(out_logvar), torch.cat(out_elbo))
 
@@ -142,14 +135,22 @@ def scored_elbo(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, 
         fine = gaussian_elbo(model, x, mu, logvar, eps, w, sigma_dec)
         eps, w = draws(dim, False, nodes=SCORE_NODES // 2)
         return fine, (fine - gaussian_elbo(model, x, mu, logvar, eps, w, sigma_dec)).abs()
-    eps = torch.randn(samples, dim, generator=torch.Generator().manual_seed(seed)).to(x)
-    means, errors = [], []
-    for first in range(0, x.shape[0], BATCH):
-        rows = slice(first, first + BATCH)
-        terms = per_draw_elbo(model, x[rows], mu[rows], logvar[rows], eps, sigma_dec)
-        means.append(terms.mean(0))
-        errors.append(terms.std(0) / math.sqrt(samples))
-    return torch.cat(means), torch.cat(errors)
+    return mean_and_error(scored_terms(model, x, mu, logvar, sigma_dec, seed, samples))
+
+
+def scored_terms(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, sigma_dec: float | None = None,
+                 seed: int = 1, samples: int = SCORE_SAMPLES) -> torch.Tensor:
+    """d > 2: each of `samples` fresh draws' ELBO term (seed `seed`) for each image, [L, N], `BATCH` images at a
+    time (vae.objective.gaussian_elbo_terms)."""
+    eps = torch.randn(samples, model.config.latent_dim, generator=torch.Generator().manual_seed(seed)).to(x)
+    return torch.cat([gaussian_elbo_terms(model, x[first: first + BATCH], mu[first: first + BATCH],
+                                          logvar[first: first + BATCH], eps, sigma_dec)
+                      for first in range(0, x.shape[0], BATCH)], 1)
+
+
+def mean_and_error(terms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the mean over draws [N], its standard error [N]) of terms [L, N]."""
+    return terms.mean(0), terms.std(0) / math.sqrt(terms.shape[0])
 
 
 def refined_elbos(model, x: torch.Tensor, steps: int, sigma_dec: float | None = None, samples: int = SCORE_SAMPLES,
@@ -160,17 +161,6 @@ def refined_elbos(model, x: torch.Tensor, steps: int, sigma_dec: float | None = 
     x = x.flatten(1).to(model.device, torch.float32)
     before = scored_elbo(model, x, found.mus[0], found.logvars[0], sigma_dec, samples=samples)[0]
     return before, scored_elbo(model, x, found.mus[-1], found.logvars[-1], sigma_dec, samples=samples)[0]
-
-
-def per_draw_elbo(model, x, mu, logvar, eps, sigma_dec=None) -> torch.Tensor:
-    """Each draw's term of the Monte-Carlo ELBO, log p_θ(x | μ + σ ⊙ εₗ) − KL(q ‖ p(z)): [L, N] (their mean over L is
-    `gaussian_elbo`'s estimate)."""
-    from .objective import kl_to_standard_normal, log_likelihood
-
-    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
-    kl = kl_to_standard_normal(mu, logvar)
-    return torch.cat([log_likelihood(x, model.decode_logits(mu + torch.exp(0.5 * logvar) * e[:, None, :]),
-                                     model.config.likelihood, sigma) - kl for e in eps.split(100)])
 
 
 @dataclass
@@ -207,9 +197,7 @@ class GapSplit:
     def approximation_error(self) -> float:
         return math.hypot(self.log_px_error, self.elbo_error)
 
-    @property
-    def total_error(self) -> float:
-        return math.hypot(self.log_px_error, self.elbo_error)
+    total_error = approximation_error  # the same two errors: log p(x)'s and the ELBOs' (the larger of the two)
 
 
 def split(model, x: torch.Tensor, sigma_dec: float | None = None, seed: int = 0, on_progress=None) -> GapSplit:
@@ -247,17 +235,15 @@ def split_many(model, x: torch.Tensor, sigma_dec: float | None = None, seed: int
             worse = (scored_elbo(model, x, found.mu, found.logvar, sigma, seed=2, samples=CHECK_SAMPLES)[0]
                      < scored_elbo(model, x, mu0, logvar0, sigma, seed=2, samples=CHECK_SAMPLES)[0])
             found.mu[worse], found.logvar[worse] = mu0[worse], logvar0[worse]
-        amortised, error0 = scored_elbo(model, x, mu0, logvar0, sigma)
-        optimal, error1 = scored_elbo(model, x, found.mu, found.logvar, sigma)
         refined = {k: scored_elbo(model, x, m, v, sigma)[0] for k, m, v in zip(found.steps, found.mus, found.logvars)}
-        if config.latent_dim > 2:
-            eps, paired = draws(config.latent_dim, False, 1)[0].to(x), []
-            for first in range(0, n, BATCH):
-                rows = slice(first, first + BATCH)
-                paired.append((per_draw_elbo(model, x[rows], found.mu[rows], found.logvar[rows], eps, sigma)
-                               - per_draw_elbo(model, x[rows], mu0[rows], logvar0[rows], eps, sigma)).std(0))
-            amortisation_error = torch.cat(paired) / math.sqrt(eps.shape[0])
+        if grid is None:  # both on the same draws: their difference's error from the paired terms
+            terms0 = scored_terms(model, x, mu0, logvar0, sigma)
+            terms1 = scored_terms(model, x, found.mu, found.logvar, sigma)
+            (amortised, error0), (optimal, error1) = mean_and_error(terms0), mean_and_error(terms1)
+            amortisation_error = mean_and_error(terms1 - terms0)[1]
         else:
+            amortised, error0 = scored_elbo(model, x, mu0, logvar0, sigma)
+            optimal, error1 = scored_elbo(model, x, found.mu, found.logvar, sigma)
             amortisation_error = torch.hypot(error0, error1)
     log_px, log_px_error = grid[:2] if grid is not None else iwae_evidence(model, x, sigma, found, seed,
                                                                            report("log p(x) by IWAE"))

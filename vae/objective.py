@@ -94,6 +94,17 @@ def log_likelihood(x: torch.Tensor, logits: torch.Tensor, likelihood: str, sigma
     return bernoulli_log_likelihood(x, logits)
 
 
+def gaussian_elbo_terms(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor,
+                        sigma_dec: float | None = None, chunk: int = 100) -> torch.Tensor:
+    """Each node's term of the ELBO of a diagonal Gaussian q = N(μ, diag σ²), log p_θ(x | μ + σ ⊙ εₗ) − KL(q ‖ p(z)):
+    [L, N] for nodes ε [L, d] shared by every image x [N, D], μ and log σ² [N, d] (`gaussian_elbo` weighs them);
+    `chunk` nodes are decoded at a time. Differentiable in μ and log σ²."""
+    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
+    x, std, kl = x.flatten(1), torch.exp(0.5 * logvar), kl_to_standard_normal(mu, logvar)
+    return torch.cat([log_likelihood(x, model.decode_logits(mu + std * e[:, None, :]), model.config.likelihood, sigma)
+                      - kl for e in eps.split(chunk)])
+
+
 def gaussian_elbo(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor,
                   weights: torch.Tensor | None = None, sigma_dec: float | None = None) -> torch.Tensor:
     """The ELBO of any diagonal Gaussian q = N(μ, diag σ²), not only the encoder's:
@@ -102,12 +113,10 @@ def gaussian_elbo(model, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
                       ≈ Σₗ wₗ log p_θ(x | μ + σ ⊙ εₗ) − ½ Σᵢ (σᵢ² + μᵢ² − 1 − log σᵢ²),
 
     with the nodes ε [L, d] shared by every image and weights w [L] summing to one (1/L when None: Monte Carlo; a
-    quadrature rule's otherwise). x [N, D], μ and log σ² [N, d] → [N]. Differentiable in μ and log σ²."""
-    sigma = model.config.sigma_dec if sigma_dec is None else sigma_dec
-    z = mu + torch.exp(0.5 * logvar) * eps[:, None, :]  # [L, N, d]
-    scores = log_likelihood(x.flatten(1), model.decode_logits(z), model.config.likelihood, sigma)  # [L, N]
-    expected = scores.mean(0) if weights is None else (weights[:, None] * scores).sum(0)
-    return expected - kl_to_standard_normal(mu, logvar)
+    quadrature rule's otherwise). x [N, D], μ and log σ² [N, d] → [N]. Differentiable in μ and log σ²; the terms
+    are `gaussian_elbo_terms`."""
+    terms = gaussian_elbo_terms(model, x, mu, logvar, eps, sigma_dec)
+    return terms.mean(0) if weights is None else (weights[:, None] * terms).sum(0)
 
 
 @dataclass
