@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import charts, images, metrics, plots, store
-from ui.sidebar import chosen_model, data_notice
+from ui.sidebar import chosen_model, data_notice, models_sigma
 from ui.sweep_view import trained_at_each_sigma
 from vae.data import DATASETS
 
@@ -26,12 +26,8 @@ if config.likelihood != "gaussian":
 
 test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
-state = st.session_state
 options = list(store.SIGMA_CHOICES)
-nearest = store.nearest_sigma(config.sigma_dec)  # the model's own σ_dec
-if state.get("elbo_for", info.name) != info.name:  # another model: start at its σ
-    state["elbo_sigma"] = nearest
-state["elbo_for"] = info.name
+nearest = models_sigma("elbo_sigma", info)  # the model's own σ_dec, where the slider starts
 top = st.columns([2, 1, 1])
 sigma = top[0].select_slider("σ_dec — the decoder's noise (log scale)", options=options, value=nearest,
                              key="elbo_sigma", bind="query-params", persist_state="session")

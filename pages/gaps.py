@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import charts, images, plots, store
 from ui.learn import equation
-from ui.sidebar import chosen_model, data_notice
+from ui.sidebar import chosen_model, data_notice, models_sigma
 from ui.text import plain
 from vae import gaps
 from vae.data import DATASETS
@@ -37,10 +37,7 @@ test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
 state = st.session_state
 gaussian = config.likelihood == "gaussian"
-nearest = store.nearest_sigma(config.sigma_dec)  # the model's own σ_dec, on the slider
-if state.get("gaps_for", info.name) != info.name:  # another model: start at its σ
-    state["gaps_sigma"] = nearest
-state["gaps_for"] = info.name
+nearest = models_sigma("gaps_sigma", info)  # the model's own σ_dec, where the slider starts
 
 
 def show_image(index: int) -> None:
@@ -135,7 +132,9 @@ if grid:
 st.subheader("2. Across the test set")
 session_results = state.setdefault("gaps_session_results", {})
 key = (str(info.path), info.path.stat().st_mtime_ns)
-results = store.shipped_gap_results(info) or session_results.get(key)
+results = store.shipped_gap_results(info)
+splits = None if results is None else list(store.gap_splits(gaps.results_path(info.path)).values())  # cached
+results = results or session_results.get(key)
 if results is None:
     st.markdown(f"No test-set gaps are kept for {name}. They take a few minutes for the first "
                 f"{store.GAP_TEST_IMAGES:,} test {noun}s; they are kept for this session.")
@@ -147,7 +146,7 @@ if results is None:
         bar.empty()
         results = session_results[key]
 if results is not None:
-    splits = gaps.splits_of(results)
+    splits = splits or gaps.splits_of(results)
     head = gaps.summary(splits)
     trained_sigma = results["sigma_dec"]
     st.markdown(
@@ -183,11 +182,9 @@ if results is not None:
         cell.button(f"#{test_index}", key=f"gaps_pick_{test_index}", on_click=show_image, args=(test_index,),
                     help=f"Split the gap of test #{test_index} in section 1", width="stretch")
 
-    sweep = store.sweep_gap_results()
+    points = store.sweep_gap_points()
     st.markdown("**Against σ_dec.**")
-    if sweep:
-        points = [{"sigma_dec": r["sigma_dec"], **{g: gaps.spread(gaps.splits_of(r), g) for g in plots.GAP_NAMES}}
-                  for r in sweep]
+    if points:
         charts.show(plots.gaps_against_sigma(points, config.sigma_dec if info.path.parent == store.GAP_SWEEP
                                              else None),
                     f"The sweep's {len(points)} 16-D models · the two gaps against σ_dec", key="gaps_sweep",

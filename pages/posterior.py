@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import charts, images, plots, store
-from ui.sidebar import chosen_model, data_notice
+from ui.sidebar import chosen_model, data_notice, models_sigma
 from vae.data import DATASETS
 
 info = chosen_model()
@@ -16,14 +16,10 @@ if config.latent_dim != 2:
 
 test, _ = store.dataset(config.dataset, "test")
 data_notice(test)
-state = st.session_state
 gaussian = config.likelihood == "gaussian"
 GAP_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)  # the σ_dec values of the gap curve
 options = list(store.SIGMA_CHOICES)
-nearest = store.nearest_sigma(config.sigma_dec)  # the model's own σ_dec
-if state.get("posterior_for", info.name) != info.name:  # another model: start at its σ
-    state["posterior_sigma"] = nearest
-state["posterior_for"] = info.name
+nearest = models_sigma("posterior_sigma", info)  # the model's own σ_dec, where the slider starts
 
 top = st.columns([2, 1])
 if gaussian:

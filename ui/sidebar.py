@@ -91,6 +91,17 @@ def chosen_model(required: bool = True):
     return info
 
 
+def models_sigma(key: str, info) -> float:
+    """The chosen model's own σ_dec, the nearest of the σ_dec slider's choices: the slider `key` starts there, and is
+    put back there when the sidebar's model changes (while it stays, the student's choice holds)."""
+    state = st.session_state
+    nearest = store.nearest_sigma(info.config.sigma_dec)
+    if state.get(f"{key}_for", info.name) != info.name:  # another model: start at its σ
+        state[key] = nearest
+    state[f"{key}_for"] = info.name
+    return nearest
+
+
 def chosen_dataset() -> str:
     """The dataset chosen in the sidebar, as vae.data names it ("mnist", "fashion-mnist")."""
     return DATASET_NAMES.get(st.session_state.get(DATASET_KEY), "mnist")

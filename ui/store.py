@@ -355,8 +355,20 @@ def shipped_gap_results(info: catalog.CheckpointInfo) -> dict | None:
     return gap_results(results_path(info.path))
 
 
-def sweep_gap_results(folder: Path | None = None) -> list[dict]:
-    """The test-set gaps of each member of a shipped sweep (GAP_SWEEP's) that has them, in order of σ_dec."""
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs={Path: _stamped})
+def gap_spread(path: Path) -> dict | None:
+    """{"sigma_dec", "approximation": vae.gaps.spread, "amortisation": …} of the test-set gaps kept at `path`, None
+    where `gap_results` is (a sweep member's point against σ_dec, computed once per file version). Read-only."""
+    from vae.gaps import spread
+
+    splits = gap_splits(path)
+    return None if splits is None else {"sigma_dec": gap_results(path)["sigma_dec"],
+                                        **{g: spread(list(splits.values()), g) for g in ("approximation",
+                                                                                        "amortisation")}}
+
+
+def sweep_gap_points(folder: Path | None = None) -> list[dict]:
+    """`gap_spread` of each member of a shipped sweep (GAP_SWEEP's) that has its gaps, in order of σ_dec."""
     folder = GAP_SWEEP if folder is None else folder
-    found = [gap_results(path) for path in sorted((folder / "gaps").glob("*.json"))]
-    return sorted((r for r in found if r is not None), key=lambda r: r["sigma_dec"])
+    found = [gap_spread(path) for path in sorted((folder / "gaps").glob("*.json"))]
+    return sorted((p for p in found if p is not None), key=lambda p: p["sigma_dec"])
